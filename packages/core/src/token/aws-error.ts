@@ -1,0 +1,55 @@
+import { AwsAuthError, EcrRefreshError, EcrUnavailableError } from '../errors.ts';
+
+// Error names AWS uses for a key it does not know, a signature that does not match, or an
+// expired session: the credentials themselves are wrong.
+const REJECTED_CREDENTIALS = new Set([
+  'UnrecognizedClientException',
+  'InvalidClientTokenId',
+  'InvalidSignatureException',
+  'SignatureDoesNotMatch',
+  'ExpiredTokenException',
+  'ExpiredToken',
+  'IncompleteSignature',
+  'MissingAuthenticationToken',
+]);
+const ACCESS_DENIED = new Set(['AccessDeniedException', 'AccessDenied']);
+
+interface AwsErrorShape {
+  name?: string;
+  message?: string;
+  $fault?: string;
+  $metadata?: { httpStatusCode?: number };
+  code?: string;
+}
+
+/**
+ * Turns an error from the AWS SDK into an ecr-refresh error that says what to fix, without any
+ * secret. `where` names the call (`ECR in eu-west-1 (https://…)`), `as` the identity used.
+ */
+export function fromAwsError(error: unknown, where: string, as: string): EcrRefreshError {
+  if (error instanceof EcrRefreshError) return error;
+  const shape = (typeof error === 'object' && error !== null ? error : {}) as AwsErrorShape;
+  const name = shape.name ?? 'Error';
+  const status = shape.$metadata?.httpStatusCode;
+  const detail = `${name}${status === undefined ? '' : ` (HTTP ${status})`}`;
+  if (name === 'CredentialsProviderError') {
+    return new AwsAuthError(
+      `no AWS credentials found for ${as}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or run with an IAM role (IRSA, ECS task role, instance profile)`,
+      { cause: error },
+    );
+  }
+  if (REJECTED_CREDENTIALS.has(name)) {
+    return new AwsAuthError(`${where} rejected the AWS credentials of ${as}: ${detail}; check the access key id and secret access key`, { cause: error });
+  }
+  if (ACCESS_DENIED.has(name)) {
+    return new AwsAuthError(`${where} denied ${as}: ${detail}; the identity needs ecr:GetAuthorizationToken on "*"`, { cause: error });
+  }
+  if (name === 'AbortError') {
+    return new EcrRefreshError(`the call to ${where} was cancelled`, { cause: error });
+  }
+  if (status !== undefined && status < 500 && status !== 429 && shape.$fault === 'client') {
+    return new EcrRefreshError(`${where} refused the request for ${as}: ${detail}`, { cause: error });
+  }
+  const reason = shape.code ?? detail;
+  return new EcrUnavailableError(`${where} could not be reached or kept failing after retries: ${reason}`, { cause: error });
+}
