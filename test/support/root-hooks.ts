@@ -8,12 +8,11 @@ export const mochaHooks = {
     nock.disableNetConnect();
     nock.enableNetConnect(/^(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/);
   },
-  afterEach(this: Mocha.Context): void {
+  afterEach(): void {
+    // A test that left a mock unused expected a request that never came: fail loudly.
     const pending = nock.pendingMocks();
     nock.cleanAll();
-    if (pending.length > 0 && this.currentTest?.state === 'passed') {
-      this.currentTest.error(new Error(`unused HTTP mocks: ${pending.join(', ')}`));
-    }
+    if (pending.length > 0) throw new Error(`unused HTTP mocks: ${pending.join(', ')}`);
   },
   async afterAll(): Promise<void> {
     await stopAllPeers();

@@ -13,11 +13,14 @@ const REJECTED_CREDENTIALS = new Set([
   'MissingAuthenticationToken',
 ]);
 const ACCESS_DENIED = new Set(['AccessDeniedException', 'AccessDenied']);
+// Throttling comes back as a 400 "client" fault, but waiting is exactly what fixes it.
+const THROTTLED = new Set(['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded', 'RequestThrottled']);
 
 interface AwsErrorShape {
   name?: string;
   message?: string;
   $fault?: string;
+  $retryable?: { throttling?: boolean };
   $metadata?: { httpStatusCode?: number };
   code?: string;
 }
@@ -47,7 +50,8 @@ export function fromAwsError(error: unknown, where: string, as: string): EcrRefr
   if (name === 'AbortError') {
     return new EcrRefreshError(`the call to ${where} was cancelled`, { cause: error });
   }
-  if (status !== undefined && status < 500 && status !== 429 && shape.$fault === 'client') {
+  const throttled = THROTTLED.has(name) || shape.$retryable?.throttling === true || status === 429;
+  if (!throttled && status !== undefined && status < 500 && shape.$fault === 'client') {
     return new EcrRefreshError(`${where} refused the request for ${as}: ${detail}`, { cause: error });
   }
   const reason = shape.code ?? detail;

@@ -1,0 +1,38 @@
+import { ConfigError, refresh, type Logger, type Sink } from '@ecr-refresh/core';
+import { exitStatusOf, type ExitStatus } from '../exit-status.ts';
+import { resolveSettings, type Settings } from '../options/settings.ts';
+import type { SharedArgs } from '../options/shared-options.ts';
+import { printReport } from '../output/print-report.ts';
+import { abortOnSignal } from './abort-on-signal.ts';
+import { openSession } from './session.ts';
+
+/**
+ * The one-shot run every sink subcommand shares: validate settings and sinks (nothing is written
+ * when either is wrong), refresh, print the results, and return the exit status.
+ */
+export async function runRefresh(
+  args: SharedArgs,
+  createSinks: (settings: Settings, logger: Logger) => Sink[],
+): Promise<ExitStatus> {
+  const settings = resolveSettings(args);
+  const { logger, tokenSource } = await openSession(settings);
+  const sinks = createSinks(settings, logger);
+  await validateSinks(sinks);
+  const signal = abortOnSignal();
+  const report = await refresh({
+    registries: settings.registries,
+    sinks,
+    tokenSource,
+    force: settings.force,
+    dryRun: settings.dryRun,
+    signal,
+    logger,
+  });
+  printReport(report, settings.output);
+  return exitStatusOf(report);
+}
+
+async function validateSinks(sinks: readonly Sink[]): Promise<void> {
+  const problems = (await Promise.all(sinks.map((sink) => sink.validate()))).flat();
+  if (problems.length > 0) throw new ConfigError(problems.map((problem) => `${problem.path}: ${problem.message}`));
+}

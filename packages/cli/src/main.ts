@@ -1,0 +1,113 @@
+import { readFileSync } from 'node:fs';
+import yargs, { type Argv } from 'yargs';
+import { ExitStatus, exitStatusOfError } from './exit-status.ts';
+import { sharedOptions, type SharedArgs } from './options/shared-options.ts';
+
+const ENV_PREFIX = 'ECR_REFRESH';
+
+/**
+ * Parses `argv` and runs the chosen subcommand; returns the exit status. Each command's code is
+ * imported only when that command runs, so `--help` loads neither the AWS SDK nor any sink.
+ * Every error is turned into an exit status here and nowhere else.
+ */
+export async function main(argv: readonly string[]): Promise<ExitStatus> {
+  let status: ExitStatus = ExitStatus.ok;
+  try {
+    const loadConfig = await configLoaderFor(argv);
+    await buildParser(argv, loadConfig, (result) => {
+      status = result;
+    }).parseAsync();
+  } catch (error) {
+    status = await reportError(error);
+  }
+  return status;
+}
+
+function buildParser(
+  argv: readonly string[],
+  loadConfig: (path: string) => Record<string, unknown>,
+  setStatus: (status: ExitStatus) => void,
+): Argv {
+  const run = <A>(load: () => Promise<(args: A) => Promise<ExitStatus>>) => async (args: A) => {
+    setStatus(await (await load())(args));
+  };
+  return yargs([...argv])
+    .scriptName('ecr-refresh')
+    .usage('$0 <command> [options]\n\nKeeps Amazon ECR pull credentials fresh where images are pulled.')
+    .env(ENV_PREFIX)
+    .config('config', 'YAML file with any of the options (camelCase or kebab-case keys)', (path) => loadConfig(path))
+    .options(sharedOptions)
+    .group(Object.keys(sharedOptions), 'Shared options:')
+    .command(
+      'docker-config',
+      'Merge fresh credentials into a docker config.json',
+      (command) =>
+        command
+          .option('docker-config', {
+            type: 'string',
+            description: 'Path of the config.json to update (default: $DOCKER_CONFIG/config.json or ~/.docker/config.json)',
+          })
+          .example('$0 docker-config -r 123456789012.dkr.ecr.eu-west-1.amazonaws.com', 'Update ~/.docker/config.json')
+          .example('$0 docker-config -r 123456789012:eu-west-1 --docker-config /etc/docker/config.json --dry-run', 'Show what would change'),
+      run(async () => (await import('./commands/docker-config.ts')).runDockerConfig),
+    )
+    .command(
+      'token',
+      'Print fresh credentials (JSON), or only the password for docker login --password-stdin',
+      (command) =>
+        command
+          .option('password-only', { type: 'boolean', default: false, description: 'Print only the password' })
+          .example(
+            '$0 token -r 123456789012:eu-west-1 --password-only | docker login --username AWS --password-stdin 123456789012.dkr.ecr.eu-west-1.amazonaws.com',
+            'Log docker in',
+          ),
+      run(async () => (await import('./commands/token.ts')).runToken),
+    )
+    .example('$0 docker-config -r 123456789012:eu-west-1', 'Refresh ~/.docker/config.json')
+    .example('ECR_REFRESH_REGISTRY=123456789012:eu-west-1 $0 token', 'Options also come from ECR_REFRESH_* variables')
+    .epilogue(
+      'Exit status: 0 all targets in place, 1 some targets failed, 2 no credentials could be fetched, 64 bad input.\n' +
+        'The blog CronJob variables AWS_ACCOUNT_NUMBER, AWS_DEFAULT_REGION and EMAIL are honoured.',
+    )
+    .demandCommand(1, 'name a command: docker-config or token')
+    .strictCommands()
+    .strictOptions()
+    .version(readVersion())
+    .help()
+    .alias('help', 'h')
+    .wrap(Math.min(120, process.stdout.columns ?? 100))
+    .fail((message, error) => {
+      throw error ?? new UsageError(message);
+    }) as unknown as Argv<SharedArgs>;
+}
+
+/** A usage mistake yargs found (unknown option, missing command); exit 64. */
+class UsageError extends Error {
+  override name = 'UsageError';
+  readonly code = 'ERR_INVALID_CONFIG';
+}
+
+async function reportError(error: unknown): Promise<ExitStatus> {
+  const status = exitStatusOfError(error);
+  // Messages never carry secrets by construction; redaction is the second line of defence.
+  const { redactSecrets } = await import('@ecr-refresh/core');
+  const message = error instanceof Error ? error.message : String(error);
+  const hint = status === ExitStatus.badInput ? '\nRun ecr-refresh --help for usage.' : '';
+  process.stderr.write(`ecr-refresh: ${redactSecrets(message)}${hint}\n`);
+  if (status === ExitStatus.internalError && error instanceof Error && error.stack !== undefined) {
+    process.stderr.write(`${redactSecrets(error.stack)}\n`);
+  }
+  return status;
+}
+
+/** Loads the config-file reader (yaml, zod) only when a config file is named. */
+async function configLoaderFor(argv: readonly string[]): Promise<(path: string) => Record<string, unknown>> {
+  const named = argv.some((arg) => arg === '--config' || arg.startsWith('--config=')) || process.env[`${ENV_PREFIX}_CONFIG`] !== undefined;
+  if (!named) return () => ({});
+  return (await import('./options/config-file.ts')).loadConfigFile;
+}
+
+function readVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return manifest.version;
+}

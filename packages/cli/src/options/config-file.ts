@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from '@ecr-refresh/core';
+
+/**
+ * The `--config` YAML file: the same settings as the flags, in camelCase or kebab-case. Unknown
+ * keys are errors, so a typo is reported instead of silently ignored.
+ */
+const ConfigFile = z.strictObject({
+  registry: z.union([z.string(), z.array(z.string())]).optional(),
+  registries: z.array(z.string()).optional(),
+  region: z.string().optional(),
+  roleArn: z.string().optional(),
+  externalId: z.string().optional(),
+  endpointUrl: z.string().optional(),
+  email: z.string().optional(),
+  dryRun: z.boolean().optional(),
+  force: z.boolean().optional(),
+  timeout: z.number().optional(),
+  output: z.enum(['table', 'json']).optional(),
+  logLevel: z.string().optional(),
+  logFormat: z.string().optional(),
+  dockerConfig: z.string().optional(),
+});
+
+/**
+ * Reads and validates a config file for yargs' `.config()`; every problem is reported as
+ * `file: key: message`. Throws {@link ConfigError}.
+ */
+export function loadConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`config: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+  }
+  let document: unknown;
+  try {
+    document = parse(text) ?? {};
+  } catch (error) {
+    throw new ConfigError(`config: ${path} is not valid YAML: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+  }
+  const camel = typeof document === 'object' && document !== null && !Array.isArray(document) ? camelCaseKeys(document) : document;
+  const parsed = ConfigFile.safeParse(camel);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `config: ${path}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`));
+  }
+  const { registries, registry, ...rest } = parsed.data;
+  const list = [...(registries ?? []), ...(registry === undefined ? [] : [registry].flat())];
+  return { ...rest, ...(list.length > 0 ? { registry: list } : {}) };
+}
+
+function camelCaseKeys(object: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(object).map(([key, value]) => [key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()), value]));
+}

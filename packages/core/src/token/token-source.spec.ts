@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { AwsAuthError, EcrUnavailableError, TokenError } from '../errors.ts';
+import { clearSecretsForTesting, redactSecrets } from '../log/redaction.ts';
+import { parseRegistry } from '../registry/registry-target.ts';
+import { createFakeEcr, validAuthorization } from '../__fixtures__/fake-ecr.ts';
+import { createTokenSource } from './token-source.ts';
+
+const registries = (...inputs: string[]) => inputs.map(parseRegistry);
+
+describe('core/token/token-source', () => {
+  afterEach(clearSecretsForTesting);
+
+  it('makes one call per region however many accounts and registries', async () => {
+    const ecr = createFakeEcr();
+    const source = createTokenSource({ ecrApiFactory: ecr.factory });
+    const result = await source.fetch(
+      registries('111111111111:eu-west-1', '222222222222:eu-west-1', '333333333333:eu-west-1', '111111111111:us-east-1'),
+    );
+    assert.deepEqual(ecr.calls.sort(), ['eu-west-1', 'us-east-1']);
+    assert.equal(source.calls, 2);
+    assert.equal(result.size, 4);
+    const credential = result.get('222222222222.dkr.ecr.eu-west-1.amazonaws.com');
+    assert.equal(credential?.username, 'AWS');
+    assert.equal(credential?.password, 'pw-eu-west-1-0123456789abcdef');
+    assert.equal(credential?.auth, Buffer.from('AWS:pw-eu-west-1-0123456789abcdef').toString('base64'));
+  });
+
+  it('shares one call between overlapping fetches of the same region', async () => {
+    const ecr = createFakeEcr();
+    const source = createTokenSource({ ecrApiFactory: ecr.factory });
+    await Promise.all([source.fetch(registries('111111111111:eu-west-1')), source.fetch(registries('222222222222:eu-west-1'))]);
+    assert.equal(ecr.calls.length, 1);
+  });
+
+  it('builds one client per region and reuses it on later fetches', async () => {
+    const ecr = createFakeEcr();
+    const source = createTokenSource({ ecrApiFactory: ecr.factory });
+    await source.fetch(registries('111111111111:eu-west-1'));
+    await source.fetch(registries('111111111111:eu-west-1'));
+    assert.equal(ecr.calls.length, 2);
+    assert.equal(ecr.settings.length, 1);
+  });
+
+  it('asks the FIPS endpoint for a FIPS registry and passes role, external id and endpoint through', async () => {
+    const ecr = createFakeEcr();
+    const source = createTokenSource({
+      ecrApiFactory: ecr.factory,
+      roleArn: 'arn:aws:iam::123456789012:role/reader',
+      externalId: 'ext-1',
+      endpoint: 'https://vpce.example',
+    });
+    await source.fetch(registries('123456789012.dkr.ecr-fips.us-east-1.amazonaws.com'));
+    assert.equal(ecr.settings[0]?.useFipsEndpoint, true);
+    assert.equal(ecr.settings[0]?.roleArn, 'arn:aws:iam::123456789012:role/reader');
+    assert.equal(ecr.settings[0]?.externalId, 'ext-1');
+    assert.equal(ecr.settings[0]?.endpoint, 'https://vpce.example');
+  });
+
+  it('assumes the documented lifetime when ECR reports an expiry in the past', async () => {
+    const ecr = createFakeEcr((region) => [{ ...validAuthorization(region), expiresAt: new Date('2015-01-01T00:00:00Z') }]);
+    const now = new Date('2026-06-01T00:00:00Z');
+    const source = createTokenSource({ ecrApiFactory: ecr.factory, clock: () => now });
+    const credential = (await source.fetch(registries('123456789012:eu-west-1'))).values().next().value;
+    assert.equal(credential?.expiresAt.toISOString(), '2026-06-01T12:00:00.000Z');
+  });
+
+  it('registers the password for redaction before returning it', async () => {
+    const source = createTokenSource({ ecrApiFactory: createFakeEcr().factory });
+    await source.fetch(registries('123456789012:eu-west-1'));
+    assert.equal(redactSecrets('x pw-eu-west-1-0123456789abcdef x'), 'x [REDACTED] x');
+  });
+
+  it('throws ERR_ECR_TOKEN when ECR returns no authorization data', async () => {
+    const source = createTokenSource({ ecrApiFactory: createFakeEcr(() => []).factory });
+    await assert.rejects(source.fetch(registries('123456789012:eu-west-1')), TokenError);
+  });
+
+  const awsFailures: Array<[name: string, error: object, type: new (...args: never[]) => Error, code: string, mentions: RegExp]> = [
+    ['a wrong secret key', { name: 'InvalidSignatureException', $fault: 'client', $metadata: { httpStatusCode: 403 } }, AwsAuthError, 'ERR_AWS_AUTH', /rejected the AWS credentials/],
+    ['an unknown key', { name: 'UnrecognizedClientException', $fault: 'client', $metadata: { httpStatusCode: 403 } }, AwsAuthError, 'ERR_AWS_AUTH', /rejected the AWS credentials/],
+    ['a missing permission', { name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 } }, AwsAuthError, 'ERR_AWS_AUTH', /ecr:GetAuthorizationToken/],
+    ['no credentials at all', { name: 'CredentialsProviderError' }, AwsAuthError, 'ERR_AWS_AUTH', /no AWS credentials found/],
+    ['throttling after retries', { name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400 } }, EcrUnavailableError, 'ERR_ECR_UNAVAILABLE', /kept failing/],
+    ['a 503 after retries', { name: 'ServiceUnavailableException', $fault: 'server', $metadata: { httpStatusCode: 503 } }, EcrUnavailableError, 'ERR_ECR_UNAVAILABLE', /kept failing/],
+    ['a refused connection', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), EcrUnavailableError, 'ERR_ECR_UNAVAILABLE', /ECONNREFUSED/],
+  ];
+  for (const [name, error, type, code, mentions] of awsFailures) {
+    it(`turns ${name} into ${code}, naming the endpoint`, async () => {
+      const ecr = createFakeEcr();
+      ecr.failWith(error);
+      const source = createTokenSource({ ecrApiFactory: ecr.factory });
+      await assert.rejects(source.fetch(registries('123456789012:eu-west-1')), (thrown: unknown) => {
+        assert.ok(thrown instanceof type, String(thrown));
+        assert.equal((thrown as AwsAuthError).code, code);
+        assert.match((thrown as Error).message, mentions);
+        if (code !== 'ERR_AWS_AUTH' || !/no AWS credentials/.test((thrown as Error).message)) {
+          assert.match((thrown as Error).message, /eu-west-1/);
+        }
+        return true;
+      });
+    });
+  }
+
+  it('marks unavailability retryable and rejected credentials not', async () => {
+    const unavailable = createFakeEcr();
+    unavailable.failWith({ name: 'InternalServerError', $fault: 'server', $metadata: { httpStatusCode: 500 } });
+    await assert.rejects(createTokenSource({ ecrApiFactory: unavailable.factory }).fetch(registries('123456789012:eu-west-1')), { retryable: true });
+    const rejected = createFakeEcr();
+    rejected.failWith({ name: 'UnrecognizedClientException', $fault: 'client', $metadata: { httpStatusCode: 403 } });
+    await assert.rejects(createTokenSource({ ecrApiFactory: rejected.factory }).fetch(registries('123456789012:eu-west-1')), { retryable: false });
+  });
+});
