@@ -77,7 +77,10 @@ function buildParser(
     .alias('help', 'h')
     .wrap(Math.min(120, process.stdout.columns ?? 100))
     .fail((message, error) => {
-      throw error ?? new UsageError(message);
+      // yargs reports its own findings (unknown option, bad choice, an unreadable config file)
+      // as YError: all of them are usage mistakes. Anything else comes from a command.
+      if (error !== undefined && error !== null && error.name !== 'YError') throw error;
+      throw new UsageError(message ?? error?.message ?? 'invalid usage');
     }) as unknown as Argv<SharedArgs>;
 }
 

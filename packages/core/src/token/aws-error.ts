@@ -34,14 +34,17 @@ export function fromAwsError(error: unknown, where: string, as: string): EcrRefr
   const shape = (typeof error === 'object' && error !== null ? error : {}) as AwsErrorShape;
   const name = shape.name ?? 'Error';
   const status = shape.$metadata?.httpStatusCode;
-  const detail = `${name}${status === undefined ? '' : ` (HTTP ${status})`}`;
+  // A body the SDK could not parse surfaces as SyntaxError: the status is what tells.
+  const known = !['Error', 'SyntaxError', 'TypeError'].includes(name);
+  const detail = [known ? name : undefined, status === undefined ? undefined : `HTTP ${status}`].filter(Boolean).join(', ') || name;
   if (name === 'CredentialsProviderError') {
     return new AwsAuthError(
       `no AWS credentials found for ${as}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or run with an IAM role (IRSA, ECS task role, instance profile)`,
       { cause: error },
     );
   }
-  if (REJECTED_CREDENTIALS.has(name)) {
+  // An unparseable 401/403 body (an XML error from a proxy or a stand-in) still means no entry.
+  if (REJECTED_CREDENTIALS.has(name) || status === 401 || (status === 403 && !ACCESS_DENIED.has(name))) {
     return new AwsAuthError(`${where} rejected the AWS credentials of ${as}: ${detail}; check the access key id and secret access key`, { cause: error });
   }
   if (ACCESS_DENIED.has(name)) {

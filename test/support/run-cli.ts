@@ -1,0 +1,37 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+
+/** What a finished `ecr-refresh` process left: its status and everything it printed. */
+export interface CliRun {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+const BIN = join(import.meta.dirname, '..', '..', 'packages', 'cli', 'dist', 'bin', 'ecr-refresh.js');
+
+/**
+ * Runs the built CLI as a user does, with an environment made only of `env` plus PATH and HOME:
+ * nothing of the developer's AWS or proxy settings leaks in. Resolves when the process exits.
+ */
+export function runCli(args: readonly string[], env: Record<string, string | undefined> = {}, timeoutMs = 60_000): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { PATH: process.env.PATH, HOME: env.HOME ?? process.env.HOME, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: timeoutMs,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+/** Dummy credentials moto accepts while its IAM auth is off. */
+export const DUMMY_AWS_ENV = { AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE0000', AWS_SECRET_ACCESS_KEY: 'fake-secret-key-for-tests-only', AWS_REGION: 'eu-west-1' };
+
+/** A loopback endpoint where nothing listens: a command that calls it fails, so using it proves no call was made. */
+export const DEAD_ENDPOINT = 'http://127.0.0.1:9';
