@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { ConfigError } from '@ecr-refresh/core';
+import { resolveSettings } from './settings.ts';
+import type { SharedArgs } from './shared-options.ts';
+
+const defaults: SharedArgs = { dryRun: false, force: false, timeout: 15, output: 'table', logLevel: 'info', logFormat: 'auto' };
+
+function problemsOf(args: Partial<SharedArgs>, env: NodeJS.ProcessEnv = {}): readonly string[] {
+  try {
+    resolveSettings({ ...defaults, ...args }, env);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError);
+    return error.problems;
+  }
+  return [];
+}
+
+describe('cli/options/settings', () => {
+  it('accepts hosts and account:region pairs, comma-separated or repeated, without duplicates', () => {
+    const settings = resolveSettings({ ...defaults, registry: ['123456789012:eu-west-1,123456789012.dkr.ecr.eu-west-1.amazonaws.com', '210987654321:us-east-1'] }, {});
+    assert.deepEqual(settings.registries.map((target) => target.host), [
+      '123456789012.dkr.ecr.eu-west-1.amazonaws.com',
+      '210987654321.dkr.ecr.us-east-1.amazonaws.com',
+    ]);
+  });
+
+  it("builds the registry from the blog post's AWS_ACCOUNT_NUMBER and AWS_DEFAULT_REGION", () => {
+    const settings = resolveSettings(defaults, { AWS_ACCOUNT_NUMBER: '123456789012', AWS_DEFAULT_REGION: 'sa-east-1', EMAIL: 'ops@example.com' });
+    assert.equal(settings.registries[0]?.host, '123456789012.dkr.ecr.sa-east-1.amazonaws.com');
+    assert.equal(settings.email, 'ops@example.com');
+  });
+
+  it('gives --region precedence over AWS_REGION for a bare account id', () => {
+    const settings = resolveSettings({ ...defaults, registry: ['123456789012'], region: 'ap-south-1' }, { AWS_REGION: 'eu-west-1' });
+    assert.equal(settings.registries[0]?.region, 'ap-south-1');
+  });
+
+  it('reports every problem at once, each naming its option', () => {
+    const problems = problemsOf({
+      registry: ['not-a-registry', '1234:eu-west-1'],
+      roleArn: 'reader',
+      endpointUrl: 'ftp://example.com',
+      email: 'nobody',
+      timeout: -1,
+    });
+    assert.equal(problems.length, 6, problems.join('\n'));
+    for (const option of ['registry: invalid registry "not-a-registry"', 'registry: invalid registry "1234:eu-west-1"', 'role-arn:', 'endpoint-url:', 'email:', 'timeout:']) {
+      assert.ok(problems.some((problem) => problem.startsWith(option)), `no problem starts with ${option}:\n${problems.join('\n')}`);
+    }
+  });
+
+  it('asks for a registry when none is given, naming every way to give one', () => {
+    const [problem] = problemsOf({});
+    assert.match(problem ?? '', /--registry .*ECR_REFRESH_REGISTRY.*AWS_ACCOUNT_NUMBER/);
+  });
+
+  it('rejects an unknown region and an external id without a role', () => {
+    const problems = problemsOf({ registry: ['123456789012'], region: 'eu-wets-1', externalId: 'abc' });
+    assert.ok(problems.some((problem) => problem.startsWith('region: "eu-wets-1"')));
+    assert.ok(problems.some((problem) => problem.startsWith('external-id: only meaningful with --role-arn')));
+  });
+
+  it('accepts role ARNs of every partition', () => {
+    for (const arn of ['arn:aws:iam::123456789012:role/a', 'arn:aws-cn:iam::123456789012:role/path/b', 'arn:aws-us-gov:iam::123456789012:role/c']) {
+      assert.equal(resolveSettings({ ...defaults, registry: ['123456789012:eu-west-1'], roleArn: arn }, {}).roleArn, arn);
+    }
+  });
+});
