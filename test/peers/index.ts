@@ -1,2 +1,67 @@
-// Placeholder until the test-environment work lands: no peer is started yet.
-export async function stopAllPeers(): Promise<void> {}
+// The test peers, started at most once per test run and stopped by the mocha root hook.
+import { startKubeApiServer, type KubeApiServer } from './kube/kube-apiserver.ts';
+import { startMoto, type Moto } from './moto.ts';
+import { startTinyproxy, type Tinyproxy } from './tinyproxy.ts';
+
+export type { KubeApiServer } from './kube/kube-apiserver.ts';
+export type { KubeResponse, KubeRequestOptions } from './kube/admin-client.ts';
+export type { AuditEvent } from './kube/audit-log.ts';
+export type { Moto, MotoIamCredentials, MotoIamAuthOptions } from './moto.ts';
+export type { Tinyproxy } from './tinyproxy.ts';
+export type { PeerStartOptions } from './peer-launch.ts';
+export type { PeerRecord } from './peer-record.ts';
+export { startKubeApiServer } from './kube/kube-apiserver.ts';
+export { startMoto, MOTO_ACCOUNT_ID } from './moto.ts';
+export { startTinyproxy } from './tinyproxy.ts';
+export { freePort } from './free-port.ts';
+
+interface Singleton<T extends { stop(): Promise<void> }> {
+  use(): Promise<T>;
+  stop(): Promise<void>;
+}
+
+/** A peer started on first use; a failed start is forgotten so the next use tries again. */
+function singleton<T extends { stop(): Promise<void> }>(start: () => Promise<T>): Singleton<T> {
+  let started: Promise<T> | undefined;
+  return {
+    use() {
+      started ??= start().catch((error: unknown) => {
+        started = undefined;
+        throw error;
+      });
+      return started;
+    },
+    async stop() {
+      const running = started;
+      started = undefined;
+      if (running !== undefined) await (await running.catch(() => undefined))?.stop();
+    },
+  };
+}
+
+const kube = singleton(() => startKubeApiServer());
+const moto = singleton(() => startMoto());
+const tinyproxy = singleton(() => startTinyproxy());
+
+/**
+ * The run's kube-apiserver (+ etcd), started on first call (a few seconds warm; builds the
+ * binaries first when they are not cached). Shared by every suite: use unique namespaces.
+ */
+export function useKube(): Promise<KubeApiServer> {
+  return kube.use();
+}
+
+/** The run's moto server, started on first call. Shared: call `reset()` in a suite's `beforeEach` if it needs a clean state. */
+export function useMoto(): Promise<Moto> {
+  return moto.use();
+}
+
+/** The run's tinyproxy, started on first call (installed from Debian's packages when missing). */
+export function useTinyproxy(): Promise<Tinyproxy> {
+  return tinyproxy.use();
+}
+
+/** Stops every peer started through `use…()` (the mocha root hook calls this in afterAll). */
+export async function stopAllPeers(): Promise<void> {
+  await Promise.all([kube.stop(), moto.stop(), tinyproxy.stop()]);
+}

@@ -6,5 +6,7 @@ if python3 -c 'import moto.server' 2>/dev/null; then
   exit 0
 fi
 echo "[moto-install] python3 -m pip install 'moto[server]'" >&2
-python3 -m pip install --quiet 'moto[server]' >&2
+# A distribution's own python3 refuses pip installs (PEP 668); these machines are throw-away.
+python3 -m pip install --quiet 'moto[server]' >&2 \
+  || python3 -m pip install --quiet --break-system-packages 'moto[server]' >&2
 echo "[moto-install] installed: moto $(python3 -c 'import moto; print(moto.__version__)')" >&2
