@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
 import { ExitStatus, exitStatusOfError } from './exit-status.ts';
 import { sharedOptions, type SharedArgs } from './options/shared-options.ts';
+import { commands } from './commands/index.ts';
 
 const ENV_PREFIX = 'ECR_REFRESH';
 
@@ -28,48 +29,26 @@ function buildParser(
   loadConfig: (path: string) => Record<string, unknown>,
   setStatus: (status: ExitStatus) => void,
 ): Argv {
-  const run = <A>(load: () => Promise<(args: A) => Promise<ExitStatus>>) => async (args: A) => {
-    setStatus(await (await load())(args));
-  };
-  return yargs([...argv])
+  const parser = yargs([...argv])
     .scriptName('ecr-refresh')
     .usage('$0 <command> [options]\n\nKeeps Amazon ECR pull credentials fresh where images are pulled.')
     .env(ENV_PREFIX)
     .config('config', 'YAML file with any of the options (camelCase or kebab-case keys)', (path) => loadConfig(path))
     .options(sharedOptions)
-    .group(Object.keys(sharedOptions), 'Shared options:')
-    .command(
-      'docker-config',
-      'Merge fresh credentials into a docker config.json',
-      (command) =>
-        command
-          .option('docker-config', {
-            type: 'string',
-            description: 'Path of the config.json to update (default: $DOCKER_CONFIG/config.json or ~/.docker/config.json)',
-          })
-          .example('$0 docker-config -r 123456789012.dkr.ecr.eu-west-1.amazonaws.com', 'Update ~/.docker/config.json')
-          .example('$0 docker-config -r 123456789012:eu-west-1 --docker-config /etc/docker/config.json --dry-run', 'Show what would change'),
-      run(async () => (await import('./commands/docker-config.ts')).runDockerConfig),
-    )
-    .command(
-      'token',
-      'Print fresh credentials (JSON), or only the password for docker login --password-stdin',
-      (command) =>
-        command
-          .option('password-only', { type: 'boolean', default: false, description: 'Print only the password' })
-          .example(
-            '$0 token -r 123456789012:eu-west-1 --password-only | docker login --username AWS --password-stdin 123456789012.dkr.ecr.eu-west-1.amazonaws.com',
-            'Log docker in',
-          ),
-      run(async () => (await import('./commands/token.ts')).runToken),
-    )
+    .group(Object.keys(sharedOptions), 'Shared options:');
+  for (const command of commands) {
+    parser.command(command.name, command.description, command.builder, async (args) => {
+      setStatus(await (await command.load())(args as never));
+    });
+  }
+  return parser
     .example('$0 docker-config -r 123456789012:eu-west-1', 'Refresh ~/.docker/config.json')
     .example('ECR_REFRESH_REGISTRY=123456789012:eu-west-1 $0 token', 'Options also come from ECR_REFRESH_* variables')
     .epilogue(
       'Exit status: 0 all targets in place, 1 some targets failed, 2 no credentials could be fetched, 64 bad input.\n' +
         'The blog CronJob variables AWS_ACCOUNT_NUMBER, AWS_DEFAULT_REGION and EMAIL are honoured.',
     )
-    .demandCommand(1, 'name a command: docker-config or token')
+    .demandCommand(1, `name a command: ${commands.map((command) => command.name).join(', ')}`)
     .strictCommands()
     .strictOptions()
     .version(readVersion())

@@ -1,9 +1,9 @@
 import { ConfigError } from '@ecr-refresh/core';
-import { ExitStatus } from '../exit-status.ts';
-import { resolveSettings } from '../options/settings.ts';
-import type { SharedArgs } from '../options/shared-options.ts';
-import { abortOnSignal } from './abort-on-signal.ts';
-import { openSession } from './session.ts';
+import { ExitStatus } from '../../exit-status.ts';
+import { resolveSettings } from '../../options/settings.ts';
+import type { SharedArgs } from '../../options/shared-options.ts';
+import { abortOnSignal } from '../../run/abort-on-signal.ts';
+import { openSession } from '../../run/session.ts';
 
 /** Arguments of `ecr-refresh token`. */
 export interface TokenArgs extends SharedArgs {

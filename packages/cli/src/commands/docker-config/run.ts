@@ -1,7 +1,7 @@
 import { createDockerConfigSink } from '@ecr-refresh/core';
-import type { ExitStatus } from '../exit-status.ts';
-import type { SharedArgs } from '../options/shared-options.ts';
-import { runRefresh } from './run-refresh.ts';
+import type { ExitStatus } from '../../exit-status.ts';
+import type { SharedArgs } from '../../options/shared-options.ts';
+import { runRefresh } from '../../run/run-refresh.ts';
 
 /** Arguments of `ecr-refresh docker-config`. */
 export interface DockerConfigArgs extends SharedArgs {

@@ -1,0 +1,6 @@
+import type { CommandModule } from './command-module.ts';
+import { dockerConfigCommand } from './docker-config/command.ts';
+import { tokenCommand } from './token/command.ts';
+
+/** Every subcommand, in the order `--help` lists them. A new sink adds its command here. */
+export const commands: ReadonlyArray<CommandModule<never>> = [dockerConfigCommand, tokenCommand] as ReadonlyArray<CommandModule<never>>;

@@ -1,0 +1,2 @@
+// The public API of @ecr-refresh/rancher1.
+export {};
