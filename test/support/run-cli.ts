@@ -8,7 +8,7 @@ export interface CliRun {
   stderr: string;
 }
 
-const BIN = join(import.meta.dirname, '..', '..', 'packages', 'cli', 'dist', 'bin', 'ecr-refresh.js');
+const BIN = join(import.meta.dirname, '..', '..', 'packages', 'cli', 'dist', 'bundle', 'ecr-refresh.js');
 
 /**
  * Runs the built CLI as a user does, with an environment made only of `env` plus PATH and HOME:
