@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
 /** What a finished `ecr-refresh` process left: its status and everything it printed. */
@@ -10,24 +10,39 @@ export interface CliRun {
 
 const BIN = join(import.meta.dirname, '..', '..', 'packages', 'cli', 'dist', 'bundle', 'ecr-refresh.js');
 
+/** A CLI process still running (`--watch`), with what it printed so far. */
+export interface RunningCli {
+  readonly child: ChildProcess;
+  /** Everything printed so far. */
+  output(): { stdout: string; stderr: string };
+  /** Resolves when the process exits. */
+  readonly exited: Promise<CliRun>;
+}
+
 /**
- * Runs the built CLI as a user does, with an environment made only of `env` plus PATH and HOME:
- * nothing of the developer's AWS or proxy settings leaks in. Resolves when the process exits.
+ * Starts the built CLI as a user does, with an environment made only of `env` plus PATH and HOME:
+ * nothing of the developer's AWS or proxy settings leaks in. Killed after `timeoutMs`.
  */
-export function runCli(args: readonly string[], env: Record<string, string | undefined> = {}, timeoutMs = 60_000): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { PATH: process.env.PATH, HOME: env.HOME ?? process.env.HOME, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: timeoutMs,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+export function startCli(args: readonly string[], env: Record<string, string | undefined> = {}, timeoutMs = 60_000): RunningCli {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { PATH: process.env.PATH, HOME: env.HOME ?? process.env.HOME, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: timeoutMs,
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<CliRun>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (status) => resolve({ status, stdout, stderr }));
   });
+  return { child, output: () => ({ stdout, stderr }), exited };
+}
+
+/** Runs the built CLI to completion; see {@link startCli}. */
+export function runCli(args: readonly string[], env: Record<string, string | undefined> = {}, timeoutMs = 60_000): Promise<CliRun> {
+  return startCli(args, env, timeoutMs).exited;
 }
 
 /** Dummy credentials moto accepts while its IAM auth is off. */

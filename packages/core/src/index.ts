@@ -32,6 +32,7 @@ export type { EcrApi, EcrApiFactory, EcrApiSettings, EcrAuthorizationData } from
 export { DEFAULT_TIMEOUTS } from './http/aws-request-handler.ts';
 export type { HttpTimeouts } from './http/aws-request-handler.ts';
 export { agentFor, describeProxyFor } from './http/proxy-agent.ts';
+export { proxyUrlFor } from './http/proxy-url.ts';
 
 export {
   DockerConfig,
@@ -46,8 +47,19 @@ export {
 export { createDockerConfigSink, defaultDockerConfigPath } from './docker-config/docker-config-sink.ts';
 export type { DockerConfigSinkOptions } from './docker-config/docker-config-sink.ts';
 
-export type { Sink, ApplyContext, TargetResult, TargetAction, ValidationProblem } from './sink/sink.ts';
+export type { Sink, ApplyContext, TargetResult, TargetAction, ValidationProblem, WatchOptions } from './sink/sink.ts';
 export { refresh } from './refresh.ts';
+export { runRefreshService } from './service/refresh-service.ts';
+export type { RefreshServiceOptions } from './service/refresh-service.ts';
+export { DEFAULT_SCHEDULE, delayAfterFailure, delayAfterSuccess, expiresBeforeNextAttempt } from './service/schedule.ts';
+export type { ScheduleOptions } from './service/schedule.ts';
+export { createServiceMetrics } from './service/metrics.ts';
+export type { ServiceMetrics } from './service/metrics.ts';
+export { startHealthServer } from './service/health-server.ts';
+export type { HealthServer, HealthState } from './service/health-server.ts';
+export { createWakeUp } from './service/wake-up.ts';
+export type { WakeUp } from './service/wake-up.ts';
+export { createCachingTokenSource } from './token/caching-token-source.ts';
 export type { RefreshOptions, RefreshReport } from './refresh.ts';
 
 export { createLogger, silentLogger, LOG_LEVELS, LOG_FORMATS } from './log/logger.ts';

@@ -54,7 +54,7 @@ export async function refresh(options: RefreshOptions): Promise<RefreshReport> {
     signal: options.signal ?? new AbortController().signal,
     logger,
     now: clock,
-    needsRefresh: (record) => options.force === true || !isFresh(record, hosts, clock()),
+    needsRefresh: (record, only = hosts) => options.force === true || !isFresh(record, only, clock()),
     credentials() {
       pending ??= options.tokenSource.fetch(options.registries, { signal: context.signal }).catch((error: unknown) => {
         fetchError = toEcrRefreshError(error, 'could not fetch ECR credentials');

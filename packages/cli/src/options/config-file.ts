@@ -22,6 +22,16 @@ const ConfigFile = z.strictObject({
   logLevel: z.string().optional(),
   logFormat: z.string().optional(),
   dockerConfig: z.string().optional(),
+  kubeconfig: z.string().optional(),
+  context: z.union([z.string(), z.array(z.string())]).optional(),
+  allContexts: z.boolean().optional(),
+  namespace: z.union([z.string(), z.array(z.string())]).optional(),
+  selector: z.string().optional(),
+  excludeNamespace: z.union([z.string(), z.array(z.string())]).optional(),
+  secretName: z.string().optional(),
+  adopt: z.boolean().optional(),
+  serviceAccount: z.union([z.string(), z.array(z.string())]).optional(),
+  concurrency: z.number().optional(),
 });
 
 /**

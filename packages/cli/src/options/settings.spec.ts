@@ -3,7 +3,7 @@ import { ConfigError } from '@ecr-refresh/core';
 import { resolveSettings } from './settings.ts';
 import type { SharedArgs } from './shared-options.ts';
 
-const defaults: SharedArgs = { dryRun: false, force: false, timeout: 15, output: 'table', logLevel: 'info', logFormat: 'auto' };
+const defaults: SharedArgs = { dryRun: false, force: false, watch: false, timeout: 15, output: 'table', logLevel: 'info', logFormat: 'auto' };
 
 function problemsOf(args: Partial<SharedArgs>, env: NodeJS.ProcessEnv = {}): readonly string[] {
   try {

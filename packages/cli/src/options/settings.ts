@@ -11,6 +11,10 @@ export interface Settings {
   readonly email?: string | undefined;
   readonly dryRun: boolean;
   readonly force: boolean;
+  /** Run as a service; see runRefreshService. */
+  readonly watch: boolean;
+  /** Where the health and metrics endpoints listen; undefined: nowhere. */
+  readonly listen?: { host: string; port: number } | undefined;
   readonly timeoutMs: number;
   readonly output: 'table' | 'json';
   readonly logLevel: LogLevel;
@@ -52,6 +56,7 @@ export function resolveSettings(args: SharedArgs, env: NodeJS.ProcessEnv = proce
   if (!scalars.success) {
     for (const issue of scalars.error.issues) problems.push(`${optionName(issue.path)}: ${issue.message}`);
   }
+  const listen = resolveListen(args, problems);
   if (args.externalId !== undefined && args.roleArn === undefined) {
     problems.push('external-id: only meaningful with --role-arn');
   }
@@ -64,6 +69,8 @@ export function resolveSettings(args: SharedArgs, env: NodeJS.ProcessEnv = proce
     email: scalars.data.email,
     dryRun: args.dryRun,
     force: args.force,
+    watch: args.watch,
+    listen,
     timeoutMs: Math.round(scalars.data.timeout * 1000),
     output: args.output === 'json' ? 'json' : 'table',
     logLevel: args.logLevel as LogLevel,
@@ -89,6 +96,22 @@ function resolveRegistries(args: SharedArgs, env: NodeJS.ProcessEnv, region: str
     }
   }
   return [...registries.values()];
+}
+
+const DEFAULT_LISTEN = { host: '0.0.0.0', port: 8080 };
+
+function resolveListen(args: SharedArgs, problems: string[]): Settings['listen'] {
+  const value = nonEmpty(args.listen);
+  if (value === undefined) return args.watch ? DEFAULT_LISTEN : undefined;
+  if (value === 'off') return undefined;
+  const match = /^(?:(?<host>\[[0-9a-f:.]+\]|[\w.-]*):)?(?<port>\d{1,5})$/i.exec(value);
+  const port = Number(match?.groups?.port);
+  if (match === null || port > 65_535) {
+    problems.push(`listen: "${value}" is not host:port; expected for example 0.0.0.0:8080, 127.0.0.1:9090, :8080 or off`);
+    return undefined;
+  }
+  const host = (match.groups?.host ?? '').replace(/^\[|\]$/g, '');
+  return { host: host === '' ? DEFAULT_LISTEN.host : host, port };
 }
 
 function withRegion(account: string, region: string | undefined): string {

@@ -22,6 +22,15 @@ export const sharedOptions = {
   email: { type: 'string', description: 'E-mail to record with the credential (Rancher 1.x v1 API requires one)' },
   'dry-run': { type: 'boolean', default: false, description: 'Show what would be written; write nothing' },
   force: { type: 'boolean', default: false, description: 'Refresh even targets that are still fresh' },
+  watch: {
+    type: 'boolean',
+    default: false,
+    description: 'Keep running: refresh at each credential half-life, react to changes, serve /healthz, /readyz and /metrics',
+  },
+  listen: {
+    type: 'string',
+    description: 'host:port of the health and metrics endpoints (default with --watch: 0.0.0.0:8080; "off" disables)',
+  },
   timeout: { type: 'number', default: 15, description: 'Seconds a network request may wait for an answer' },
   output: { choices: ['table', 'json'], default: 'table', description: 'Format of the results on standard output' },
   'log-level': {
@@ -42,6 +51,8 @@ export interface SharedArgs {
   email?: string | undefined;
   dryRun: boolean;
   force: boolean;
+  watch: boolean;
+  listen?: string | undefined;
   timeout: number;
   output: string;
   logLevel: string;

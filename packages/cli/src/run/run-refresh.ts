@@ -4,11 +4,13 @@ import { resolveSettings, type Settings } from '../options/settings.ts';
 import type { SharedArgs } from '../options/shared-options.ts';
 import { printReport } from '../output/print-report.ts';
 import { abortOnSignal } from './abort-on-signal.ts';
+import { runService } from './run-service.ts';
 import { openSession } from './session.ts';
 
 /**
- * The one-shot run every sink subcommand shares: validate settings and sinks (nothing is written
- * when either is wrong), refresh, print the results, and return the exit status.
+ * The run every sink subcommand shares: validate settings and sinks (nothing is written when
+ * either is wrong, exit 64), then one refresh whose results are printed, or with `--watch` the
+ * long-running service. Returns the exit status.
  */
 export async function runRefresh(
   args: SharedArgs,
@@ -18,6 +20,7 @@ export async function runRefresh(
   const { logger, tokenSource } = await openSession(settings);
   const sinks = createSinks(settings, logger);
   await validateSinks(sinks);
+  if (settings.watch) return runService(settings, { logger, tokenSource }, sinks);
   const signal = abortOnSignal();
   const report = await refresh({
     registries: settings.registries,

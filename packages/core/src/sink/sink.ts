@@ -41,9 +41,11 @@ export interface ApplyContext {
   credentials(): Promise<ReadonlyMap<string, RegistryCredential>>;
   /**
    * Whether a target whose current record is `record` must be written: it is missing, does not
-   * cover every host, is past its half-life, or the run is forced.
+   * cover every host (of `hosts`, by default every registry of the run: a sink whose target
+   * serves one host, such as a Rancher registry credential, names it), is past its half-life,
+   * or the run is forced.
    */
-  needsRefresh(record: CredentialRecord | undefined): boolean;
+  needsRefresh(record: CredentialRecord | undefined, hosts?: readonly string[]): boolean;
   /** Report what would be done, write nothing. */
   readonly dryRun: boolean;
   readonly signal: AbortSignal;
@@ -63,4 +65,18 @@ export interface Sink {
   validate(options?: { signal?: AbortSignal }): Promise<ValidationProblem[]>;
   /** Brings every target up to date and returns one result per target. */
   apply(context: ApplyContext): Promise<TargetResult[]>;
+  /**
+   * Optional, for the long-running service: watches the sink's world until `signal` aborts and
+   * calls `onChange` when a target appears or is altered (a namespace created, a managed Secret
+   * deleted), so the service refreshes at once instead of at the next half-life. Reconnects by
+   * itself; resolves when stopped.
+   */
+  watch?(options: WatchOptions): Promise<void>;
+}
+
+/** What the refresh service hands {@link Sink.watch}. */
+export interface WatchOptions {
+  readonly signal: AbortSignal;
+  readonly logger: Logger;
+  onChange(reason: string): void;
 }
