@@ -17,6 +17,8 @@ const ConfigFile = z.strictObject({
   email: z.string().optional(),
   dryRun: z.boolean().optional(),
   force: z.boolean().optional(),
+  watch: z.boolean().optional(),
+  listen: z.string().optional(),
   timeout: z.number().optional(),
   output: z.enum(['table', 'json']).optional(),
   logLevel: z.string().optional(),
