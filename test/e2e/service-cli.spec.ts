@@ -62,7 +62,7 @@ describe('e2e: ecr-refresh --watch (service mode)', function () {
     assert.match(metrics, /^ecr_refresh_target_results_total\{sink="docker-config",action="created"\} 1$/m);
     service?.child.kill('SIGTERM');
     const run = await service?.exited;
-    assert.equal(run?.status, 0, run?.stderr);
+    assert.equal(run?.status, 0, run?.stderr ?? 'no output');
     assert.match(run?.stderr ?? '', /"msg":"stopped"/);
   });
 
