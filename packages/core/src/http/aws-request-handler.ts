@@ -22,5 +22,9 @@ export function createAwsRequestHandler(endpoint: string, timeouts: HttpTimeouts
     httpsAgent: agent,
     connectionTimeout: timeouts.connectTimeoutMs,
     requestTimeout: timeouts.requestTimeoutMs,
+    // Without this, smithy only logs a warning when requestTimeout passes and the call hangs on a
+    // server that accepted the connection but never answers (found by the black-hole test).
+    throwOnRequestTimeout: true,
+    socketTimeout: timeouts.requestTimeoutMs,
   });
 }

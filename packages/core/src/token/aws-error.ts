@@ -50,8 +50,10 @@ export function fromAwsError(error: unknown, where: string, as: string): EcrRefr
   if (ACCESS_DENIED.has(name)) {
     return new AwsAuthError(`${where} denied ${as}: ${detail}; the identity needs ecr:GetAuthorizationToken on "*"`, { cause: error });
   }
-  if (name === 'AbortError') {
-    return new EcrRefreshError(`the call to ${where} was cancelled`, { cause: error });
+  if (name === 'AbortError' || name === 'TimeoutError') {
+    // The SDK reports its own request timeout as an abort; a cancellation by us is told apart by
+    // the caller, which knows its signal.
+    return new EcrUnavailableError(`${where} did not answer in time (${name})`, { cause: error });
   }
   const throttled = THROTTLED.has(name) || shape.$retryable?.throttling === true || status === 429;
   if (!throttled && status !== undefined && status < 500 && shape.$fault === 'client') {

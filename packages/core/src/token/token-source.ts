@@ -1,5 +1,5 @@
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
-import { TokenError } from '../errors.ts';
+import { EcrRefreshError, TokenError } from '../errors.ts';
 import { effectiveExpiry, type RegistryCredential } from '../credential/registry-credential.ts';
 import type { RegistryTarget } from '../registry/registry-target.ts';
 import { silentLogger, type Logger } from '../log/logger.ts';
@@ -84,6 +84,7 @@ export function createTokenSource(options: TokenSourceOptions = {}): TokenSource
     try {
       data = await client.getAuthorizationToken(signal === undefined ? {} : { signal });
     } catch (error) {
+      if (signal?.aborted === true) throw new EcrRefreshError(`the call to ${where} was cancelled`, { cause: error });
       throw fromAwsError(error, where, identity);
     }
     const fetchedAt = clock();
