@@ -14,6 +14,8 @@ export { startKubeApiServer } from './kube/kube-apiserver.ts';
 export { startMoto, MOTO_ACCOUNT_ID } from './moto.ts';
 export { startTinyproxy } from './tinyproxy.ts';
 export { freePort } from './free-port.ts';
+export { startFaultProxy } from './fault-proxy.ts';
+export type { Fault, FaultProxy, SeenRequest } from './fault-proxy.ts';
 
 interface Singleton<T extends { stop(): Promise<void> }> {
   use(): Promise<T>;
@@ -65,3 +67,4 @@ export function useTinyproxy(): Promise<Tinyproxy> {
 export async function stopAllPeers(): Promise<void> {
   await Promise.all([kube.stop(), moto.stop(), tinyproxy.stop()]);
 }
+export { startRancher1, useRancher1, type Rancher1, type Rancher1Environment, type Rancher1Key } from './rancher1/rancher1.ts';

@@ -28,7 +28,7 @@ export function createFakeEcr(answer?: (region: string) => EcrAuthorizationData[
           calls.push(clientSettings.region);
           await new Promise((resolve) => setImmediate(resolve));
           if (failure !== undefined) throw failure;
-          return respond(clientSettings.region);
+          return { data: respond(clientSettings.region), attempts: 1 };
         },
       };
     },

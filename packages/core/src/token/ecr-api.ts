@@ -6,7 +6,13 @@ import { createAwsRequestHandler, type HttpTimeouts } from '../http/aws-request-
 
 /** The one ECR call ecr-refresh makes, behind a seam that tests replace with a fake. */
 export interface EcrApi {
-  getAuthorizationToken(options: { signal?: AbortSignal }): Promise<EcrAuthorizationData[]>;
+  getAuthorizationToken(options: { signal?: AbortSignal }): Promise<EcrAuthorizationAnswer>;
+}
+
+/** ECR's answer: its `authorizationData`, and how many attempts (retries included) it took. */
+export interface EcrAuthorizationAnswer {
+  readonly data: EcrAuthorizationData[];
+  readonly attempts: number;
 }
 
 /** One `authorizationData` entry as ECR returns it, before any check. */
@@ -58,7 +64,7 @@ export const createEcrApi: EcrApiFactory = (settings) => {
     async getAuthorizationToken({ signal }) {
       // registryIds is deprecated: one token serves every registry the identity may read.
       const output = await client.send(new GetAuthorizationTokenCommand({}), { abortSignal: signal });
-      return output.authorizationData ?? [];
+      return { data: output.authorizationData ?? [], attempts: output.$metadata.attempts ?? 1 };
     },
   };
 };

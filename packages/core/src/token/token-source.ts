@@ -80,17 +80,17 @@ export function createTokenSource(options: TokenSourceOptions = {}): TokenSource
     const identity = options.roleArn === undefined ? 'the default AWS identity' : `role ${options.roleArn}`;
     calls += 1;
     const started = Date.now();
-    let data;
+    let answer;
     try {
-      data = await client.getAuthorizationToken(signal === undefined ? {} : { signal });
+      answer = await client.getAuthorizationToken(signal === undefined ? {} : { signal });
     } catch (error) {
       if (signal?.aborted === true) throw new EcrRefreshError(`the call to ${where} was cancelled`, { cause: error });
       throw fromAwsError(error, where, identity);
     }
     const fetchedAt = clock();
-    const first = data[0];
+    const first = answer.data[0];
     if (first?.authorizationToken === undefined) {
-      throw new TokenError(`${where} returned no authorization token (${data.length} entries)`);
+      throw new TokenError(`${where} returned no authorization token (${answer.data.length} entries)`);
     }
     const { username, password } = decodeAuthorizationToken(first.authorizationToken);
     const expiry = effectiveExpiry(first.expiresAt, fetchedAt);
@@ -100,7 +100,10 @@ export function createTokenSource(options: TokenSourceOptions = {}): TokenSource
         'ECR reported an expiry that is not in the future; assuming the documented 12 hour lifetime',
       );
     }
-    logger.debug({ region: settings.region, ms: Date.now() - started, expiresAt: expiry.expiresAt.toISOString() }, 'fetched ECR token');
+    const fields = { region: settings.region, ms: Date.now() - started, attempts: answer.attempts, expiresAt: expiry.expiresAt.toISOString() };
+    // Retries are worth an operator's attention (throttling, a flaky path); a first-try success is not.
+    if (answer.attempts > 1) logger.warn(fields, `fetched ECR token after ${answer.attempts} attempts`);
+    else logger.debug(fields, 'fetched ECR token');
     return { username, password, auth: first.authorizationToken, expiresAt: expiry.expiresAt, fetchedAt };
   }
 

@@ -1,0 +1,128 @@
+import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+
+/** What the proxy does with one request. */
+export type Fault =
+  | { kind: 'pass' }
+  /** Waits, then forwards. */
+  | { kind: 'delay'; ms: number }
+  /** Answers itself with this status (and Retry-After), without forwarding. */
+  | { kind: 'status'; status: number; retryAfterSeconds?: number; body?: string }
+  /** Closes the connection without any answer. */
+  | { kind: 'reset' }
+  /** Forwards, then sends half of the upstream body and closes the connection. */
+  | { kind: 'truncate' }
+  /** Never answers (until the proxy stops). */
+  | { kind: 'blackhole' };
+
+/** One request the proxy saw, and what it did with it. */
+export interface SeenRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly fault: Fault['kind'];
+}
+
+/** A fault-injecting HTTP proxy in front of one plain-HTTP peer, on loopback. */
+export interface FaultProxy {
+  /** `http://127.0.0.1:<port>`: use it in place of the upstream's URL. */
+  readonly url: string;
+  /** Every request so far, in order. */
+  readonly requests: readonly SeenRequest[];
+  /**
+   * Sets the schedule: the next requests get `faults` in order, every later one `then`
+   * (default: pass). `matching` limits the schedule to requests whose path matches.
+   */
+  plan(faults: readonly Fault[], options?: { then?: Fault; matching?: RegExp }): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a reverse proxy in front of `upstream` (a plain-HTTP peer such as moto or the Rancher
+ * 1.x test server) that applies the faults a test schedules: delays, resets, 429/5xx with
+ * Retry-After, cut responses and black holes. Bound to 127.0.0.1 only.
+ */
+export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
+  const target = new URL(upstream);
+  const sockets = new Set<Socket>();
+  const requests: SeenRequest[] = [];
+  let queue: Fault[] = [];
+  let then: Fault = { kind: 'pass' };
+  let matching: RegExp | undefined;
+
+  function nextFault(path: string): Fault {
+    if (matching !== undefined && !matching.test(path)) return { kind: 'pass' };
+    return queue.shift() ?? then;
+  }
+
+  const server = createServer((incoming, outgoing) => {
+    const path = incoming.url ?? '/';
+    const fault = nextFault(path);
+    requests.push({ method: incoming.method ?? 'GET', path, fault: fault.kind });
+    void apply(fault, incoming, outgoing);
+  });
+
+  async function apply(fault: Fault, incoming: IncomingMessage, outgoing: ServerResponse): Promise<void> {
+    switch (fault.kind) {
+      case 'blackhole':
+        incoming.resume();
+        return;
+      case 'reset':
+        incoming.socket.destroy();
+        return;
+      case 'status':
+        incoming.resume();
+        outgoing.writeHead(fault.status, {
+          'content-type': 'application/json',
+          ...(fault.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.retryAfterSeconds) }),
+        });
+        outgoing.end(fault.body ?? JSON.stringify({ __type: fault.status === 429 ? 'ThrottlingException' : 'ServiceUnavailableException', message: 'injected fault' }));
+        return;
+      case 'delay':
+        await new Promise((resolve) => setTimeout(resolve, fault.ms));
+        forward(incoming, outgoing, false);
+        return;
+      default:
+        forward(incoming, outgoing, fault.kind === 'truncate');
+    }
+  }
+
+  function forward(incoming: IncomingMessage, outgoing: ServerResponse, truncate: boolean): void {
+    const proxied = httpRequest(
+      { host: target.hostname, port: target.port, method: incoming.method, path: incoming.url, headers: { ...incoming.headers, host: target.host } },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => {
+          const body = Buffer.concat(chunks);
+          outgoing.writeHead(response.statusCode ?? 502, response.headers);
+          if (!truncate) return void outgoing.end(body);
+          // Promise the whole body (content-length stays), send half, then hang up.
+          outgoing.write(body.subarray(0, Math.floor(body.length / 2)), () => outgoing.socket?.destroy());
+        });
+      },
+    );
+    proxied.on('error', () => outgoing.socket?.destroy());
+    incoming.pipe(proxied);
+  }
+
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    plan(faults, options = {}) {
+      queue = [...faults];
+      then = options.then ?? { kind: 'pass' };
+      matching = options.matching;
+    },
+    stop: () =>
+      new Promise((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
