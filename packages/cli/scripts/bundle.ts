@@ -1,11 +1,16 @@
 // Bundles the CLI into dist/bundle: one entry file plus lazily loaded chunks (each command's
 // code and the AWS SDK load only when that command runs). Resolving and compiling hundreds of
 // small modules dominated start-up; bundled, `--help` starts as fast as a bare `node`.
+import { renameSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
+
+// Built aside and swapped in whole: chunk names carry content hashes, so building in place would
+// pile up stale chunks, and a run in progress would see a half-written bundle.
+const staging = `dist/bundle.${process.pid}`;
 
 await build({
   entryPoints: { 'ecr-refresh': 'src/bin/ecr-refresh.ts' },
-  outdir: 'dist/bundle',
+  outdir: staging,
   bundle: true,
   splitting: true,
   format: 'esm',
@@ -18,3 +23,5 @@ await build({
   define: { __filename: 'import.meta.filename', __dirname: 'import.meta.dirname' },
   logLevel: 'warning',
 });
+rmSync('dist/bundle', { recursive: true, force: true, maxRetries: 5 });
+renameSync(staging, 'dist/bundle');
