@@ -1,6 +1,7 @@
 import type { CommandModule } from './command-module.ts';
 import { dockerConfigCommand } from './docker-config/command.ts';
+import { rancher1Command } from './rancher1/command.ts';
 import { tokenCommand } from './token/command.ts';
 
 /** Every subcommand, in the order `--help` lists them. A new sink adds its command here. */
-export const commands: ReadonlyArray<CommandModule<never>> = [dockerConfigCommand, tokenCommand] as ReadonlyArray<CommandModule<never>>;
+export const commands: ReadonlyArray<CommandModule<never>> = [dockerConfigCommand, rancher1Command, tokenCommand] as ReadonlyArray<CommandModule<never>>;

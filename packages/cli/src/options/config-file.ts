@@ -34,6 +34,13 @@ const ConfigFile = z.strictObject({
   adopt: z.boolean().optional(),
   serviceAccount: z.union([z.string(), z.array(z.string())]).optional(),
   concurrency: z.number().optional(),
+  url: z.string().optional(),
+  accessKey: z.string().optional(),
+  secretKey: z.string().optional(),
+  environment: z.union([z.string(), z.array(z.string())]).optional(),
+  autoCreate: z.boolean().optional(),
+  activate: z.boolean().optional(),
+  caFile: z.string().optional(),
 });
 
 /**

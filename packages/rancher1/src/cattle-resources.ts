@@ -1,0 +1,61 @@
+import { z } from 'zod';
+
+/**
+ * The parts of Cattle resources this sink reads, checked before use. Objects are loose: Cattle
+ * sends many more fields (links, actions, transitioning…), which are ignored.
+ */
+
+/** An environment: Cattle calls it a `project`. */
+export const CattleProject = z.looseObject({
+  id: z.string().min(1),
+  name: z.string().nullish(),
+  state: z.string(),
+});
+export type CattleProject = z.infer<typeof CattleProject>;
+
+/** A `registry` (a storagePool subtype); `serverAddress` is kept as stored, not normalised. */
+export const CattleRegistry = z.looseObject({
+  id: z.string().min(1),
+  type: z.literal('registry').optional(),
+  serverAddress: z.string().nullish(),
+  state: z.string(),
+});
+export type CattleRegistry = z.infer<typeof CattleRegistry>;
+
+/** A `registryCredential`; `secretValue` is write-only and never read. */
+export const CattleRegistryCredential = z.looseObject({
+  id: z.string().min(1),
+  registryId: z.string().nullish(),
+  publicValue: z.string().nullish(),
+  description: z.string().nullish(),
+  state: z.string(),
+});
+export type CattleRegistryCredential = z.infer<typeof CattleRegistryCredential>;
+
+/** A collection page: `data`, and `pagination.next` while more pages follow. */
+export const CattleCollection = z.looseObject({
+  type: z.literal('collection'),
+  data: z.array(z.unknown()),
+  pagination: z.looseObject({ next: z.string().nullish() }).nullish(),
+});
+
+/** A Cattle error body (api-spec "Errors"); every field but `type` may be missing. */
+export const CattleErrorBody = z.looseObject({
+  type: z.literal('error'),
+  status: z.coerce.number().optional(),
+  code: z.string().optional(),
+  message: z.string().nullish(),
+  detail: z.string().nullish(),
+  fieldName: z.string().nullish(),
+});
+export type CattleErrorBody = z.infer<typeof CattleErrorBody>;
+
+/** Orders Cattle ids (`1c9` < `1c10`) by their number, as Cattle's `ORDER BY id` does. */
+export function compareCattleIds(a: string, b: string): number {
+  return numericPart(a) - numericPart(b) || a.localeCompare(b);
+}
+
+function numericPart(id: string): number {
+  const match = /(\d+)$/.exec(id);
+  return match === null ? Number.MAX_SAFE_INTEGER : Number(match[1]);
+}
