@@ -1,2 +1,10 @@
-// The public API of @ecr-refresh/k8s.
-export {};
+// The public API of @ecr-refresh/k8s: the sink factory, its options and the errors it reports.
+export { createKubernetesSink } from './kubernetes-sink.ts';
+export type { KubernetesProgress, KubernetesSinkRuntime } from './kubernetes-sink.ts';
+export { KubernetesSinkOptions, parseKubernetesSinkOptions, DEFAULT_SECRET_NAME, NAMESPACE_PLACEHOLDER } from './options.ts';
+export type { KubernetesSinkOptionsInput } from './options.ts';
+export type { ClusterConnection } from './kube-config.ts';
+export type { KubeApi, KubeNamespace, KubeSecret, KubeServiceAccount, JsonPatchOperation } from './kube-api.ts';
+export { KubernetesApiError, SecretConflictError, ServiceAccountMissingError } from './errors.ts';
+export type { KubernetesRequestFacts } from './errors.ts';
+export { MANAGED_BY_LABEL, MANAGED_BY_VALUE, ANNOTATIONS as SECRET_ANNOTATIONS } from './secret-record.ts';

@@ -1,0 +1,70 @@
+import { ConfigError } from '@ecr-refresh/core';
+import { createKubernetesSink, type KubernetesProgress } from '@ecr-refresh/k8s';
+import type { ExitStatus } from '../../exit-status.ts';
+import type { SharedArgs } from '../../options/shared-options.ts';
+import { runRefresh } from '../../run/run-refresh.ts';
+
+/** Arguments of `ecr-refresh k8s`. */
+export interface K8sArgs extends SharedArgs {
+  kubeconfig?: string | undefined;
+  context?: string[] | undefined;
+  allContexts: boolean;
+  namespace?: string[] | undefined;
+  selector?: string | undefined;
+  excludeNamespace?: string[] | undefined;
+  secretName: string;
+  adopt: boolean;
+  serviceAccount: string[];
+  concurrency: number;
+}
+
+// Below this many namespaces a run is short enough to need no progress line.
+const PROGRESS_FROM = 20;
+
+/** `ecr-refresh k8s`: the Kubernetes sink over the chosen contexts and namespaces. */
+export async function runK8s(args: K8sArgs): Promise<ExitStatus> {
+  return runRefresh(args, (settings) => [
+    createKubernetesSink(
+      {
+        kubeconfig: last(args.kubeconfig),
+        contexts: contextsOf(args),
+        namespaces: list(args.namespace),
+        namespaceSelector: last(args.selector),
+        excludeNamespaces: list(args.excludeNamespace),
+        secretName: last(args.secretName),
+        adopt: args.adopt,
+        serviceAccounts: serviceAccountsOf(args.serviceAccount),
+        concurrency: last(args.concurrency),
+        email: settings.email,
+      },
+      { onProgress: process.stderr.isTTY === true ? printProgress : undefined },
+    ),
+  ]);
+}
+
+function contextsOf(args: K8sArgs): 'all' | string[] | undefined {
+  const named = list(args.context);
+  if (args.allContexts && named.length > 0) throw new ConfigError('context: --context and --all-contexts exclude each other');
+  if (args.allContexts) return 'all';
+  return named.length > 0 ? named : undefined;
+}
+
+function serviceAccountsOf(values: readonly string[]): string[] {
+  const names = list(values);
+  return names.length === 1 && names[0] === 'none' ? [] : names;
+}
+
+/** A scalar flag given twice (a flag after a config file's value, say): the last one wins, as in kubectl. */
+function last<T>(value: T | T[]): T {
+  return Array.isArray(value) ? (value.at(-1) as T) : value;
+}
+
+/** Repeated and comma-separated values (flags, ECR_REFRESH_* variables, the config file) as one list. */
+function list(values: readonly unknown[] | undefined): string[] {
+  return (values ?? []).flatMap((value) => String(value).split(',')).map((value) => value.trim()).filter((value) => value !== '');
+}
+
+function printProgress({ context, done, total }: KubernetesProgress): void {
+  if (total < PROGRESS_FROM) return;
+  process.stderr.write(`\r${context}: ${done}/${total} namespaces${done === total ? '\n' : ''}`);
+}

@@ -1,0 +1,148 @@
+import {
+  ApiException,
+  CoreV1Api,
+  PatchStrategy,
+  ServerConfiguration,
+  createConfiguration,
+  setHeaderOptions,
+  type KubeConfig,
+  type V1Secret,
+  type V1ServiceAccount,
+} from '@kubernetes/client-node';
+import { KubernetesApiError } from './errors.ts';
+import { pooledAuthentication } from './pooled-authentication.ts';
+import { requestHttpLibrary } from './request-http-library.ts';
+import type { JsonPatchOperation, KubeApi, KubeNamespace, KubeSecret, KubeServiceAccount } from './kube-api.ts';
+
+/** The CoreV1Api methods the sink calls; tests hand in a stub of exactly these. */
+export type CoreV1Calls = Pick<
+  CoreV1Api,
+  | 'listNamespace'
+  | 'readNamespacedSecret'
+  | 'createNamespacedSecret'
+  | 'replaceNamespacedSecret'
+  | 'readNamespacedServiceAccount'
+  | 'listNamespacedServiceAccount'
+  | 'patchNamespacedServiceAccount'
+>;
+
+// Named in managedFields, so `kubectl get -o yaml` shows who wrote what.
+const FIELD_MANAGER = 'ecr-refresh';
+
+// Namespaces are listed in pages: a cluster with thousands answers in bounded chunks.
+const NAMESPACE_PAGE = 500;
+
+/**
+ * The {@link KubeApi} of one kubeconfig context, on `@kubernetes/client-node`. `target` names the
+ * context in errors. Every failure becomes a {@link KubernetesApiError} with method, path, status
+ * and Status reason; the client's own error is dropped because its message embeds the headers.
+ */
+export function createClientNodeApi(kubeConfig: KubeConfig, target: string): KubeApi {
+  return kubeApiOver(coreV1For(kubeConfig), target);
+}
+
+/** {@link createClientNodeApi} over any implementation of the calls (a stub in tests). */
+export function kubeApiOver(core: CoreV1Calls, target: string): KubeApi {
+  const call = async <T>(method: string, path: string, run: () => Promise<T>): Promise<T> => {
+    try {
+      return await run();
+    } catch (error) {
+      throw toKubernetesApiError(error, method, path, target);
+    }
+  };
+  const orUndefinedOn404 = async <T>(method: string, path: string, run: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await call(method, path, run);
+    } catch (error) {
+      if (error instanceof KubernetesApiError && error.status === 404) return undefined;
+      throw error;
+    }
+  };
+  const secretPath = (namespace: string, name = '') => `/api/v1/namespaces/${namespace}/secrets${name === '' ? '' : `/${name}`}`;
+  const accountPath = (namespace: string, name = '') => `/api/v1/namespaces/${namespace}/serviceaccounts${name === '' ? '' : `/${name}`}`;
+
+  return {
+    async listNamespaces(labelSelector) {
+      const namespaces: KubeNamespace[] = [];
+      let next: string | undefined;
+      do {
+        const page = await call('GET', '/api/v1/namespaces', () =>
+          core.listNamespace({ limit: NAMESPACE_PAGE, ...(labelSelector === undefined ? {} : { labelSelector }), ...(next === undefined ? {} : { _continue: next }) }),
+        );
+        for (const item of page.items ?? []) {
+          const name = item.metadata?.name;
+          if (typeof name !== 'string' || name === '') continue;
+          namespaces.push({ name, labels: item.metadata?.labels ?? {}, phase: item.status?.phase });
+        }
+        next = page.metadata?._continue || undefined;
+      } while (next !== undefined);
+      return namespaces;
+    },
+    readSecret: (namespace, name) =>
+      orUndefinedOn404('GET', secretPath(namespace, name), async () => (await core.readNamespacedSecret({ namespace, name })) as KubeSecret),
+    createSecret: (namespace, secret) =>
+      call('POST', secretPath(namespace), async () => (await core.createNamespacedSecret({ namespace, body: secret as V1Secret, fieldManager: FIELD_MANAGER })) as KubeSecret),
+    replaceSecret: (namespace, name, secret) =>
+      call('PUT', secretPath(namespace, name), async () => (await core.replaceNamespacedSecret({ namespace, name, body: secret as V1Secret, fieldManager: FIELD_MANAGER })) as KubeSecret),
+    readServiceAccount: (namespace, name) =>
+      orUndefinedOn404('GET', accountPath(namespace, name), async () => (await core.readNamespacedServiceAccount({ namespace, name })) as KubeServiceAccount),
+    listServiceAccounts: (namespace) =>
+      call('GET', accountPath(namespace), async () => ((await core.listNamespacedServiceAccount({ namespace })).items ?? []) as KubeServiceAccount[]),
+    patchServiceAccount: (namespace, name, operations: readonly JsonPatchOperation[]) =>
+      call('PATCH', accountPath(namespace, name), async () => {
+        // The generated client would send the first media type it knows; say which patch this is.
+        const options = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
+        return (await core.patchNamespacedServiceAccount({ namespace, name, body: operations, fieldManager: FIELD_MANAGER }, options)) as V1ServiceAccount as KubeServiceAccount;
+      }),
+  };
+}
+
+/**
+ * Converts whatever a client call threw into a {@link KubernetesApiError}: the status and the
+ * Status `reason`/`message` of an `ApiException` (whose body is the raw response text), or the
+ * network error's code when no answer came.
+ */
+export function toKubernetesApiError(error: unknown, method: string, path: string, target: string): KubernetesApiError {
+  if (error instanceof KubernetesApiError) return error;
+  if (error instanceof ApiException) {
+    const status = statusBody(error.body);
+    const what = [status.reason, status.message].filter((part) => part !== undefined).join(': ');
+    return new KubernetesApiError(
+      target,
+      { method, path, status: error.code, reason: status.reason },
+      `${method} ${path}: HTTP ${error.code}${what === '' ? '' : ` ${what}`}`,
+    );
+  }
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
+  const detail = typeof cause?.code === 'string' ? cause.code : error instanceof Error ? error.message : String(error);
+  return new KubernetesApiError(target, { method, path }, `${method} ${path}: no answer from the API server (${detail})`);
+}
+
+function statusBody(body: unknown): { reason?: string; message?: string } {
+  let parsed: unknown = body;
+  if (typeof body === 'string') {
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      return {};
+    }
+  }
+  if (typeof parsed !== 'object' || parsed === null) return {};
+  const { reason, message } = parsed as { reason?: unknown; message?: unknown };
+  return {
+    ...(typeof reason === 'string' && reason !== '' ? { reason } : {}),
+    ...(typeof message === 'string' && message !== '' ? { message: message.slice(0, 300) } : {}),
+  };
+}
+
+/** A CoreV1Api for the kubeconfig's current context, over one kept connection pool and undici's request(). */
+function coreV1For(kubeConfig: KubeConfig): CoreV1Api {
+  const cluster = kubeConfig.getCurrentCluster();
+  if (cluster === null) throw new Error(`kubeconfig context ${kubeConfig.getCurrentContext()} has no cluster`);
+  const configuration = createConfiguration({
+    baseServer: new ServerConfiguration(cluster.server.replace(/\/+$/, ''), {}),
+    authMethods: { default: pooledAuthentication(kubeConfig) },
+    httpApi: requestHttpLibrary,
+  });
+  return new CoreV1Api(configuration);
+}

@@ -1,0 +1,64 @@
+/**
+ * The few Kubernetes API calls the sink makes, behind a narrow interface so the sink is tested
+ * against an in-memory fake and runs against `@kubernetes/client-node` (see
+ * `client-node-api.ts`). Objects are the API's JSON shapes, reduced to the fields we read or
+ * write; every failure is thrown as a `KubernetesApiError` carrying status and reason.
+ */
+
+/** Object metadata, as far as the sink reads or writes it. */
+export interface KubeObjectMeta {
+  name?: string | undefined;
+  namespace?: string | undefined;
+  resourceVersion?: string | undefined;
+  labels?: Record<string, string> | undefined;
+  annotations?: Record<string, string> | undefined;
+  [key: string]: unknown;
+}
+
+/** A core/v1 Secret. */
+export interface KubeSecret {
+  apiVersion?: string | undefined;
+  kind?: string | undefined;
+  metadata?: KubeObjectMeta | undefined;
+  type?: string | undefined;
+  data?: Record<string, string> | undefined;
+  [key: string]: unknown;
+}
+
+/** A core/v1 ServiceAccount. */
+export interface KubeServiceAccount {
+  metadata?: KubeObjectMeta | undefined;
+  imagePullSecrets?: Array<{ name?: string | undefined }> | undefined;
+  [key: string]: unknown;
+}
+
+/** A namespace as listing reports it. */
+export interface KubeNamespace {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** `Terminating` namespaces refuse new objects; they are skipped. */
+  readonly phase?: string | undefined;
+}
+
+/** One RFC 6902 JSON patch operation. */
+export type JsonPatchOperation =
+  | { op: 'test' | 'add' | 'replace'; path: string; value: unknown }
+  | { op: 'remove'; path: string };
+
+/** The Kubernetes API calls of one cluster (one kubeconfig context). */
+export interface KubeApi {
+  /** Every namespace, or those matching a label selector (`list namespaces`). */
+  listNamespaces(labelSelector?: string): Promise<KubeNamespace[]>;
+  /** The Secret, or undefined when it does not exist (404). */
+  readSecret(namespace: string, name: string): Promise<KubeSecret | undefined>;
+  /** POST; 409 AlreadyExists when a Secret of that name appeared meanwhile. */
+  createSecret(namespace: string, secret: KubeSecret): Promise<KubeSecret>;
+  /** PUT with the `resourceVersion` in `secret.metadata`; 409 Conflict when it is stale. */
+  replaceSecret(namespace: string, name: string, secret: KubeSecret): Promise<KubeSecret>;
+  /** The ServiceAccount, or undefined when it does not exist (404). */
+  readServiceAccount(namespace: string, name: string): Promise<KubeServiceAccount | undefined>;
+  /** Every ServiceAccount of the namespace. */
+  listServiceAccounts(namespace: string): Promise<KubeServiceAccount[]>;
+  /** PATCH with `application/json-patch+json`; a failed `test` operation is refused (409/422). */
+  patchServiceAccount(namespace: string, name: string, operations: readonly JsonPatchOperation[]): Promise<KubeServiceAccount>;
+}

@@ -1,0 +1,141 @@
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { KubeConfig, type Cluster } from '@kubernetes/client-node';
+import { ConfigError, proxyUrlFor, registerSecret } from '@ecr-refresh/core';
+import { createClientNodeApi } from './client-node-api.ts';
+import type { KubeApi } from './kube-api.ts';
+import { isNamespaceName } from './options.ts';
+
+/** One cluster to serve: a kubeconfig context, its default namespace and its API. */
+export interface ClusterConnection {
+  /** The context's name (`in-cluster` in a pod); targets are reported as `<context>/<namespace>`. */
+  readonly context: string;
+  /** The context's namespace (in a pod: the pod's own), `default` when it names none. */
+  readonly namespace: string;
+  readonly api: KubeApi;
+}
+
+/** Where the kubeconfig comes from. */
+export interface KubeConfigSource {
+  /** An explicit kubeconfig file. */
+  readonly kubeconfig?: string | undefined;
+  /** Contexts to serve: names, `all`, or (undefined) the current one. */
+  readonly contexts?: 'all' | readonly string[] | undefined;
+  /** Root under which the in-cluster ServiceAccount files are looked for (tests); default `/`. */
+  readonly inClusterRoot?: string | undefined;
+  readonly env?: NodeJS.ProcessEnv | undefined;
+}
+
+const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+const IN_CLUSTER = 'the in-cluster ServiceAccount';
+
+/**
+ * Loads the kubeconfig as kubectl finds it — `kubeconfig`, else `KUBECONFIG` (several files
+ * merged), else `~/.kube/config`, else the pod's ServiceAccount — and returns one connection per
+ * chosen context. Clusters without a `proxy-url` get the proxy HTTPS_PROXY/NO_PROXY name for
+ * their server, which the Kubernetes client would otherwise ignore. Synchronous and offline:
+ * throws {@link ConfigError} naming the file or context at fault, before any request.
+ */
+export function connectClusters(source: KubeConfigSource): ClusterConnection[] {
+  const env = source.env ?? process.env;
+  const { kubeConfig, origin } = loadKubeConfig(source, env);
+  const known = kubeConfig.getContexts().map((context) => context.name);
+  if (known.length === 0) throw new ConfigError(`k8s.kubeconfig: ${origin} defines no context`);
+  const wanted = source.contexts === 'all' ? known : (source.contexts ?? [kubeConfig.getCurrentContext()]);
+  const problems = wanted.flatMap((name): string[] => {
+    if (name === '' || name === undefined) return [`k8s.contexts: ${origin} has no current-context; name one with --context (known: ${known.join(', ')})`];
+    if (!known.includes(name)) return [`k8s.contexts: no context "${name}" in ${origin} (known: ${known.join(', ')})`];
+    return contextProblems(kubeConfig, name);
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
+  return wanted.map((name) => connect(kubeConfig, name, origin === IN_CLUSTER ? 'in-cluster' : name));
+}
+
+function loadKubeConfig(source: KubeConfigSource, env: NodeJS.ProcessEnv): { kubeConfig: KubeConfig; origin: string } {
+  const kubeConfig = new KubeConfig();
+  const fromEnv = env.KUBECONFIG?.split(':').filter((path) => path !== '') ?? [];
+  const home = join(env.HOME ?? homedir(), '.kube', 'config');
+  const inCluster = (source.inClusterRoot ?? '') + SERVICE_ACCOUNT_TOKEN;
+  let origin: string;
+  try {
+    if (source.kubeconfig !== undefined) {
+      origin = `kubeconfig "${source.kubeconfig}"`;
+      kubeConfig.loadFromFile(source.kubeconfig);
+    } else if (fromEnv.length > 0) {
+      origin = `KUBECONFIG "${fromEnv.join(':')}"`;
+      loadMerged(kubeConfig, fromEnv);
+    } else if (existsSync(home)) {
+      origin = `kubeconfig "${home}"`;
+      kubeConfig.loadFromFile(home);
+    } else if (env.KUBERNETES_SERVICE_HOST !== undefined && existsSync(inCluster)) {
+      origin = IN_CLUSTER;
+      kubeConfig.loadFromCluster(source.inClusterRoot);
+    } else {
+      throw new ConfigError(
+        'k8s.kubeconfig: no Kubernetes configuration found: pass --kubeconfig, set KUBECONFIG, create ~/.kube/config, or run in a pod with a ServiceAccount',
+      );
+    }
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    const detail = code ?? ((error as Error).message ?? String(error)).split('\n')[0];
+    throw new ConfigError(`k8s.kubeconfig: cannot read ${describeSource(source, fromEnv, home)}: ${detail}`, { cause: error });
+  }
+  for (const user of kubeConfig.getUsers()) {
+    for (const secret of [user.token, user.password, user.keyData]) registerSecret(secret);
+  }
+  return { kubeConfig, origin };
+}
+
+// kubectl's rule for KUBECONFIG=a:b: the first file to define a name (or the current context)
+// wins; later definitions of the same name are ignored. (client-node's merge throws on them.)
+function loadMerged(kubeConfig: KubeConfig, paths: readonly string[]): void {
+  kubeConfig.loadFromFile(paths[0] ?? '');
+  for (const path of paths.slice(1)) {
+    const next = new KubeConfig();
+    next.loadFromFile(path);
+    for (const cluster of next.getClusters()) if (kubeConfig.getCluster(cluster.name) === null) kubeConfig.addCluster(cluster);
+    for (const user of next.getUsers()) if (kubeConfig.getUser(user.name) === null) kubeConfig.addUser(user);
+    for (const context of next.getContexts()) if (kubeConfig.getContextObject(context.name) === null) kubeConfig.addContext(context);
+    if (!kubeConfig.getCurrentContext()) kubeConfig.setCurrentContext(next.getCurrentContext());
+  }
+}
+
+function describeSource(source: KubeConfigSource, fromEnv: readonly string[], home: string): string {
+  if (source.kubeconfig !== undefined) return `"${source.kubeconfig}"`;
+  return fromEnv.length > 0 ? `KUBECONFIG "${fromEnv.join(':')}"` : `"${home}"`;
+}
+
+function contextProblems(kubeConfig: KubeConfig, context: string): string[] {
+  const problems: string[] = [];
+  const namespace = namespaceOf(kubeConfig, context);
+  if (!isNamespaceName(namespace)) problems.push(`k8s.contexts: context "${context}" names an invalid namespace "${namespace}"`);
+  const cluster = kubeConfig.getContextObject(context)?.cluster;
+  if (cluster === undefined || kubeConfig.getCluster(cluster) === null) {
+    problems.push(`k8s.contexts: context "${context}" names a cluster the kubeconfig does not define`);
+  }
+  return problems;
+}
+
+function namespaceOf(kubeConfig: KubeConfig, context: string): string {
+  return kubeConfig.getContextObject(context)?.namespace?.trim() || 'default';
+}
+
+function connect(kubeConfig: KubeConfig, context: string, reportedAs: string): ClusterConnection {
+  const single = new KubeConfig();
+  single.loadFromOptions({
+    clusters: kubeConfig.getClusters().map(withEnvironmentProxy),
+    users: kubeConfig.getUsers(),
+    contexts: kubeConfig.getContexts(),
+    currentContext: context,
+  });
+  return { context: reportedAs, namespace: namespaceOf(kubeConfig, context), api: createClientNodeApi(single, reportedAs) };
+}
+
+// HTTPS_PROXY/NO_PROXY are read from process.env, as every other client of ecr-refresh does.
+function withEnvironmentProxy(cluster: Cluster): Cluster {
+  if (cluster.proxyUrl !== undefined && cluster.proxyUrl !== '') return cluster;
+  const proxyUrl = proxyUrlFor(cluster.server);
+  return proxyUrl === undefined ? cluster : { ...cluster, proxyUrl };
+}

@@ -1,0 +1,101 @@
+import pLimit from 'p-limit';
+import { SinkWriteError, toEcrRefreshError, type ApplyContext, type Sink, type TargetResult } from '@ecr-refresh/core';
+import { connectClusters, type ClusterConnection } from './kube-config.ts';
+import { resolveNamespaces } from './namespace-selection.ts';
+import { NAMESPACE_PLACEHOLDER, parseKubernetesSinkOptions, type KubernetesSinkOptions, type KubernetesSinkOptionsInput } from './options.ts';
+import { addPullSecret } from './service-accounts.ts';
+import { writeSecret } from './write-secret.ts';
+
+const SINK_ID = 'k8s';
+
+/** Progress of a long run, one call per namespace finished. */
+export interface KubernetesProgress {
+  readonly context: string;
+  readonly done: number;
+  readonly total: number;
+}
+
+/** What the sink runs on, for embedding and tests; every field has a default. */
+export interface KubernetesSinkRuntime {
+  /** The clusters to serve; default: from the kubeconfig, as the options choose them. */
+  readonly clusters?: readonly ClusterConnection[] | undefined;
+  /** Root of the in-cluster ServiceAccount files (default `/`), for tests. */
+  readonly inClusterRoot?: string | undefined;
+  /** Where KUBECONFIG, HOME and KUBERNETES_SERVICE_HOST are read (default `process.env`), for tests. */
+  readonly env?: NodeJS.ProcessEnv | undefined;
+  /** Called after each namespace; must not throw. */
+  readonly onProgress?: ((progress: KubernetesProgress) => void) | undefined;
+}
+
+/**
+ * The Kubernetes sink: one `kubernetes.io/dockerconfigjson` Secret per chosen namespace of every
+ * chosen cluster, holding every registry of the run, written in place (never deleted), with the
+ * chosen ServiceAccounts referencing it. Targets are reported as `<context>/<namespace>`; a
+ * cluster whose namespaces cannot be listed is one failed target named by its context.
+ *
+ * Options are validated and the kubeconfig is read here, synchronously: an invalid option, an
+ * unreadable kubeconfig or an unknown context throws `ConfigError` before any request.
+ */
+export function createKubernetesSink(input: KubernetesSinkOptionsInput, runtime: KubernetesSinkRuntime = {}): Sink {
+  const options = parseKubernetesSinkOptions(input);
+  const clusters = runtime.clusters ?? connectClusters({ kubeconfig: options.kubeconfig, contexts: options.contexts, inClusterRoot: runtime.inClusterRoot, env: runtime.env });
+  return {
+    id: SINK_ID,
+    // Everything checkable without the network was checked above; the API server's answers
+    // (a missing namespace, a denied verb) are per-target failures of the run.
+    validate: async () => [],
+    async apply(context) {
+      const perCluster = await Promise.all(clusters.map((cluster) => applyToCluster(cluster, options, context, runtime.onProgress)));
+      return perCluster.flat();
+    },
+  };
+}
+
+async function applyToCluster(
+  cluster: ClusterConnection,
+  options: KubernetesSinkOptions,
+  context: ApplyContext,
+  onProgress: KubernetesSinkRuntime['onProgress'],
+): Promise<TargetResult[]> {
+  let namespaces: string[];
+  try {
+    namespaces = await resolveNamespaces(cluster.api, options, cluster.namespace);
+  } catch (error) {
+    return [{ sink: SINK_ID, target: cluster.context, action: 'failed', error: toEcrRefreshError(error, `cannot list the namespaces of ${cluster.context}`) }];
+  }
+  const limit = pLimit(options.concurrency);
+  let done = 0;
+  return Promise.all(
+    namespaces.map((namespace) =>
+      limit(async () => {
+        const result = await applyToNamespace(cluster, namespace, options, context);
+        done += 1;
+        onProgress?.({ context: cluster.context, done, total: namespaces.length });
+        return result;
+      }),
+    ),
+  );
+}
+
+async function applyToNamespace(cluster: ClusterConnection, namespace: string, options: KubernetesSinkOptions, context: ApplyContext): Promise<TargetResult> {
+  const target = `${cluster.context}/${namespace}`;
+  const base = { sink: SINK_ID, target, ...(context.dryRun ? { dryRun: true } : {}) };
+  if (context.signal.aborted) {
+    return { ...base, action: 'failed', error: new SinkWriteError(SINK_ID, target, 'not attempted: the run was interrupted', { retryable: true }) };
+  }
+  const secretName = options.secretName.replaceAll(NAMESPACE_PLACEHOLDER, namespace);
+  let outcome: Awaited<ReturnType<typeof writeSecret>> | undefined;
+  try {
+    outcome = await writeSecret(cluster.api, { namespace, name: secretName, target }, context, options);
+    const patched = options.serviceAccounts.length === 0
+      ? []
+      : await addPullSecret(cluster.api, { namespace, names: options.serviceAccounts, secretName, target }, { dryRun: context.dryRun, signal: context.signal });
+    const action = outcome.action === 'unchanged' && patched.length > 0 ? 'updated' : outcome.action;
+    const reasons = [outcome.reason, patched.length > 0 ? `added to imagePullSecrets of ServiceAccount ${patched.join(', ')}` : undefined];
+    const reason = reasons.filter((part) => part !== undefined).join('; ');
+    return { ...base, action, record: outcome.record, ...(reason === '' ? {} : { reason }) };
+  } catch (error) {
+    const failure = toEcrRefreshError(error, `cannot update ${target}`);
+    return { ...base, action: 'failed', error: failure, ...(outcome === undefined ? {} : { record: outcome.record }) };
+  }
+}

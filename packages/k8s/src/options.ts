@@ -1,0 +1,118 @@
+import { z } from 'zod';
+import { ConfigError } from '@ecr-refresh/core';
+
+/** The Secret name used when none is configured. */
+export const DEFAULT_SECRET_NAME = 'ecr-pull-credentials';
+
+/** In `secretName`, replaced by each namespace's name (the blog post's `ecr-{namespace}`). */
+export const NAMESPACE_PLACEHOLDER = '{namespace}';
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+// A namespace name, or a glob of one: `*` any run of characters, `?` one character.
+const NAMESPACE_PATTERN = /^(?=.*[*?])[-a-z0-9*?]+$|^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+// One requirement of a label selector: `key`, `!key`, `key=value`, `key==value`, `key!=value`,
+// `key in (a,b)`, `key notin (a,b)`; keys may carry a DNS prefix (`team.example.com/tier`).
+const SELECTOR_KEY = String.raw`(?:[a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?`;
+const SELECTOR_VALUE = String.raw`(?:[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?`;
+const SELECTOR_REQUIREMENT = String.raw`\s*(?:!?${SELECTOR_KEY}|${SELECTOR_KEY}\s*(?:==?|!=)\s*${SELECTOR_VALUE}|${SELECTOR_KEY}\s+(?:in|notin)\s+\(\s*${SELECTOR_VALUE}(?:\s*,\s*${SELECTOR_VALUE})*\s*\))\s*`;
+const LABEL_SELECTOR = new RegExp(`^${SELECTOR_REQUIREMENT}(?:,${SELECTOR_REQUIREMENT})*$`);
+
+const namespaceName = z
+  .string()
+  .max(63, 'a namespace name has at most 63 characters')
+  .regex(DNS_LABEL, 'not a valid namespace name (lower-case letters, digits and "-", starting and ending with a letter or digit)');
+
+const namespacePattern = z
+  .string()
+  .max(63, 'a namespace name has at most 63 characters')
+  .regex(NAMESPACE_PATTERN, 'not a valid namespace name or glob (lower-case letters, digits and "-", starting and ending with a letter or digit; wildcards * and ?)');
+
+const objectName = (what: string) =>
+  z
+    .string()
+    .max(253, `a ${what} name has at most 253 characters`)
+    .regex(DNS_SUBDOMAIN, `not a valid ${what} name (lower-case letters, digits, "-" and ".", starting and ending with a letter or digit)`);
+
+const secretNameTemplate = z
+  .string()
+  .refine(
+    // The longest namespace name must still give a valid Secret name.
+    (value) => objectName('Secret').safeParse(value.replaceAll(NAMESPACE_PLACEHOLDER, 'n'.repeat(63))).success,
+    `not a valid Secret name (lower-case letters, digits, "-" and ".", at most 253 characters; ${NAMESPACE_PLACEHOLDER} stands for the namespace)`,
+  );
+
+const contextName = z.string().min(1, 'a context name cannot be empty');
+
+/**
+ * Options of `createKubernetesSink()`, validated at the package boundary; unknown keys are errors.
+ * Namespaces: `namespaces` (names, globs with `*` and `?`, or `*` for all) and/or a label
+ * `namespaceSelector`, minus `excludeNamespaces` (names or globs); neither given means the
+ * context's namespace (in a pod: the pod's own).
+ */
+export const KubernetesSinkOptions = z
+  .strictObject({
+    /** A kubeconfig file; default `KUBECONFIG`, `~/.kube/config`, else the in-cluster ServiceAccount. */
+    kubeconfig: z.string().min(1, 'a kubeconfig path cannot be empty').optional(),
+    /** Contexts to serve, each a separate cluster in the results; `all` for every one; default: the current. */
+    contexts: z.union([z.literal('all'), z.array(contextName).min(1, 'name at least one context, or "all"')]).optional(),
+    namespaces: z.array(namespacePattern).default([]),
+    namespaceSelector: z
+      .string()
+      .max(1024, 'a label selector has at most 1024 characters')
+      .regex(LABEL_SELECTOR, 'not a valid label selector (for example team=payments,tier!=test or env in (prod,staging))')
+      .optional(),
+    excludeNamespaces: z.array(namespacePattern).default([]),
+    /** The dockerconfigjson Secret written in each namespace; `{namespace}` is replaced by its name. */
+    secretName: secretNameTemplate.default(DEFAULT_SECRET_NAME),
+    /** Take over a same-named dockerconfigjson Secret that ecr-refresh did not create. */
+    adopt: z.boolean().default(false),
+    /** ServiceAccounts that get the Secret in `imagePullSecrets`: names, `['*']` for all, `[]` for none. */
+    serviceAccounts: z
+      .array(z.union([z.literal('*'), objectName('ServiceAccount')]))
+      .default(['default'])
+      .refine((names) => !names.includes('*') || names.length === 1, '"*" (every ServiceAccount) cannot be combined with names'),
+    /** Namespaces worked on at the same time, per cluster. */
+    concurrency: z.int('expected a whole number').min(1, 'expected at least 1').max(256, 'expected at most 256').default(8),
+    /** E-mail written in each `auths` entry (some old tools want one). */
+    email: z.email('expected an e-mail address like ops@example.com').optional(),
+  })
+  .refine((options) => !options.namespaces.includes('*') || options.namespaces.length === 1, {
+    path: ['namespaces'],
+    message: '"*" (every namespace) cannot be combined with other names',
+  });
+
+/** The options as given (defaults optional). */
+export type KubernetesSinkOptionsInput = z.input<typeof KubernetesSinkOptions>;
+/** The options after validation, defaults applied. */
+export type KubernetesSinkOptions = z.output<typeof KubernetesSinkOptions>;
+
+/** Exactly one namespace name (for checks outside the schema, such as a kubeconfig's namespace). */
+export function isNamespaceName(value: string): boolean {
+  return namespaceName.safeParse(value).success;
+}
+
+/**
+ * Validates `input`, reporting every problem at once as `path: message` with the value at fault.
+ * Throws {@link ConfigError}; nothing has been read or written when it does.
+ */
+export function parseKubernetesSinkOptions(input: unknown): KubernetesSinkOptions {
+  const parsed = KubernetesSinkOptions.safeParse(input);
+  if (parsed.success) return parsed.data;
+  throw new ConfigError(
+    parsed.error.issues.map((issue) => {
+      const value = valueAt(input, issue.path);
+      const shown = typeof value === 'string' ? ` "${value}"` : '';
+      return `k8s.${issue.path.join('.') || '(options)'}:${shown} ${issue.message}`;
+    }),
+  );
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value = input;
+  for (const key of path) {
+    if (typeof value !== 'object' || value === null) return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}

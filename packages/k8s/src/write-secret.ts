@@ -1,0 +1,100 @@
+import { SinkWriteError, type ApplyContext, type CredentialRecord, type RegistryCredential } from '@ecr-refresh/core';
+import { SecretConflictError } from './errors.ts';
+import type { KubeApi, KubeSecret } from './kube-api.ts';
+import { retryConflicts } from './retry-conflicts.ts';
+import {
+  DOCKER_CONFIG_JSON_TYPE,
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+  dockerConfigOf,
+  isManagedByUs,
+  recordFor,
+  recordOf,
+  secretToWrite,
+} from './secret-record.ts';
+
+/** The Secret to keep current in one namespace. */
+export interface SecretTarget {
+  readonly namespace: string;
+  readonly name: string;
+  /** `<context>/<namespace>`, for errors. */
+  readonly target: string;
+}
+
+/** What {@link writeSecret} did. */
+export interface SecretOutcome {
+  readonly action: 'created' | 'updated' | 'unchanged';
+  readonly record: CredentialRecord;
+  readonly reason?: string | undefined;
+}
+
+/**
+ * Brings one dockerconfigjson Secret up to date without ever deleting it, so no pull finds it
+ * missing: read → (fresh: unchanged, no ECR call) → create, or replace with the read
+ * `resourceVersion`. Losing a race (409 AlreadyExists on create, 409 Conflict on replace) starts
+ * again from a fresh read, which may then find the Secret already fresh. A Secret of another
+ * type, or one without our label (unless `adopt`), is left untouched and throws
+ * {@link SecretConflictError}. In a dry run, reads only.
+ */
+export async function writeSecret(
+  api: KubeApi,
+  secret: SecretTarget,
+  context: ApplyContext,
+  options: { adopt: boolean; email?: string | undefined },
+): Promise<SecretOutcome> {
+  return retryConflicts([409], async () => {
+    const existing = await api.readSecret(secret.namespace, secret.name);
+    const adopting = existing !== undefined && !isManagedByUs(existing);
+    if (existing !== undefined) assertWritable(existing, secret, options.adopt);
+    const where = `Secret ${secret.namespace}/${secret.name}`;
+    const config = dockerConfigOf(existing, where);
+    const record = existing === undefined || adopting ? undefined : recordOf(existing, config);
+    if (record !== undefined && !context.needsRefresh(record)) return { action: 'unchanged', record, reason: 'still fresh' };
+
+    const credentials = credentialsFor(await context.credentials(), context, secret.target);
+    const action = existing === undefined ? 'created' : 'updated';
+    const reason = adopting ? `adopted a Secret not created by ecr-refresh` : undefined;
+    const body = secretToWrite(existing, secret, config, credentials, options.email);
+    if (!context.dryRun) {
+      if (existing === undefined) await api.createSecret(secret.namespace, body);
+      else await api.replaceSecret(secret.namespace, secret.name, withResourceVersion(body, existing, secret.target));
+    }
+    return { action, record: recordFor(credentials), reason };
+  }, context.signal);
+}
+
+function assertWritable(existing: KubeSecret, secret: SecretTarget, adopt: boolean): void {
+  const where = `Secret ${secret.namespace}/${secret.name}`;
+  const type = typeof existing.type === 'string' && existing.type !== '' ? existing.type : 'Opaque';
+  if (type !== DOCKER_CONFIG_JSON_TYPE) {
+    throw new SecretConflictError(
+      secret.target,
+      `${where} exists with type ${type}, not ${DOCKER_CONFIG_JSON_TYPE}; a Secret's type cannot change and ecr-refresh never deletes a Secret: left untouched (choose another --secret-name, or delete it yourself)`,
+    );
+  }
+  if (!adopt && !isManagedByUs(existing)) {
+    throw new SecretConflictError(
+      secret.target,
+      `${where} exists but was not created by ecr-refresh (no label ${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}): left untouched (pass --adopt to take it over, keeping its other registries)`,
+    );
+  }
+}
+
+function credentialsFor(all: ReadonlyMap<string, RegistryCredential>, context: ApplyContext, target: string): RegistryCredential[] {
+  return context.registries.map((registry) => {
+    const credential = all.get(registry.host);
+    if (credential === undefined) {
+      throw new SinkWriteError('k8s', target, `no credential was fetched for ${registry.host}`, { retryable: true });
+    }
+    return credential;
+  });
+}
+
+function withResourceVersion(body: KubeSecret, existing: KubeSecret, target: string): KubeSecret {
+  const resourceVersion = existing.metadata?.resourceVersion;
+  if (typeof resourceVersion !== 'string' || resourceVersion === '') {
+    // Without it the replace would be unconditional and could overwrite a concurrent writer.
+    throw new SinkWriteError('k8s', target, `the API server answered Secret ${existing.metadata?.name ?? ''} without metadata.resourceVersion`);
+  }
+  return { ...body, metadata: { ...body.metadata, resourceVersion } };
+}

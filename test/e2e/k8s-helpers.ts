@@ -1,0 +1,98 @@
+// Shared by the k8s end-to-end suites: unique namespaces on the shared API server, and reading
+// back what ecr-refresh wrote.
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { useKube, useMoto, type KubeApiServer, type Moto } from '../peers/index.ts';
+
+/** moto answers GetAuthorizationToken with base64("AWS:<account>-auth-token"). */
+export const MOTO_PASSWORD = '123456789012-auth-token';
+export const HOST = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
+export const SECRET = 'ecr-pull-credentials';
+
+/** The run's API server and moto, moto reset to a clean state (no IAM auth). */
+export async function useKubeAndMoto(): Promise<{ kube: KubeApiServer; moto: Moto }> {
+  const [kube, moto] = await Promise.all([useKube(), useMoto()]);
+  await moto.reset();
+  return { kube, moto };
+}
+
+/** A namespace-safe unique name: the API server is shared and namespaces never finish deleting. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomBytes(3).toString('hex')}`;
+}
+
+/**
+ * Creates namespaces, each with a `default` ServiceAccount (no controller-manager creates one
+ * here), optionally with pull secrets already in place.
+ */
+export async function createNamespaces(
+  kube: KubeApiServer,
+  names: readonly string[],
+  options: { labels?: Record<string, string>; pullSecrets?: string[] } = {},
+): Promise<void> {
+  for (const name of names) {
+    await kube.createNamespace(name, options.labels ?? {});
+    const account = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' }, ...(options.pullSecrets === undefined ? {} : { imagePullSecrets: options.pullSecrets.map((secret) => ({ name: secret })) }) };
+    const created = await kube.request('POST', `/api/v1/namespaces/${name}/serviceaccounts`, account);
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+  }
+}
+
+/** The Secret as the admin sees it, or undefined (404). */
+export async function readSecret(kube: KubeApiServer, namespace: string, name = SECRET): Promise<any> {
+  const response = await kube.request('GET', `/api/v1/namespaces/${namespace}/secrets/${name}`);
+  if (response.status === 404) return undefined;
+  assert.equal(response.status, 200, JSON.stringify(response.body));
+  return response.body;
+}
+
+/** The docker config a Secret holds; fails the test unless it is a valid dockerconfigjson. */
+export function dockerConfigOf(secret: any): { auths: Record<string, { auth: string; username: string; password: string }> } {
+  assert.equal(secret?.type, 'kubernetes.io/dockerconfigjson');
+  const text = Buffer.from(secret.data['.dockerconfigjson'], 'base64').toString('utf8');
+  return JSON.parse(text);
+}
+
+/** The names in a ServiceAccount's imagePullSecrets, in order. */
+export async function pullSecretsOf(kube: KubeApiServer, namespace: string, account = 'default'): Promise<string[]> {
+  const response = await kube.request('GET', `/api/v1/namespaces/${namespace}/serviceaccounts/${account}`);
+  assert.equal(response.status, 200, JSON.stringify(response.body));
+  return (response.body.imagePullSecrets ?? []).map((entry: { name: string }) => entry.name);
+}
+
+/** Targets of a `--output json` report by action: `{ created: ['ctx/ns', …], … }`. */
+export function targetsByAction(stdout: string): Record<string, string[]> {
+  const report = JSON.parse(stdout) as { results: Array<{ target: string; action: string }> };
+  const byAction: Record<string, string[]> = {};
+  for (const result of report.results) (byAction[result.action] ??= []).push(result.target);
+  for (const list of Object.values(byAction)) list.sort();
+  return byAction;
+}
+
+/** The repository's deploy/ directory. */
+export const DEPLOY_DIR = join(import.meta.dirname, '..', '..', 'deploy');
+
+/** Runs kubectl (the one on PATH) with the admin kubeconfig; rejects with its stderr on failure. */
+export function kubectl(kube: KubeApiServer, args: readonly string[], input?: string): string {
+  try {
+    return execFileSync('kubectl', ['--kubeconfig', kube.kubeconfigPath, ...args], { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
+  } catch (error) {
+    throw new Error(`kubectl ${args.join(' ')}: ${String((error as { stderr?: unknown }).stderr ?? error)}`);
+  }
+}
+
+/** `kubectl kustomize` of a directory, as parsed documents. */
+export function kustomize(kube: KubeApiServer, directory: string): any[] {
+  return parseAllDocuments(kubectl(kube, ['kustomize', directory])).map((document) => document.toJS()).filter((object) => object !== null);
+}
+
+/** `kubectl auth can-i` as another user: true for "yes", false for "no" (which exits 1). */
+export function canI(kube: KubeApiServer, user: string, verb: string, resource: string, namespace: string): boolean {
+  const result = spawnSync('kubectl', ['--kubeconfig', kube.kubeconfigPath, 'auth', 'can-i', verb, resource, '-n', namespace, `--as=${user}`], { encoding: 'utf8' });
+  const answer = result.stdout.trim();
+  assert.ok(answer === 'yes' || answer === 'no', `kubectl auth can-i: ${result.stderr}`);
+  return answer === 'yes';
+}

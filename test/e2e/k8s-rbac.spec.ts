@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { stringify } from 'yaml';
+import type { AuditEvent, KubeApiServer, Moto } from '../peers/index.ts';
+import { DUMMY_AWS_ENV, runCli } from '../support/run-cli.ts';
+import { DEPLOY_DIR, HOST, SECRET, canI, createNamespaces, kubectl, kustomize, pullSecretsOf, readSecret, targetsByAction, uniqueName, useKubeAndMoto } from './k8s-helpers.ts';
+
+interface Rule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+  resourceNames?: string[];
+}
+
+/** `resource verb` pairs a set of RBAC rules grants (names aside). */
+function grantedPairs(rules: readonly Rule[]): string[] {
+  return [...new Set(rules.flatMap((rule) => rule.resources.flatMap((resource) => rule.verbs.map((verb) => `${resource} ${verb}`))))].sort();
+}
+
+/** `resource verb` pairs a user's requests used, and any request refused with 403. */
+function usedPairs(events: readonly AuditEvent[]): { used: string[]; forbidden: string[] } {
+  const complete = events.filter((event) => event.stage === 'ResponseComplete' && event.objectRef?.resource !== undefined);
+  return {
+    used: [...new Set(complete.map((event) => `${event.objectRef?.resource} ${event.verb}`))].sort(),
+    forbidden: complete.filter((event) => event.responseStatus?.code === 403).map((event) => `${event.verb} ${event.requestURI}`),
+  };
+}
+
+describe('e2e: the shipped RBAC, used through a real ServiceAccount token', function () {
+  this.timeout(120_000);
+  let kube: KubeApiServer;
+  let moto: Moto;
+  let workdir: string;
+
+  before(async () => {
+    ({ kube, moto } = await useKubeAndMoto());
+    workdir = await mkdtemp(join(tmpdir(), 'ecr-refresh-rbac-'));
+  });
+  after(async () => rm(workdir, { recursive: true, force: true }));
+
+  /**
+   * Renders an install (kustomize dir, optionally with components), renames what is cluster-wide
+   * so suites never collide, applies its ServiceAccount and RBAC as admin, and returns the rules
+   * and a kubeconfig logging in with the ServiceAccount's token.
+   */
+  async function install(directory: string, options: { namespace: string; components?: string[] }): Promise<{ rules: Rule[]; kubeconfig: string; user: string }> {
+    const overlay = await mkdtemp(join(workdir, 'overlay-'));
+    await writeFile(join(overlay, 'kustomization.yaml'), stringify({
+      apiVersion: 'kustomize.config.k8s.io/v1beta1',
+      kind: 'Kustomization',
+      resources: [relative(overlay, join(DEPLOY_DIR, 'kubernetes', directory))],
+      components: (options.components ?? []).map((component) => relative(overlay, join(DEPLOY_DIR, 'kubernetes', 'components', component))),
+    }));
+    const suffix = options.namespace;
+    const objects = kustomize(kube, overlay).filter((object) => /Role|RoleBinding|ClusterRole|ClusterRoleBinding|ServiceAccount/.test(object.kind));
+    for (const object of objects) {
+      if (object.kind.startsWith('Cluster')) object.metadata.name = `ecr-refresh-${suffix}`;
+      else object.metadata.namespace = options.namespace;
+      if (object.roleRef?.kind === 'ClusterRole') object.roleRef.name = `ecr-refresh-${suffix}`;
+      for (const subject of object.subjects ?? []) subject.namespace = options.namespace;
+    }
+    kubectl(kube, ['apply', '-f', '-'], objects.map((object) => `---\n${stringify(object)}`).join(''));
+    const rules = objects.filter((object) => object.kind === 'Role' || object.kind === 'ClusterRole').flatMap((object) => object.rules as Rule[]);
+    const token = await kube.createServiceAccountToken(options.namespace, 'ecr-refresh', { expirationSeconds: 900 });
+    return { rules, kubeconfig: await kube.kubeconfigForToken(token, options.namespace), user: `system:serviceaccount:${options.namespace}:ecr-refresh` };
+  }
+
+  const refresh = (kubeconfig: string, ...args: string[]) =>
+    runCli(['k8s', '-r', HOST, '--endpoint-url', moto.endpoint, '--kubeconfig', kubeconfig, '--output', 'json', '--log-level', 'warn', ...args], DUMMY_AWS_ENV);
+
+  async function assertExactlyUsed(user: string, rules: readonly Rule[]): Promise<void> {
+    const { used, forbidden } = usedPairs(await kube.auditEvents(user));
+    assert.deepEqual(forbidden, [], 'requests refused with 403');
+    assert.deepEqual(used, grantedPairs(rules), 'granted and used verbs differ');
+  }
+
+  it('cluster-wide install: globs across namespaces create, leave fresh, update; no 403 and no unused grant', async () => {
+    const home = uniqueName('rbac-home');
+    const prefix = uniqueName('rbac-cw');
+    const targets = [`${prefix}-a`, `${prefix}-b`];
+    await createNamespaces(kube, [home, ...targets]);
+    const { rules, kubeconfig, user } = await install('cluster-wide', { namespace: home });
+    const first = await refresh(kubeconfig, '-n', `${prefix}-*`);
+    assert.equal(first.status, 0, first.stdout + first.stderr);
+    assert.equal(targetsByAction(first.stdout).created?.length, 2);
+    assert.equal((await refresh(kubeconfig, '-n', `${prefix}-*`)).status, 0);
+    const forced = await refresh(kubeconfig, '-n', `${prefix}-*`, '--force');
+    assert.equal(targetsByAction(forced.stdout).updated?.length, 2, forced.stdout);
+    for (const namespace of targets) assert.deepEqual(await pullSecretsOf(kube, namespace), [SECRET]);
+    await assertExactlyUsed(user, rules);
+    // And nothing more than that: no delete, no other Secret, no other ServiceAccount.
+    for (const [verb, resource] of [['delete', 'secrets'], ['list', 'secrets'], ['get', 'secrets/someone-elses'], ['patch', 'serviceaccounts/builder'], ['delete', 'serviceaccounts']]) {
+      assert.equal(canI(kube, user, verb ?? '', resource ?? '', targets[0] ?? ''), false, `${verb} ${resource} is granted`);
+    }
+  });
+
+  it('cluster-wide install with every ServiceAccount: no 403 and no unused grant', async () => {
+    const home = uniqueName('rbac-home');
+    const target = uniqueName('rbac-allsa');
+    await createNamespaces(kube, [home, target]);
+    await kube.request('POST', `/api/v1/namespaces/${target}/serviceaccounts`, { metadata: { name: 'builder' }, imagePullSecrets: [{ name: 'theirs' }] });
+    const { rules, kubeconfig, user } = await install('cluster-wide', { namespace: home, components: ['all-service-accounts'] });
+    const run = await refresh(kubeconfig, '-n', target, '--service-account', '*');
+    assert.equal(run.status, 0, run.stdout + run.stderr);
+    assert.equal((await refresh(kubeconfig, '-n', target, '--service-account', '*', '--force')).status, 0);
+    // The component says --service-account=* through the CronJob's settings; here it is a flag.
+    assert.deepEqual(await pullSecretsOf(kube, target, 'builder'), ['theirs', SECRET]);
+    // Listing namespaces is granted for globs; this run named its namespace, so use it once more with a glob.
+    assert.equal((await refresh(kubeconfig, '-n', `${target.slice(0, -2)}*`, '--service-account', '*')).status, 0);
+    await assertExactlyUsed(user, rules);
+  });
+
+  it("single-namespace install: the pod's own namespace, no cluster-wide permission; no 403 and no unused grant", async () => {
+    const namespace = uniqueName('rbac-single');
+    await createNamespaces(kube, [namespace], { pullSecrets: ['theirs'] });
+    const { rules, kubeconfig, user } = await install('single-namespace', { namespace });
+    assert.equal((await refresh(kubeconfig)).status, 0);
+    const forced = await refresh(kubeconfig, '--force');
+    assert.equal(forced.status, 0, forced.stdout + forced.stderr);
+    assert.ok(await readSecret(kube, namespace));
+    assert.deepEqual(await pullSecretsOf(kube, namespace), ['theirs', SECRET]);
+    await assertExactlyUsed(user, rules);
+    assert.equal(rules.some((rule) => rule.resources.includes('namespaces')), false);
+  });
+});
