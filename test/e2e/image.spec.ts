@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import { chmod, copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildImage, cliVersion, type BuiltImage } from '../../deploy/image/build.ts';
+import { podman, podmanUnavailableReason, type PodmanRun } from '../../deploy/image/podman.ts';
+import { freePort, useKube, useMoto, type KubeApiServer, type Moto } from '../peers/index.ts';
+import { writeKubeconfig } from '../peers/kube/kubeconfig.ts';
+import { waitUntil } from '../peers/wait-until.ts';
+import { DUMMY_AWS_ENV } from '../support/run-cli.ts';
+import { HOST, MOTO_PASSWORD, SECRET, createNamespaces, dockerConfigOf, pullSecretsOf, readSecret, uniqueName } from './k8s-helpers.ts';
+
+// What the manifests in deploy/ declare for the container: read-only root filesystem, a numeric
+// non-root user, no capabilities, no privilege gain. Stricter still: no writable /tmp (podman would
+// add a tmpfs, the manifests an emptyDir): the CLI must not need one. Host networking reaches the
+// peers on loopback.
+const HARDENED = ['--read-only', '--read-only-tmpfs=false', '--user', '65532:65532', '--cap-drop=ALL', '--security-opt', 'no-new-privileges', '--network', 'host'];
+const TAG = `localhost/ecr-refresh-e2e/ecr-refresh:test-${process.pid}`;
+const RUN_TIMEOUT_MS = 60_000;
+
+describe('e2e: the container image, run with podman as users run it', function () {
+  this.timeout(120_000);
+  let image: BuiltImage | undefined;
+  let moto: Moto;
+  let dir: string;
+  const containers: string[] = [];
+  let containersStarted = 0;
+
+  before(async function () {
+    // Cold: about a minute of debootstrap, then the image build (npm ci + build in the build stage).
+    this.timeout(20 * 60_000);
+    const unavailable = await podmanUnavailableReason();
+    if (unavailable !== undefined) {
+      process.stderr.write(`image tests skipped: ${unavailable}\n`);
+      this.skip();
+    }
+    image = await buildImage({ tag: TAG, showProgress: false });
+    moto = await useMoto();
+  });
+  after(async () => {
+    if (image !== undefined) await podman(['rmi', '--force', TAG], { timeoutMs: RUN_TIMEOUT_MS });
+  });
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ecr-refresh-image-'));
+    // The container's user (65532) writes here, as it would in a volume the pod owns.
+    await chmod(dir, 0o777);
+  });
+  afterEach(async () => {
+    for (const name of containers.splice(0)) await podman(['rm', '--force', '--ignore', name], { timeoutMs: RUN_TIMEOUT_MS });
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** A container name of this run, removed after the test even if the test ends early. */
+  function containerName(): string {
+    containersStarted += 1;
+    const name = `ecr-refresh-e2e-${process.pid}-${containersStarted}`;
+    containers.push(name);
+    return name;
+  }
+
+  /** `podman run` of the image with the hardened settings; `podmanArgs` go before the image. */
+  function runImage(args: readonly string[], podmanArgs: readonly string[] = []): Promise<PodmanRun> {
+    return podman(['run', '--rm', '--name', containerName(), ...HARDENED, ...podmanArgs, TAG, ...args], { timeoutMs: RUN_TIMEOUT_MS });
+  }
+
+  const awsEnv = (): string[] => Object.entries(DUMMY_AWS_ENV).flatMap(([key, value]) => ['--env', `${key}=${value}`]);
+
+  it('prints the version of packages/cli/package.json with --version', async () => {
+    const run = await runImage(['--version']);
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout.trim(), await cliVersion());
+  });
+
+  it('prints usage naming every command with --help, and with no arguments at all', async () => {
+    for (const args of [['--help'], []]) {
+      const run = await runImage(args);
+      assert.equal(run.status, 0, run.stderr);
+      assert.match(run.stdout, /ecr-refresh <command> \[options\]/);
+      for (const command of ['docker-config', 'k8s', 'token']) assert.match(run.stdout, new RegExp(`ecr-refresh ${command}`));
+    }
+  });
+
+  it('runs as user 65532 by default, with an exec-form entrypoint, and carries the OCI source, version and licence labels', async () => {
+    const run = await podman(['run', '--rm', '--name', containerName(), '--read-only', '--entrypoint', 'node', TAG, '-e', 'process.stdout.write(`${process.getuid()}:${process.getgid()}`)']);
+    assert.equal(run.stdout, '65532:65532', run.stderr);
+    // Exec form: the container starts node itself, no shell in between.
+    assert.deepEqual(JSON.parse((await podman(['image', 'inspect', '--format', '{{json .Config.Entrypoint}}', TAG])).stdout), ['node', '/app/dist/bundle/ecr-refresh.js']);
+    const labels = JSON.parse((await podman(['image', 'inspect', '--format', '{{json .Labels}}', TAG])).stdout) as Record<string, string>;
+    assert.equal(labels['org.opencontainers.image.version'], await cliVersion());
+    assert.equal(labels['org.opencontainers.image.licenses'], 'Apache-2.0');
+    assert.match(labels['org.opencontainers.image.source'] ?? '', /^https:\/\/.+\/ecr-refresh$/);
+  });
+
+  it('writes the ECR credential into a mounted docker config directory (one-shot, against moto)', async () => {
+    await moto.reset();
+    const run = await runImage(
+      ['docker-config', '--registry', HOST, '--endpoint-url', moto.endpoint, '--output', 'json'],
+      ['--volume', `${dir}:/docker`, '--env', 'DOCKER_CONFIG=/docker', ...awsEnv()],
+    );
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(JSON.parse(run.stdout).results[0].action, 'created');
+    const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
+    assert.equal(Buffer.from(config.auths[HOST].auth, 'base64').toString(), `AWS:${MOTO_PASSWORD}`);
+  });
+
+  describe('k8s', () => {
+    let kube: KubeApiServer;
+    before(async () => {
+      kube = await useKube();
+    });
+
+    it('creates the Secret and references it from the ServiceAccount through a mounted kubeconfig', async () => {
+      await moto.reset();
+      const namespace = uniqueName('image');
+      await createNamespaces(kube, [namespace]);
+      // The kubeconfig names its certificate files by path: copy them beside it, readable by the container's user.
+      for (const [from, to] of [[kube.caPath, 'ca.crt'], [kube.adminCertPath, 'admin.crt'], [kube.adminKeyPath, 'admin.key']] as const) {
+        await copyFile(from, join(dir, to));
+        await chmod(join(dir, to), 0o644);
+      }
+      await writeKubeconfig(join(dir, 'kubeconfig'), {
+        server: kube.server,
+        caPath: '/kube/ca.crt',
+        user: { clientCertificate: '/kube/admin.crt', clientKey: '/kube/admin.key' },
+      });
+      await chmod(join(dir, 'kubeconfig'), 0o644);
+      const run = await runImage(
+        ['k8s', '--registry', HOST, '--endpoint-url', moto.endpoint, '--kubeconfig', '/kube/kubeconfig', '--namespace', namespace, '--output', 'json'],
+        ['--volume', `${dir}:/kube:ro`, ...awsEnv()],
+      );
+      assert.equal(run.status, 0, run.stderr);
+      assert.equal(JSON.parse(run.stdout).results[0].action, 'created');
+      const secret = await readSecret(kube, namespace);
+      assert.equal(Buffer.from(dockerConfigOf(secret).auths[HOST]?.auth ?? '', 'base64').toString(), `AWS:${MOTO_PASSWORD}`);
+      assert.deepEqual(await pullSecretsOf(kube, namespace), [SECRET]);
+    });
+  });
+
+  it('serves /readyz from inside the container in service mode, and exits 0 when stopped', async () => {
+    await moto.reset();
+    const port = await freePort();
+    const name = containerName();
+    const service = podman(
+      ['run', '--rm', '--name', name, ...HARDENED, '--volume', `${dir}:/docker`, '--env', 'DOCKER_CONFIG=/docker', ...awsEnv(), TAG,
+        'docker-config', '--watch', '--listen', `127.0.0.1:${port}`, '--registry', HOST, '--endpoint-url', moto.endpoint, '--log-format', 'json'],
+      { timeoutMs: RUN_TIMEOUT_MS },
+    );
+    let exited: PodmanRun | undefined;
+    void service.then((run) => (exited = run));
+    await waitUntil(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, {
+      what: 'the container\'s /readyz',
+      timeoutMs: 30_000,
+      intervalMs: 200,
+      abortIf: () => (exited === undefined ? undefined : `the container exited ${exited.status}: ${exited.stderr}`),
+    });
+    assert.ok(JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')).auths[HOST]);
+    await podman(['stop', '--time', '10', name], { timeoutMs: RUN_TIMEOUT_MS });
+    const run = await service;
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stderr, /"msg":"stopped"/);
+  });
+});
