@@ -13,29 +13,17 @@ set -euo pipefail
 
 SUITE=$1 NODE_BINARY=$2 NODE_VERSION=$3 NPM_VERSION=$4
 RECIPE=$(sha256sum "$0" | cut -c1-12)
-CACHE_ROOT="${ECR_REFRESH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ecr-refresh}"
+source "$(dirname "$0")/../../scripts/build-cache.sh"
 OUT="$CACHE_ROOT/image/base-$SUITE-node$NODE_VERSION-npm$NPM_VERSION-$RECIPE"
 TARBALL="$OUT/rootfs.tar"
 
-if [ -s "$TARBALL" ]; then
-  echo "$TARBALL"
-  exit 0
-fi
+cached() { [ -s "$TARBALL" ] && echo "$TARBALL"; }
 
 log() { printf '[image-base %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 [ "$(id -u)" -eq 0 ] || { log "debootstrap needs root: run as root"; exit 1; }
 
 # Two runs may both find the cache missing: the second waits for the first, then reuses its work.
-mkdir -p "$OUT"
-exec 9>"$OUT/.lock"
-if ! flock -n 9; then
-  log "another build of this base is running: waiting for it"
-  flock 9
-fi
-if [ -s "$TARBALL" ]; then
-  echo "$TARBALL"
-  exit 0
-fi
+use_cached_or_lock image-base "$OUT/.lock" cached
 
 if ! command -v debootstrap >/dev/null; then
   log "installing debootstrap from Debian's packages"

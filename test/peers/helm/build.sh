@@ -11,28 +11,16 @@ set -euo pipefail
 
 HELM_VERSION="${HELM_VERSION:-$(cat "$(dirname "$0")/VERSION")}"
 MAJOR="${HELM_VERSION%%.*}"
-CACHE_ROOT="${ECR_REFRESH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ecr-refresh}"
+source "$(dirname "$0")/../../../scripts/build-cache.sh"
 OUT="$CACHE_ROOT/helm/v$HELM_VERSION"
 
-if [ -x "$OUT/bin/helm" ]; then
-  echo "$OUT/bin/helm"
-  exit 0
-fi
+cached() { [ -x "$OUT/bin/helm" ] && echo "$OUT/bin/helm"; }
+# Two test runs may both find the cache missing: the second waits for the first, then reuses its build.
+use_cached_or_lock helm-build "$CACHE_ROOT/helm/.build-v$HELM_VERSION.lock" cached
 
 log() { printf '[helm-build %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 command -v go >/dev/null || { log "go is required to build helm"; exit 1; }
 
-# Two test runs may both find the cache missing: the second waits for the first, then reuses its build.
-mkdir -p "$CACHE_ROOT/helm"
-exec 9>"$CACHE_ROOT/helm/.build-v$HELM_VERSION.lock"
-if ! flock -n 9; then
-  log "another build of helm v$HELM_VERSION is running: waiting for it"
-  flock 9
-fi
-if [ -x "$OUT/bin/helm" ]; then
-  echo "$OUT/bin/helm"
-  exit 0
-fi
 
 started=$SECONDS
 MODULE="helm.sh/helm/v$MAJOR"

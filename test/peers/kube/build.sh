@@ -10,29 +10,17 @@
 # matches the release (k8s v1.X.Y => staging v0.X.Y). See kubernetes/kubernetes#79384.
 set -euo pipefail
 
+source "$(dirname "$0")/../../../scripts/build-cache.sh"
 KUBE_VERSION="${KUBE_VERSION:-$(cat "$(dirname "$0")/VERSION")}"
-CACHE_ROOT="${ECR_REFRESH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ecr-refresh}"
 OUT="$CACHE_ROOT/kube/v$KUBE_VERSION"
 
-if [ -x "$OUT/bin/kube-apiserver" ] && [ -x "$OUT/bin/etcd" ]; then
-  echo "$OUT/bin"
-  exit 0
-fi
+cached() { [ -x "$OUT/bin/kube-apiserver" ] && [ -x "$OUT/bin/etcd" ] && echo "$OUT/bin"; }
+# Two test runs may both find the cache missing: the second waits for the first, then reuses its build.
+use_cached_or_lock kube-build "$CACHE_ROOT/kube/.build-v$KUBE_VERSION.lock" cached
 
 log() { printf '[kube-build %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 command -v go >/dev/null || { log "go is required to build the test API server"; exit 1; }
 
-# Two test runs may both find the cache missing: the second waits for the first, then reuses its build.
-mkdir -p "$CACHE_ROOT/kube"
-exec 9>"$CACHE_ROOT/kube/.build-v$KUBE_VERSION.lock"
-if ! flock -n 9; then
-  log "another build of v$KUBE_VERSION is running: waiting for it"
-  flock 9
-fi
-if [ -x "$OUT/bin/kube-apiserver" ] && [ -x "$OUT/bin/etcd" ]; then
-  echo "$OUT/bin"
-  exit 0
-fi
 
 build_started=$SECONDS
 MINOR=$(echo "$KUBE_VERSION" | cut -d. -f2)
