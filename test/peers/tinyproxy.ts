@@ -74,7 +74,7 @@ export async function startTinyproxy(options: PeerStartOptions = {}): Promise<Ti
     });
     return {
       url: `http://127.0.0.1:${port}`,
-      accessLog: () => readFile(logFile, 'utf8'),
+      accessLog: () => readFile(logFile, 'utf8').catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? '' : Promise.reject(error))),
       stop: () => launch.stop(),
       record: launch.record,
     };

@@ -14,6 +14,7 @@ export {
 export type { EcrRefreshErrorOptions } from './errors.ts';
 
 export { parseRegistry, parseRegistryHost, buildRegistryTarget, isKnownRegion } from './registry/registry-target.ts';
+export { quoteInput } from './text/quote-input.ts';
 export type { RegistryTarget, EndpointVariant } from './registry/registry-target.ts';
 
 export {

@@ -1,8 +1,11 @@
-import { z } from 'zod';
-import { ConfigError } from '@ecr-refresh/core';
+import * as z from 'zod';
+import { ConfigError, quoteInput } from '@ecr-refresh/core';
 
 /** The Secret name used when none is configured. */
 export const DEFAULT_SECRET_NAME = 'ecr-pull-credentials';
+
+/** Milliseconds one API request may wait for an answer when none is configured. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
 
 /** In `secretName`, replaced by each namespace's name (the blog post's `ecr-{namespace}`). */
 export const NAMESPACE_PLACEHOLDER = '{namespace}';
@@ -74,6 +77,8 @@ export const KubernetesSinkOptions = z
       .refine((names) => !names.includes('*') || names.length === 1, '"*" (every ServiceAccount) cannot be combined with names'),
     /** Namespaces worked on at the same time, per cluster. */
     concurrency: z.int('expected a whole number').min(1, 'expected at least 1').max(256, 'expected at most 256').default(8),
+    /** Milliseconds one API request may wait for an answer (the CLI's --timeout). */
+    timeoutMs: z.int('expected a whole number of milliseconds').positive('expected a positive number of milliseconds').max(600_000, 'expected at most 600000 ms').default(DEFAULT_REQUEST_TIMEOUT_MS),
     /** E-mail written in each `auths` entry (some old tools want one). */
     email: z.email('expected an e-mail address like ops@example.com').optional(),
   })
@@ -86,6 +91,11 @@ export const KubernetesSinkOptions = z
 export type KubernetesSinkOptionsInput = z.input<typeof KubernetesSinkOptions>;
 /** The options after validation, defaults applied. */
 export type KubernetesSinkOptions = z.output<typeof KubernetesSinkOptions>;
+
+/** The Secret's name in `namespace`: `secretName` with {@link NAMESPACE_PLACEHOLDER} replaced. */
+export function secretNameIn(options: Pick<KubernetesSinkOptions, 'secretName'>, namespace: string): string {
+  return options.secretName.replaceAll(NAMESPACE_PLACEHOLDER, namespace);
+}
 
 /** Exactly one namespace name (for checks outside the schema, such as a kubeconfig's namespace). */
 export function isNamespaceName(value: string): boolean {
@@ -102,7 +112,7 @@ export function parseKubernetesSinkOptions(input: unknown): KubernetesSinkOption
   throw new ConfigError(
     parsed.error.issues.map((issue) => {
       const value = valueAt(input, issue.path);
-      const shown = typeof value === 'string' ? ` "${value}"` : '';
+      const shown = typeof value === 'string' ? ` ${quoteInput(value)}` : '';
       return `k8s.${issue.path.join('.') || '(options)'}:${shown} ${issue.message}`;
     }),
   );

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The parts of Cattle resources this sink reads, checked before use. Objects are loose: Cattle

@@ -1,5 +1,5 @@
 import { ConfigError, type ValidationProblem } from '@ecr-refresh/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseCattleUrl, type CattleEndpoint } from './cattle-endpoint.ts';
 
 // Keys are pasted from the UI or a Secret: whitespace or a newline inside is always a paste error.

@@ -1,5 +1,5 @@
-import { z } from 'zod';
-import { ConfigError, isKnownRegion, parseRegistry, type LogFormat, type LogLevel, type RegistryTarget } from '@ecr-refresh/core';
+import * as z from 'zod';
+import { ConfigError, isKnownRegion, parseRegistry, quoteInput, type LogFormat, type LogLevel, type RegistryTarget } from '@ecr-refresh/core';
 import type { SharedArgs } from './shared-options.ts';
 
 /** Everything a refresh needs, validated; built by {@link resolveSettings}. */
@@ -28,7 +28,8 @@ const Scalars = z.object({
   roleArn: z.string().regex(ROLE_ARN, 'expected an IAM role ARN like arn:aws:iam::123456789012:role/ecr-reader').optional(),
   externalId: z.string().regex(EXTERNAL_ID, 'expected 2 to 1224 characters of letters, digits and +=,.@:/-').optional(),
   endpointUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL like https://api.ecr.eu-west-1.amazonaws.com' }).optional(),
-  email: z.email('expected an e-mail address like ops@example.com').optional(),
+  // RFC 5321 caps an address at 254 characters; a longer value would only bloat every auths entry.
+  email: z.email('expected an e-mail address like ops@example.com').max(254, 'expected an e-mail address of at most 254 characters').optional(),
   timeout: z.number('expected a number of seconds').positive('expected a positive number of seconds').max(600, 'expected at most 600 seconds'),
 });
 
@@ -42,7 +43,7 @@ export function resolveSettings(args: SharedArgs, env: NodeJS.ProcessEnv = proce
   const problems: string[] = [];
   const region = nonEmpty(args.region) ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION);
   if (region !== undefined && !isKnownRegion(region)) {
-    problems.push(`region: "${region}" is not an AWS region (for example eu-west-1)`);
+    problems.push(`region: ${quoteInput(region)} is not an AWS region (for example eu-west-1)`);
   }
   const registries = resolveRegistries(args, env, region, problems);
   const email = nonEmpty(args.email) ?? nonEmpty(env.EMAIL);
@@ -107,7 +108,7 @@ function resolveListen(args: SharedArgs, problems: string[]): Settings['listen']
   const match = /^(?:(?<host>\[[0-9a-f:.]+\]|[\w.-]*):)?(?<port>\d{1,5})$/i.exec(value);
   const port = Number(match?.groups?.port);
   if (match === null || port > 65_535) {
-    problems.push(`listen: "${value}" is not host:port; expected for example 0.0.0.0:8080, 127.0.0.1:9090, :8080 or off`);
+    problems.push(`listen: ${quoteInput(value)} is not host:port; expected for example 0.0.0.0:8080, 127.0.0.1:9090, :8080 or off`);
     return undefined;
   }
   const host = (match.groups?.host ?? '').replace(/^\[|\]$/g, '');

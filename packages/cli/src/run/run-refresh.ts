@@ -4,7 +4,6 @@ import { resolveSettings, type Settings } from '../options/settings.ts';
 import type { SharedArgs } from '../options/shared-options.ts';
 import { printReport } from '../output/print-report.ts';
 import { abortOnSignal } from './abort-on-signal.ts';
-import { runService } from './run-service.ts';
 import { openSession } from './session.ts';
 
 /**
@@ -20,7 +19,8 @@ export async function runRefresh(
   const { logger, tokenSource } = await openSession(settings);
   const sinks = createSinks(settings, logger);
   await validateSinks(sinks);
-  if (settings.watch) return runService(settings, { logger, tokenSource }, sinks);
+  // The service's code (metrics, HTTP server) loads only in service mode.
+  if (settings.watch) return (await import('./run-service.ts')).runService(settings, { logger, tokenSource }, sinks);
   const signal = abortOnSignal();
   const report = await refresh({
     registries: settings.registries,
@@ -31,6 +31,9 @@ export async function runRefresh(
     signal,
     logger,
   });
+  // A selection that matches nothing (a namespace glob no namespace matches) is a valid run of
+  // nothing, not an error: the cluster may gain the namespaces later. Say so.
+  if (report.results.length === 0) logger.warn('no target matched the namespaces, selector or environments given: nothing was refreshed');
   printReport(report, settings.output);
   return exitStatusOf(report);
 }

@@ -32,7 +32,7 @@ export async function runService(settings: Settings, session: Session, sinks: Si
   process.on('SIGINT', onSignal);
 
   const health: HealthState = { ready: false, reason: 'first refresh not finished' };
-  const metrics = createServiceMetrics();
+  const metrics = await createServiceMetrics();
   const server = settings.listen === undefined ? undefined : await startHealthServer(settings.listen, health, metrics.registry);
   if (server !== undefined) logger.info({ address: server.address }, 'serving /healthz, /readyz and /metrics');
   try {

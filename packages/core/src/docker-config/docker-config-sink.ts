@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import writeFileAtomic from 'write-file-atomic';
-import { SinkWriteError, toEcrRefreshError } from '../errors.ts';
+import { toEcrRefreshError } from '../errors.ts';
 import type { ApplyContext, Sink, TargetResult, ValidationProblem } from '../sink/sink.ts';
 import { decodeDockerConfig, encodeDockerConfig, mergeCredentials, type DockerConfig } from './docker-config.ts';
 import { nextState, readState, recordFor, stateFilePath } from './docker-config-state.ts';
@@ -43,9 +43,15 @@ export function createDockerConfigSink(options: DockerConfigSinkOptions = {}): S
 }
 
 async function validateConfigFile(path: string): Promise<ValidationProblem[]> {
-  const text = await readIfExists(path).catch((error: unknown) => {
-    throw new SinkWriteError(SINK_ID, path, `cannot read ${path}: ${(error as Error).message}`, { cause: error });
-  });
+  let text: string | undefined;
+  try {
+    text = await readIfExists(path);
+  } catch (error) {
+    // A path the user gave that cannot be read is bad input (exit 64), found before any request.
+    const code = (error as NodeJS.ErrnoException).code;
+    const message = code === 'EISDIR' ? `${path} is a directory; expected the path of a config.json file` : `cannot read ${path}: ${code ?? (error as Error).message}`;
+    return [{ path: SINK_ID, message }];
+  }
   if (text === undefined) return [];
   try {
     decodeDockerConfig(text, path);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CredentialRecord } from '../credential/registry-credential.ts';
 import { findAuthEntry, type DockerConfig } from './docker-config.ts';
 

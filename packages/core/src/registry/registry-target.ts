@@ -1,5 +1,6 @@
 import { partition } from '@aws-sdk/util-endpoints';
 import { InvalidRegistryError } from '../errors.ts';
+import { quoteInput } from '../text/quote-input.ts';
 
 /** How a registry is reached: the regular endpoint, FIPS, dual-stack (IPv6), or both. */
 export type EndpointVariant = 'standard' | 'fips' | 'dualstack' | 'dualstack-fips';
@@ -75,7 +76,7 @@ export function buildRegistryTarget(
 ): RegistryTarget {
   const input = `${accountId}:${region}`;
   if (!ACCOUNT_PATTERN.test(accountId)) {
-    throw invalid(input, `the account id "${accountId}" must be exactly 12 digits`);
+    throw invalid(input, `the account id ${quoteInput(accountId)} must be exactly 12 digits`);
   }
   assertKnownRegion(input, region);
   const suffix = registrySuffix(region, variant);
@@ -107,12 +108,12 @@ function variantOf(service: string): EndpointVariant {
 
 function assertKnownRegion(input: string, region: string): void {
   if (!isKnownRegion(region)) {
-    throw invalid(input, `"${region}" is not an AWS region (for example eu-west-1, us-gov-west-1, cn-north-1)`);
+    throw invalid(input, `${quoteInput(region)} is not an AWS region (for example eu-west-1, us-gov-west-1, cn-north-1)`);
   }
 }
 
 function invalid(input: string, reason: string): InvalidRegistryError {
   return new InvalidRegistryError(
-    `invalid registry "${input}": ${reason}; expected a host like ${EXAMPLE} or account:region like 123456789012:eu-west-1`,
+    `invalid registry ${quoteInput(input)}: ${reason}; expected a host like ${EXAMPLE} or account:region like 123456789012:eu-west-1`,
   );
 }

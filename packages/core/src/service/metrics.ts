@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { RefreshReport } from '../refresh.ts';
 
 /** The Prometheus metrics of the refresh service, in their own registry. */
@@ -10,8 +10,14 @@ export interface ServiceMetrics {
   expiringBeforeRetry(): void;
 }
 
-/** Creates the service's metrics; names follow Prometheus conventions, prefixed `ecr_refresh_`. */
-export function createServiceMetrics(): ServiceMetrics {
+/**
+ * Creates the service's metrics; names follow Prometheus conventions, prefixed `ecr_refresh_`.
+ * prom-client is loaded here, so one-shot runs never pay for it.
+ */
+export async function createServiceMetrics(): Promise<ServiceMetrics> {
+  // prom-client is CommonJS: its exports are the default export once imported dynamically (a
+  // bundler cannot see its named exports).
+  const { Counter, Gauge, Histogram, Registry } = (await import('prom-client')).default;
   const registry = new Registry();
   const lastSuccess = new Gauge({ name: 'ecr_refresh_last_success_timestamp_seconds', help: 'When the last refresh cycle without failure finished', registers: [registry] });
   const expiry = new Gauge({ name: 'ecr_refresh_credential_expiry_timestamp_seconds', help: 'When the credential in place for a registry host expires', labelNames: ['host'], registers: [registry] });

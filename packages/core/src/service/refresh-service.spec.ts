@@ -106,7 +106,7 @@ describe('core/service/refresh-service', () => {
     const ecr = ecrOn(time);
     const sink = oneTargetSink();
     const health: HealthState = { ready: false, reason: '' };
-    const metrics = createServiceMetrics();
+    const metrics = await createServiceMetrics();
     let cycles = 0;
     await runRefreshService({
       registries,
