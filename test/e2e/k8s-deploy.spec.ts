@@ -159,11 +159,27 @@ describe('e2e: deploy manifests and Helm chart on a real API server', function (
     });
   });
 
+  // Each grant as one (groups, resource, names, verb): the same permissions, however they are grouped into rules.
+  const normalise = (rules: any[]) =>
+    [...new Set(rules.flatMap((rule) => rule.resources.flatMap((resource: string) => rule.verbs.map((verb: string) => JSON.stringify([rule.apiGroups, resource, rule.resourceNames ?? null, verb])))))].sort();
+
   it('the chart and the kustomize install grant the same rules for the same choice', async () => {
     const chartRules = (await template('same', 'default', {})).find((object) => object.kind === 'ClusterRole').rules;
     const kustomizeRules = kustomize(kube, join(DEPLOY_DIR, 'kubernetes', 'cluster-wide')).find((object) => object.kind === 'ClusterRole').rules;
-    const normalise = (rules: any[]) =>
-      rules.map((rule) => JSON.stringify([rule.apiGroups, rule.resources, rule.resourceNames ?? null, [...rule.verbs].sort()])).sort();
     assert.deepEqual(normalise(chartRules), normalise(kustomizeRules));
+  });
+
+  it('in service mode too: the chart as a Deployment grants what the service-mode component does (watch included)', async () => {
+    const chartRules = (await template('same-svc', 'default', { mode: 'deployment' })).find((object) => object.kind === 'ClusterRole').rules;
+    const overlay = await mkdtemp(join(workdir, 'overlay-'));
+    await writeFile(join(overlay, 'kustomization.yaml'), stringify({
+      apiVersion: 'kustomize.config.k8s.io/v1beta1',
+      kind: 'Kustomization',
+      resources: [relative(overlay, join(DEPLOY_DIR, 'kubernetes', 'cluster-wide'))],
+      components: [relative(overlay, join(DEPLOY_DIR, 'kubernetes', 'components', 'service-mode'))],
+    }));
+    const kustomizeRules = kustomize(kube, overlay).find((object) => object.kind === 'ClusterRole').rules;
+    assert.deepEqual(normalise(chartRules), normalise(kustomizeRules));
+    assert.ok(normalise(chartRules).some((grant) => grant.includes('"watch"')), 'the service watches');
   });
 });

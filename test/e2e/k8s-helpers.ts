@@ -5,7 +5,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { useKube, useMoto, type KubeApiServer, type Moto } from '../peers/index.ts';
+import { freePort, useKube, useMoto, type KubeApiServer, type Moto } from '../peers/index.ts';
+import { waitUntil } from '../peers/wait-until.ts';
+import { DUMMY_AWS_ENV, startCli, type RunningCli } from '../support/run-cli.ts';
 
 /** moto answers GetAuthorizationToken with base64("AWS:<account>-auth-token"). */
 export const MOTO_PASSWORD = '123456789012-auth-token';
@@ -95,4 +97,55 @@ export function canI(kube: KubeApiServer, user: string, verb: string, resource: 
   const answer = result.stdout.trim();
   assert.ok(answer === 'yes' || answer === 'no', `kubectl auth can-i: ${result.stderr}`);
   return answer === 'yes';
+}
+
+/** A running `ecr-refresh k8s --watch` and its endpoints. */
+export interface WatchService {
+  readonly cli: RunningCli;
+  /** `http://127.0.0.1:<port>` of /healthz, /readyz and /metrics. */
+  readonly base: string;
+  /** The value of `ecr_refresh_ecr_calls_total` now. */
+  ecrCalls(): Promise<number>;
+  /** SIGTERM, then asserts the exit status 0. */
+  stop(): Promise<void>;
+}
+
+/** Starts `ecr-refresh k8s --watch` against `moto` with `args` (kubeconfig, namespaces) and waits until /readyz says ready. */
+export async function startWatchService(moto: Moto, args: readonly string[]): Promise<WatchService> {
+  const port = await freePort();
+  const cli = startCli(['k8s', '--watch', '--listen', `127.0.0.1:${port}`, '-r', HOST, '--endpoint-url', moto.endpoint, '--log-format', 'json', ...args], DUMMY_AWS_ENV, 180_000);
+  const base = `http://127.0.0.1:${port}`;
+  await waitUntil(async () => (await fetch(`${base}/readyz`)).status === 200, { what: '/readyz 200', timeoutMs: 30_000, intervalMs: 100 }).catch((error: Error) => {
+    cli.child.kill('SIGKILL');
+    throw new Error(`${error.message}\n${cli.output().stderr.slice(-3000)}`, { cause: error });
+  });
+  return {
+    cli,
+    base,
+    async ecrCalls() {
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      const calls = /^ecr_refresh_ecr_calls_total (\d+)$/m.exec(metrics)?.[1];
+      assert.ok(calls !== undefined, 'ecr_refresh_ecr_calls_total is exported');
+      return Number(calls);
+    },
+    async stop() {
+      if (cli.child.exitCode !== null) return;
+      cli.child.kill('SIGTERM');
+      const exit = await cli.exited;
+      assert.equal(exit.status, 0, exit.stderr);
+    },
+  };
+}
+
+/**
+ * Waits until the namespace holds our Secret, valid for HOST, referenced by its `default`
+ * ServiceAccount; returns how many ms that took.
+ */
+export async function servedWithin(kube: KubeApiServer, namespace: string, timeoutMs = 15_000): Promise<number> {
+  const started = Date.now();
+  await waitUntil(async () => {
+    const secret = await readSecret(kube, namespace);
+    return secret !== undefined && dockerConfigOf(secret).auths[HOST] !== undefined && (await pullSecretsOf(kube, namespace)).includes(SECRET);
+  }, { what: `the Secret in ${namespace}`, timeoutMs, intervalMs: 20 });
+  return Date.now() - started;
 }

@@ -5,7 +5,23 @@ import { join, relative } from 'node:path';
 import { stringify } from 'yaml';
 import type { AuditEvent, KubeApiServer, Moto } from '../peers/index.ts';
 import { DUMMY_AWS_ENV, runCli } from '../support/run-cli.ts';
-import { DEPLOY_DIR, HOST, SECRET, canI, createNamespaces, kubectl, kustomize, pullSecretsOf, readSecret, targetsByAction, uniqueName, useKubeAndMoto } from './k8s-helpers.ts';
+import { waitUntil } from '../peers/wait-until.ts';
+import {
+  DEPLOY_DIR,
+  HOST,
+  SECRET,
+  canI,
+  createNamespaces,
+  kubectl,
+  kustomize,
+  pullSecretsOf,
+  readSecret,
+  servedWithin,
+  startWatchService,
+  targetsByAction,
+  uniqueName,
+  useKubeAndMoto,
+} from './k8s-helpers.ts';
 
 interface Rule {
   apiGroups: string[];
@@ -76,6 +92,34 @@ describe('e2e: the shipped RBAC, used through a real ServiceAccount token', func
     assert.deepEqual(used, grantedPairs(rules), 'granted and used verbs differ');
   }
 
+  /**
+   * Runs the service (`--watch`) as the ServiceAccount: a namespace created, a Secret deleted and
+   * one altered while it runs are served, then SIGTERM. A watch is audited once it ends, so the check waits
+   * for the grants to be used rather than reading the log once.
+   */
+  async function serveWhileWatching(install: { kubeconfig: string; user: string; rules: readonly Rule[] }, namespaces: { existing: string; created?: string }, args: string[]): Promise<void> {
+    const service = await startWatchService(moto, ['--kubeconfig', install.kubeconfig, ...args]);
+    try {
+      if (namespaces.created !== undefined) {
+        await createNamespaces(kube, [namespaces.created]);
+        await servedWithin(kube, namespaces.created);
+      }
+      assert.equal((await kube.request('DELETE', `/api/v1/namespaces/${namespaces.existing}/secrets/${SECRET}`)).status, 200);
+      await servedWithin(kube, namespaces.existing);
+      // Altered: its record no longer holds, so it is replaced in place (update).
+      const secret = await readSecret(kube, namespaces.existing);
+      const altered = { ...secret, metadata: { ...secret.metadata, annotations: { ...secret.metadata.annotations, 'ecr-refresh/auth-sha256': '0'.repeat(64) } } };
+      assert.equal((await kube.request('PUT', `/api/v1/namespaces/${namespaces.existing}/secrets/${SECRET}`, altered)).status, 200);
+      await waitUntil(async () => (await readSecret(kube, namespaces.existing)).metadata.annotations['ecr-refresh/auth-sha256'] !== '0'.repeat(64), { what: 'the altered Secret restored', timeoutMs: 10_000 });
+      await service.stop();
+    } finally {
+      service.cli.child.kill('SIGKILL');
+    }
+    const expected = grantedPairs(install.rules);
+    await waitUntil(async () => usedPairs(await kube.auditEvents(install.user)).used.length >= expected.length, { what: 'every grant used', timeoutMs: 10_000 }).catch(() => undefined);
+    await assertExactlyUsed(install.user, install.rules);
+  }
+
   it('cluster-wide install: globs across namespaces create, leave fresh, update; no 403 and no unused grant', async () => {
     const home = uniqueName('rbac-home');
     const prefix = uniqueName('rbac-cw');
@@ -110,6 +154,25 @@ describe('e2e: the shipped RBAC, used through a real ServiceAccount token', func
     // Listing namespaces is granted for globs; this run named its namespace, so use it once more with a glob.
     assert.equal((await refresh(kubeconfig, '-n', `${target.slice(0, -2)}*`, '--service-account', '*')).status, 0);
     await assertExactlyUsed(user, rules);
+  });
+
+  it('cluster-wide install in service mode: watches namespaces and our Secrets by name; no 403 and no unused grant', async () => {
+    const home = uniqueName('rbac-home');
+    const prefix = uniqueName('rbac-svc');
+    await createNamespaces(kube, [home, `${prefix}-a`]);
+    const installed = await install('cluster-wide', { namespace: home, components: ['service-mode'] });
+    await serveWhileWatching(installed, { existing: `${prefix}-a`, created: `${prefix}-b` }, ['-n', `${prefix}-*`]);
+    // Watching is by name: neither another Secret nor every Secret of a namespace.
+    assert.equal(canI(kube, installed.user, 'watch', 'secrets', `${prefix}-a`), false, 'watch of every Secret is granted');
+    assert.equal(canI(kube, installed.user, 'list', 'secrets', `${prefix}-a`), false, 'list of every Secret is granted');
+  });
+
+  it('single-namespace install in service mode: watches only its own Secret; no 403 and no unused grant', async () => {
+    const namespace = uniqueName('rbac-single-svc');
+    await createNamespaces(kube, [namespace]);
+    const installed = await install('single-namespace', { namespace, components: ['service-mode'] });
+    await serveWhileWatching(installed, { existing: namespace }, []);
+    assert.equal(installed.rules.some((rule) => rule.resources.includes('namespaces')), false);
   });
 
   it("single-namespace install: the pod's own namespace, no cluster-wide permission; no 403 and no unused grant", async () => {

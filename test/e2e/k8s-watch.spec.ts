@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
-import { freePort, type KubeApiServer, type Moto } from '../peers/index.ts';
+import { freePort, startKubeApiServer, type KubeApiServer, type Moto } from '../peers/index.ts';
 import { waitUntil } from '../peers/wait-until.ts';
 import { DUMMY_AWS_ENV, startCli } from '../support/run-cli.ts';
-import { HOST, SECRET, createNamespaces, pullSecretsOf, readSecret, uniqueName, useKubeAndMoto } from './k8s-helpers.ts';
+import { HOST, SECRET, createNamespaces, dockerConfigOf, pullSecretsOf, readSecret, servedWithin, startWatchService, uniqueName, useKubeAndMoto, type WatchService } from './k8s-helpers.ts';
+
+/** The service serving the namespaces `<prefix>-*` of `kube`. */
+const startService = (kube: KubeApiServer, moto: Moto, prefix: string) => startWatchService(moto, ['--kubeconfig', kube.kubeconfigPath, '-n', `${prefix}-*`]);
 
 // The Deployment of deploy/ runs `k8s --watch`: the service keeps the Secrets fresh and says so on /readyz.
 describe('e2e: ecr-refresh k8s --watch (the Deployment mode)', function () {
-  this.timeout(60_000);
+  this.timeout(120_000);
   let kube: KubeApiServer;
   let moto: Moto;
 
@@ -33,5 +36,105 @@ describe('e2e: ecr-refresh k8s --watch (the Deployment mode)', function () {
     } finally {
       service.child.kill('SIGKILL');
     }
+  });
+
+  describe('watching the cluster while it runs', () => {
+    let prefix: string;
+    let service: WatchService | undefined;
+    before(async () => {
+      prefix = uniqueName('watched');
+      await createNamespaces(kube, [`${prefix}-first`]);
+      service = await startService(kube, moto, prefix);
+    });
+    after(async () => {
+      await service?.stop();
+      service?.cli.child.kill('SIGKILL');
+    });
+
+    it('serves a namespace created while it runs within 5 s (Secret and ServiceAccount), with no ECR call', async () => {
+      const calls = await service!.ecrCalls();
+      await createNamespaces(kube, [`${prefix}-new`]);
+      const tookMs = await servedWithin(kube, `${prefix}-new`);
+      assert.ok(tookMs < 5000, `served after ${tookMs} ms`);
+      assert.equal(await service!.ecrCalls(), calls, 'the cached token served the new namespace');
+    });
+
+    it('leaves a namespace outside its selection alone', async () => {
+      const outside = uniqueName('outside');
+      await createNamespaces(kube, [outside, `${prefix}-marker`]);
+      await servedWithin(kube, `${prefix}-marker`);
+      assert.equal(await readSecret(kube, outside), undefined);
+    });
+
+    it('puts back a managed Secret someone deleted', async () => {
+      const namespace = `${prefix}-first`;
+      const deleted = await kube.request('DELETE', `/api/v1/namespaces/${namespace}/secrets/${SECRET}`);
+      assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
+      const tookMs = await servedWithin(kube, namespace);
+      assert.ok(tookMs < 5000, `restored after ${tookMs} ms`);
+    });
+
+    it('restores a managed Secret whose credentials someone altered', async () => {
+      const namespace = `${prefix}-first`;
+      const secret = await readSecret(kube, namespace);
+      const forged = Buffer.from(JSON.stringify({ auths: { [HOST]: { auth: Buffer.from('AWS:forged').toString('base64') } } })).toString('base64');
+      const replaced = await kube.request('PUT', `/api/v1/namespaces/${namespace}/secrets/${SECRET}`, { ...secret, data: { '.dockerconfigjson': forged } });
+      assert.equal(replaced.status, 200, JSON.stringify(replaced.body));
+      await waitUntil(async () => dockerConfigOf(await readSecret(kube, namespace)).auths[HOST]?.auth !== Buffer.from('AWS:forged').toString('base64'), {
+        what: 'the altered Secret restored',
+        timeoutMs: 5000,
+        intervalMs: 50,
+      });
+      assert.equal(dockerConfigOf(await readSecret(kube, namespace)).auths[HOST]?.password, '123456789012-auth-token');
+    });
+  });
+
+  describe('an API server restarted underneath the watch', () => {
+    let ownKube: KubeApiServer | undefined;
+    let service: WatchService | undefined;
+    after(async () => {
+      service?.cli.child.kill('SIGKILL');
+      await ownKube?.stop();
+    });
+
+    it('reconnects and serves a namespace created after the restart', async () => {
+      // A server of its own: restarting the shared one would disturb the other suites.
+      ownKube = await startKubeApiServer();
+      const prefix = uniqueName('restart');
+      await createNamespaces(ownKube, [`${prefix}-before`]);
+      service = await startService(ownKube, moto, prefix);
+      await ownKube.restart();
+      await createNamespaces(ownKube, [`${prefix}-after`]);
+      await servedWithin(ownKube, `${prefix}-after`, 45_000);
+      assert.equal(service.cli.child.exitCode, null, 'the service kept running');
+      assert.equal((await fetch(`${service.base}/readyz`)).status, 200);
+      await service?.stop();
+    });
+  });
+
+  describe('SIGTERM during a refresh of many namespaces', () => {
+    it('leaves every Secret written valid and exits 0', async () => {
+      const prefix = uniqueName('many');
+      const namespaces = Array.from({ length: 200 }, (_, index) => `${prefix}-${String(index).padStart(3, '0')}`);
+      await createNamespaces(kube, namespaces);
+      const port = await freePort();
+      const cli = startCli(['k8s', '--watch', '--listen', `127.0.0.1:${port}`, '-r', HOST, '--endpoint-url', moto.endpoint, '--kubeconfig', kube.kubeconfigPath, '-n', `${prefix}-*`, '--concurrency', '4', '--log-format', 'json'], DUMMY_AWS_ENV);
+      try {
+        const written = async () => {
+          const list = await kube.request('GET', `/api/v1/secrets?labelSelector=app.kubernetes.io/managed-by%3Decr-refresh`);
+          assert.equal(list.status, 200);
+          return (list.body.items as Array<{ metadata: { namespace: string } }>).filter((secret) => secret.metadata.namespace.startsWith(`${prefix}-`));
+        };
+        await waitUntil(async () => (await written()).length > 0, { what: 'the first Secret written', timeoutMs: 30_000, intervalMs: 20 });
+        cli.child.kill('SIGTERM');
+        const exit = await cli.exited;
+        assert.equal(exit.status, 0, exit.stderr);
+        const secrets = await written();
+        assert.ok(secrets.length > 0 && secrets.length <= namespaces.length);
+        for (const secret of secrets) assert.equal(dockerConfigOf(secret).auths[HOST]?.password, '123456789012-auth-token', secret.metadata.namespace);
+      } finally {
+        cli.child.kill('SIGKILL');
+      }
+    });
   });
 });

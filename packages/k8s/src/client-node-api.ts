@@ -1,18 +1,20 @@
 import {
-  ApiException,
   CoreV1Api,
   PatchStrategy,
   ServerConfiguration,
   createConfiguration,
   setHeaderOptions,
   type KubeConfig,
+  type SecurityAuthentication,
   type V1Secret,
   type V1ServiceAccount,
 } from '@kubernetes/client-node';
 import { KubernetesApiError } from './errors.ts';
+import { toKubernetesApiError } from './to-kubernetes-api-error.ts';
 import { pooledAuthentication } from './pooled-authentication.ts';
-import { requestHttpLibrary } from './request-http-library.ts';
-import type { JsonPatchOperation, KubeApi, KubeNamespace, KubeSecret, KubeServiceAccount } from './kube-api.ts';
+import { createRequestHttpLibrary, type RequestPolicy } from './request-http-library.ts';
+import { watchCallsOver } from './watch-http.ts';
+import type { JsonPatchOperation, KubeApi, KubeNamespace, KubeSecret, KubeServiceAccount, KubeWatchCalls } from './kube-api.ts';
 
 /** The CoreV1Api methods the sink calls; tests hand in a stub of exactly these. */
 export type CoreV1Calls = Pick<
@@ -37,12 +39,17 @@ const NAMESPACE_PAGE = 500;
  * context in errors. Every failure becomes a {@link KubernetesApiError} with method, path, status
  * and Status reason; the client's own error is dropped because its message embeds the headers.
  */
-export function createClientNodeApi(kubeConfig: KubeConfig, target: string): KubeApi {
-  return kubeApiOver(coreV1For(kubeConfig), target);
+export function createClientNodeApi(kubeConfig: KubeConfig, target: string, policy: RequestPolicy): KubeApi {
+  const cluster = kubeConfig.getCurrentCluster();
+  if (cluster === null) throw new Error(`kubeconfig context ${kubeConfig.getCurrentContext()} has no cluster`);
+  const server = cluster.server.replace(/\/+$/, '');
+  // One authentication (and so one connection pool) for the calls and the watches alike.
+  const authentication = pooledAuthentication(kubeConfig);
+  return { ...kubeApiOver(coreV1For(server, authentication, policy), target), ...watchCallsOver(server, authentication, target) };
 }
 
-/** {@link createClientNodeApi} over any implementation of the calls (a stub in tests). */
-export function kubeApiOver(core: CoreV1Calls, target: string): KubeApi {
+/** {@link createClientNodeApi}'s calls, watches aside, over any implementation of CoreV1Api (a stub in tests). */
+export function kubeApiOver(core: CoreV1Calls, target: string): Omit<KubeApi, keyof KubeWatchCalls> {
   const call = async <T>(method: string, path: string, run: () => Promise<T>): Promise<T> => {
     try {
       return await run();
@@ -97,52 +104,12 @@ export function kubeApiOver(core: CoreV1Calls, target: string): KubeApi {
   };
 }
 
-/**
- * Converts whatever a client call threw into a {@link KubernetesApiError}: the status and the
- * Status `reason`/`message` of an `ApiException` (whose body is the raw response text), or the
- * network error's code when no answer came.
- */
-export function toKubernetesApiError(error: unknown, method: string, path: string, target: string): KubernetesApiError {
-  if (error instanceof KubernetesApiError) return error;
-  if (error instanceof ApiException) {
-    const status = statusBody(error.body);
-    const what = [status.reason, status.message].filter((part) => part !== undefined).join(': ');
-    return new KubernetesApiError(
-      target,
-      { method, path, status: error.code, reason: status.reason },
-      `${method} ${path}: HTTP ${error.code}${what === '' ? '' : ` ${what}`}`,
-    );
-  }
-  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
-  const detail = typeof cause?.code === 'string' ? cause.code : error instanceof Error ? error.message : String(error);
-  return new KubernetesApiError(target, { method, path }, `${method} ${path}: no answer from the API server (${detail})`);
-}
-
-function statusBody(body: unknown): { reason?: string; message?: string } {
-  let parsed: unknown = body;
-  if (typeof body === 'string') {
-    try {
-      parsed = JSON.parse(body);
-    } catch {
-      return {};
-    }
-  }
-  if (typeof parsed !== 'object' || parsed === null) return {};
-  const { reason, message } = parsed as { reason?: unknown; message?: unknown };
-  return {
-    ...(typeof reason === 'string' && reason !== '' ? { reason } : {}),
-    ...(typeof message === 'string' && message !== '' ? { message: message.slice(0, 300) } : {}),
-  };
-}
-
-/** A CoreV1Api for the kubeconfig's current context, over one kept connection pool and undici's request(). */
-function coreV1For(kubeConfig: KubeConfig): CoreV1Api {
-  const cluster = kubeConfig.getCurrentCluster();
-  if (cluster === null) throw new Error(`kubeconfig context ${kubeConfig.getCurrentContext()} has no cluster`);
+/** A CoreV1Api for `server`, over one kept connection pool and undici's request(), with the timeout and retries of `policy`. */
+function coreV1For(server: string, authentication: SecurityAuthentication, policy: RequestPolicy): CoreV1Api {
   const configuration = createConfiguration({
-    baseServer: new ServerConfiguration(cluster.server.replace(/\/+$/, ''), {}),
-    authMethods: { default: pooledAuthentication(kubeConfig) },
-    httpApi: requestHttpLibrary,
+    baseServer: new ServerConfiguration(server, {}),
+    authMethods: { default: authentication },
+    httpApi: createRequestHttpLibrary(policy),
   });
   return new CoreV1Api(configuration);
 }

@@ -45,8 +45,41 @@ export type JsonPatchOperation =
   | { op: 'test' | 'add' | 'replace'; path: string; value: unknown }
   | { op: 'remove'; path: string };
 
+/** A collection to watch: its API path and an optional label selector. */
+export interface KubeWatchQuery {
+  /** `/api/v1/namespaces`, `/api/v1/secrets` (every namespace) or `/api/v1/namespaces/<ns>/secrets`. */
+  readonly path: string;
+  readonly labelSelector?: string | undefined;
+  /** `metadata.name=<name>`: RBAC then checks `list`/`watch` against `resourceNames`. */
+  readonly fieldSelector?: string | undefined;
+}
+
+/** An object as a watch event carries it (an ERROR event carries a Status). */
+export interface KubeWatchObject {
+  metadata?: KubeObjectMeta | undefined;
+  [key: string]: unknown;
+}
+
+/** One event of a watch stream. */
+export interface KubeWatchEvent {
+  readonly type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  readonly object: KubeWatchObject;
+}
+
+/** The calls a watch is made of; see `watch-collection.ts` for the reconnecting loop. */
+export interface KubeWatchCalls {
+  /** The `resourceVersion` of the collection now (`list` with `limit=1`): where a watch starts. */
+  listResourceVersion(query: KubeWatchQuery, signal: AbortSignal): Promise<string>;
+  /**
+   * The changes after `resourceVersion` (`?watch=1`, bookmarks allowed), until the server ends
+   * the stream or `signal` aborts. A version too old to resume from is refused with status 410
+   * (as an HTTP answer or an ERROR event, whichever the server chooses).
+   */
+  watch(query: KubeWatchQuery, resourceVersion: string, signal: AbortSignal): AsyncIterable<KubeWatchEvent>;
+}
+
 /** The Kubernetes API calls of one cluster (one kubeconfig context). */
-export interface KubeApi {
+export interface KubeApi extends KubeWatchCalls {
   /** Every namespace, or those matching a label selector (`list namespaces`). */
   listNamespaces(labelSelector?: string): Promise<KubeNamespace[]>;
   /** The Secret, or undefined when it does not exist (404). */

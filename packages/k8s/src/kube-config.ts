@@ -2,10 +2,11 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig, type Cluster } from '@kubernetes/client-node';
-import { ConfigError, proxyUrlFor, registerSecret } from '@ecr-refresh/core';
+import { ConfigError, proxyUrlFor, quoteInput, registerSecret } from '@ecr-refresh/core';
 import { createClientNodeApi } from './client-node-api.ts';
 import type { KubeApi } from './kube-api.ts';
-import { isNamespaceName } from './options.ts';
+import type { RequestPolicy } from './request-http-library.ts';
+import { DEFAULT_REQUEST_TIMEOUT_MS, isNamespaceName } from './options.ts';
 
 /** One cluster to serve: a kubeconfig context, its default namespace and its API. */
 export interface ClusterConnection {
@@ -25,6 +26,10 @@ export interface KubeConfigSource {
   /** Root under which the in-cluster ServiceAccount files are looked for (tests); default `/`. */
   readonly inClusterRoot?: string | undefined;
   readonly env?: NodeJS.ProcessEnv | undefined;
+  /** Milliseconds one API request may wait for an answer; default {@link DEFAULT_REQUEST_TIMEOUT_MS}. */
+  readonly timeoutMs?: number | undefined;
+  /** Told of each retried API request. */
+  readonly onRetry?: RequestPolicy['onRetry'];
 }
 
 const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
@@ -49,7 +54,7 @@ export function connectClusters(source: KubeConfigSource): ClusterConnection[] {
     return contextProblems(kubeConfig, name);
   });
   if (problems.length > 0) throw new ConfigError(problems);
-  return wanted.map((name) => connect(kubeConfig, name, origin === IN_CLUSTER ? 'in-cluster' : name));
+  return wanted.map((name) => connect(kubeConfig, name, origin === IN_CLUSTER ? 'in-cluster' : name, { timeoutMs: source.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, onRetry: source.onRetry }));
 }
 
 function loadKubeConfig(source: KubeConfigSource, env: NodeJS.ProcessEnv): { kubeConfig: KubeConfig; origin: string } {
@@ -112,17 +117,32 @@ function contextProblems(kubeConfig: KubeConfig, context: string): string[] {
   const namespace = namespaceOf(kubeConfig, context);
   if (!isNamespaceName(namespace)) problems.push(`k8s.contexts: context "${context}" names an invalid namespace "${namespace}"`);
   const cluster = kubeConfig.getContextObject(context)?.cluster;
-  if (cluster === undefined || kubeConfig.getCluster(cluster) === null) {
+  const definition = cluster === undefined ? null : kubeConfig.getCluster(cluster);
+  if (definition === null) {
     problems.push(`k8s.contexts: context "${context}" names a cluster the kubeconfig does not define`);
+  } else {
+    const problem = serverProblem(definition);
+    if (problem !== undefined) problems.push(`k8s.contexts: context "${context}": ${problem}`);
   }
   return problems;
+}
+
+// The Kubernetes client finds these only when the first request is made (a failed target, exit 1);
+// they are mistakes in the input, so they are reported with the rest, before any request.
+function serverProblem(cluster: Cluster): string | undefined {
+  const server = quoteInput(cluster.server ?? '');
+  if (!/^https?:\/\/[^/]/i.test(cluster.server ?? '')) return `server ${server} is not an https:// URL (for example https://203.0.113.10:6443)`;
+  if (/^http:/i.test(cluster.server) && cluster.skipTLSVerify !== true) {
+    return `server ${server} is plain http://, which the Kubernetes client refuses without insecure-skip-tls-verify; expected an https:// URL`;
+  }
+  return undefined;
 }
 
 function namespaceOf(kubeConfig: KubeConfig, context: string): string {
   return kubeConfig.getContextObject(context)?.namespace?.trim() || 'default';
 }
 
-function connect(kubeConfig: KubeConfig, context: string, reportedAs: string): ClusterConnection {
+function connect(kubeConfig: KubeConfig, context: string, reportedAs: string, policy: RequestPolicy): ClusterConnection {
   const single = new KubeConfig();
   single.loadFromOptions({
     clusters: kubeConfig.getClusters().map(withEnvironmentProxy),
@@ -130,7 +150,7 @@ function connect(kubeConfig: KubeConfig, context: string, reportedAs: string): C
     contexts: kubeConfig.getContexts(),
     currentContext: context,
   });
-  return { context: reportedAs, namespace: namespaceOf(kubeConfig, context), api: createClientNodeApi(single, reportedAs) };
+  return { context: reportedAs, namespace: namespaceOf(kubeConfig, context), api: createClientNodeApi(single, reportedAs, policy) };
 }
 
 // HTTPS_PROXY/NO_PROXY are read from process.env, as every other client of ecr-refresh does.

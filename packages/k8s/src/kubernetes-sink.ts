@@ -2,8 +2,11 @@ import pLimit from 'p-limit';
 import { SinkWriteError, toEcrRefreshError, type ApplyContext, type Sink, type TargetResult } from '@ecr-refresh/core';
 import { connectClusters, type ClusterConnection } from './kube-config.ts';
 import { resolveNamespaces } from './namespace-selection.ts';
-import { NAMESPACE_PLACEHOLDER, parseKubernetesSinkOptions, type KubernetesSinkOptions, type KubernetesSinkOptionsInput } from './options.ts';
+import { parseKubernetesSinkOptions, secretNameIn, type KubernetesSinkOptions, type KubernetesSinkOptionsInput } from './options.ts';
 import { addPullSecret } from './service-accounts.ts';
+import { watchClusters } from './kubernetes-watch.ts';
+import type { RequestPolicy } from './request-http-library.ts';
+import type { CollectionWatchOptions } from './watch-collection.ts';
 import { writeSecret } from './write-secret.ts';
 
 const SINK_ID = 'k8s';
@@ -25,20 +28,25 @@ export interface KubernetesSinkRuntime {
   readonly env?: NodeJS.ProcessEnv | undefined;
   /** Called after each namespace; must not throw. */
   readonly onProgress?: ((progress: KubernetesProgress) => void) | undefined;
+  /** Told of each retried API request (a 429, a 5xx, a broken connection); must not throw. */
+  readonly onRetry?: RequestPolicy['onRetry'];
+  /** Reconnect delays of the watches (default: from 0.5 s up to 30 s), for tests. */
+  readonly watchBackoff?: CollectionWatchOptions['backoff'];
 }
 
 /**
  * The Kubernetes sink: one `kubernetes.io/dockerconfigjson` Secret per chosen namespace of every
  * chosen cluster, holding every registry of the run, written in place (never deleted), with the
  * chosen ServiceAccounts referencing it. Targets are reported as `<context>/<namespace>`; a
- * cluster whose namespaces cannot be listed is one failed target named by its context.
+ * cluster whose namespaces cannot be listed is one failed target named by its context. In service
+ * mode, `watch` reports new namespaces and deleted or altered Secrets (see `kubernetes-watch.ts`).
  *
  * Options are validated and the kubeconfig is read here, synchronously: an invalid option, an
  * unreadable kubeconfig or an unknown context throws `ConfigError` before any request.
  */
 export function createKubernetesSink(input: KubernetesSinkOptionsInput, runtime: KubernetesSinkRuntime = {}): Sink {
   const options = parseKubernetesSinkOptions(input);
-  const clusters = runtime.clusters ?? connectClusters({ kubeconfig: options.kubeconfig, contexts: options.contexts, inClusterRoot: runtime.inClusterRoot, env: runtime.env });
+  const clusters = runtime.clusters ?? connectClusters({ kubeconfig: options.kubeconfig, contexts: options.contexts, inClusterRoot: runtime.inClusterRoot, env: runtime.env, timeoutMs: options.timeoutMs, onRetry: runtime.onRetry });
   return {
     id: SINK_ID,
     // Everything checkable without the network was checked above; the API server's answers
@@ -48,6 +56,7 @@ export function createKubernetesSink(input: KubernetesSinkOptionsInput, runtime:
       const perCluster = await Promise.all(clusters.map((cluster) => applyToCluster(cluster, options, context, runtime.onProgress)));
       return perCluster.flat();
     },
+    watch: (watchOptions) => watchClusters(clusters, options, watchOptions, runtime.watchBackoff),
   };
 }
 
@@ -83,7 +92,7 @@ async function applyToNamespace(cluster: ClusterConnection, namespace: string, o
   if (context.signal.aborted) {
     return { ...base, action: 'failed', error: new SinkWriteError(SINK_ID, target, 'not attempted: the run was interrupted', { retryable: true }) };
   }
-  const secretName = options.secretName.replaceAll(NAMESPACE_PLACEHOLDER, namespace);
+  const secretName = secretNameIn(options, namespace);
   let outcome: Awaited<ReturnType<typeof writeSecret>> | undefined;
   try {
     outcome = await writeSecret(cluster.api, { namespace, name: secretName, target }, context, options);

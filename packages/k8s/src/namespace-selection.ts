@@ -33,7 +33,7 @@ export function needsNamespaceList(selection: NamespaceSelection): boolean {
  * matched against the list, from which `Terminating` namespaces (which refuse new objects) drop.
  */
 export async function resolveNamespaces(api: KubeApi, selection: NamespaceSelection, contextNamespace: string): Promise<string[]> {
-  const patterns = selection.namespaces.length > 0 ? selection.namespaces : selection.namespaceSelector === undefined ? [contextNamespace] : ['*'];
+  const patterns = patternsOf(selection, contextNamespace);
   let names: string[];
   if (needsNamespaceList(selection)) {
     const listed = await api.listNamespaces(selection.namespaceSelector);
@@ -44,6 +44,21 @@ export async function resolveNamespaces(api: KubeApi, selection: NamespaceSelect
   } else {
     names = [...patterns];
   }
-  const excluded = (name: string) => selection.excludeNamespaces.some((pattern) => matchesGlob(name, pattern));
-  return [...new Set(names)].filter((name) => !excluded(name)).sort();
+  return [...new Set(names)].filter((name) => !isExcluded(selection, name)).sort();
+}
+
+/**
+ * Whether the namespace `name` is one `selection` serves, as far as its name tells (a label
+ * selector is the server's to apply): it matches a name or glob and no exclusion.
+ */
+export function selectsNamespace(selection: NamespaceSelection, contextNamespace: string, name: string): boolean {
+  return patternsOf(selection, contextNamespace).some((pattern) => matchesGlob(name, pattern)) && !isExcluded(selection, name);
+}
+
+function patternsOf(selection: NamespaceSelection, contextNamespace: string): readonly string[] {
+  return selection.namespaces.length > 0 ? selection.namespaces : selection.namespaceSelector === undefined ? [contextNamespace] : ['*'];
+}
+
+function isExcluded(selection: NamespaceSelection, name: string): boolean {
+  return selection.excludeNamespaces.some((pattern) => matchesGlob(name, pattern));
 }

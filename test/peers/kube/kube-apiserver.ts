@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { freePort } from '../free-port.ts';
 import { logTail } from '../log-tail.ts';
 import { launchPeer, type PeerStartOptions } from '../peer-launch.ts';
+import { stopPeerProcess, type SpawnedPeerProcess } from '../peer-process.ts';
 import type { PeerRecord } from '../peer-record.ts';
 import { waitUntil } from '../wait-until.ts';
 import { createKubeAdminClient, type KubeAdminClient } from './admin-client.ts';
@@ -11,6 +12,7 @@ import { ensureKubeBinaries } from './binaries.ts';
 import { spawnEtcd } from './etcd.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { createKubePki } from './pki.ts';
+import { noteSecret } from '../../support/leak-collector.ts';
 
 /** A running kube-apiserver (with its etcd) and admin helpers. */
 export interface KubeApiServer extends KubeAdminClient {
@@ -30,6 +32,12 @@ export interface KubeApiServer extends KubeAdminClient {
   kubeconfigForToken(token: string, namespace?: string): Promise<string>;
   /** The audit events (stage ResponseComplete and others) of one user so far, oldest first. */
   auditEvents(username: string): Promise<AuditEvent[]>;
+  /**
+   * Stops kube-apiserver (etcd keeps running, so every object survives), then starts it again on
+   * the same port and resolves once `/readyz` answers `ok`: connections and watches drop as in a
+   * control-plane upgrade. `whileDown` runs in between (to act while the server is away).
+   */
+  restart(whileDown?: () => Promise<void>): Promise<void>;
   /** Stops kube-apiserver and etcd (process groups), waits for them and removes the directory. */
   stop(): Promise<void>;
   record: PeerRecord;
@@ -79,27 +87,14 @@ export async function startKubeApiServer(options: PeerStartOptions = {}): Promis
     const [pki, port] = await Promise.all([createKubePki(dir), freePort()]);
     await writeFile(join(dir, 'audit-policy.yaml'), AUDIT_POLICY);
     const etcd = await spawnEtcd(launch, binaries.etcd, dir);
-    const apiServer = launch.spawn(binaries.kubeApiServer, apiServerArgs(dir, port, etcd.clientUrl, pki), {
-      cwd: dir,
-      logPath: join(dir, 'kube-apiserver.log'),
-    });
     const server = `https://127.0.0.1:${port}`;
     const admin = await createKubeAdminClient({ server, caPath: pki.caPath, certPath: pki.adminCertPath, keyPath: pki.adminKeyPath });
-    await waitUntil(async () => {
-      const readyz = await admin.request('GET', '/readyz');
-      return readyz.status === 200;
-    }, {
-      what: `kube-apiserver v${binaries.version} /readyz`,
-      timeoutMs: 60_000,
-      intervalMs: 200,
-      abortIf: () => {
-        const reason = apiServer.exitReason() ?? etcd.process.exitReason();
-        return reason === undefined ? undefined : `${apiServer.exitReason() === undefined ? 'etcd' : 'kube-apiserver'} stopped (${reason})`;
-      },
-    }).catch(async (error: Error) => {
-      const logs = `--- kube-apiserver.log\n${await logTail(apiServer.logPath)}\n--- etcd.log\n${await logTail(etcd.process.logPath)}`;
-      throw new Error(`${error.message}\n${logs}`, { cause: error });
-    });
+    const startApiServer = async (): Promise<SpawnedPeerProcess> => {
+      const apiServer = launch.spawn(binaries.kubeApiServer, apiServerArgs(dir, port, etcd.clientUrl, pki), { cwd: dir, logPath: join(dir, 'kube-apiserver.log') });
+      await waitReady(admin, binaries.version, apiServer, etcd.process);
+      return apiServer;
+    };
+    let apiServer = await startApiServer();
 
     const kubeconfigPath = await writeKubeconfig(join(dir, 'kubeconfig'), {
       server,
@@ -117,6 +112,7 @@ export async function startKubeApiServer(options: PeerStartOptions = {}): Promis
       version: binaries.version,
       dir,
       kubeconfigForToken(token, namespace) {
+        noteSecret(token);
         tokenConfigs += 1;
         return writeKubeconfig(join(dir, `kubeconfig-token-${tokenConfigs}`), {
           server,
@@ -126,8 +122,31 @@ export async function startKubeApiServer(options: PeerStartOptions = {}): Promis
         });
       },
       auditEvents: (username) => readAuditEvents(join(dir, 'audit.log'), username),
+      async restart(whileDown) {
+        await stopPeerProcess(apiServer);
+        await whileDown?.();
+        apiServer = await startApiServer();
+      },
       stop: () => launch.stop(),
       record: launch.record,
     };
+  });
+}
+
+async function waitReady(admin: KubeAdminClient, version: string, apiServer: SpawnedPeerProcess, etcd: SpawnedPeerProcess): Promise<void> {
+  await waitUntil(async () => {
+    const readyz = await admin.request('GET', '/readyz');
+    return readyz.status === 200;
+  }, {
+    what: `kube-apiserver v${version} /readyz`,
+    timeoutMs: 60_000,
+    intervalMs: 200,
+    abortIf: () => {
+      const reason = apiServer.exitReason() ?? etcd.exitReason();
+      return reason === undefined ? undefined : `${apiServer.exitReason() === undefined ? 'etcd' : 'kube-apiserver'} stopped (${reason})`;
+    },
+  }).catch(async (error: Error) => {
+    const logs = `--- kube-apiserver.log\n${await logTail(apiServer.logPath)}\n--- etcd.log\n${await logTail(etcd.logPath)}`;
+    throw new Error(`${error.message}\n${logs}`, { cause: error });
   });
 }

@@ -1,13 +1,19 @@
 import { KubernetesApiError } from '../errors.ts';
-import type { JsonPatchOperation, KubeApi, KubeNamespace, KubeSecret, KubeServiceAccount } from '../kube-api.ts';
+import type { JsonPatchOperation, KubeApi, KubeNamespace, KubeSecret, KubeServiceAccount, KubeWatchEvent, KubeWatchQuery } from '../kube-api.ts';
 
-type Stored = { resourceVersion: number };
+interface Change {
+  readonly version: number;
+  readonly kind: 'namespace' | 'secret';
+  readonly event: KubeWatchEvent;
+}
 
 /**
  * An in-memory API server for one cluster with the semantics the sink relies on: resourceVersion
  * bumped on every write, 409 AlreadyExists on create, 409 Conflict on a stale replace, JSON patch
  * with `test` (422 when it fails), 404 for missing objects and namespaces. `beforeWrite` lets a
- * test act between the sink's read and its write (a racing writer).
+ * test act between the sink's read and its write (a racing writer). Watches replay the changes
+ * of namespaces and Secrets after a resourceVersion; a test can drop them, make them fail to
+ * connect, or forget the history (410 Gone), as a real API server does.
  */
 export class FakeKubeApi implements KubeApi {
   readonly namespaces = new Map<string, KubeNamespace>();
@@ -18,10 +24,63 @@ export class FakeKubeApi implements KubeApi {
   beforeWrite: ((kind: 'create' | 'replace' | 'patch', key: string) => void) | undefined;
   /** Makes the next matching request fail with this status. */
   failNext: { verb: string; status: number; reason: string } | undefined;
+  /** Connection attempts (list or watch) that fail with no answer before one succeeds. */
+  failConnections = 0;
+  /** How a forgotten resourceVersion is refused: an HTTP 410 answer, or an ERROR event in the stream. */
+  goneAs: 'status' | 'event' = 'status';
   private version = 100;
+  private readonly changes: Change[] = [];
+  private forgottenBefore = 0;
+  private readonly wakers = new Set<() => void>();
+  private drops = 0;
 
   addNamespace(name: string, labels: Record<string, string> = {}, phase = 'Active'): void {
     this.namespaces.set(name, { name, labels, phase });
+    this.emit('namespace', 'ADDED', { metadata: { name, labels }, status: { phase } });
+  }
+
+  /** Deletes a Secret, as someone with kubectl would. */
+  deleteSecret(namespace: string, name: string): void {
+    const key = `${namespace}/${name}`;
+    const found = this.secrets.get(key);
+    if (found === undefined) return;
+    this.secrets.delete(key);
+    this.emit('secret', 'DELETED', { ...found, metadata: { ...found.metadata, resourceVersion: this.nextVersion() } });
+  }
+
+  /** Ends every open watch stream, as an API server going away does. */
+  dropWatches(): void {
+    this.drops += 1;
+    this.wake();
+  }
+
+  /** Forgets every change so far: a watch from an older resourceVersion is refused with 410 Gone. */
+  forgetHistory(): void {
+    this.forgottenBefore = Number(this.nextVersion());
+  }
+
+  async listResourceVersion(query: KubeWatchQuery): Promise<string> {
+    this.connect('list', query.path);
+    return String(this.version);
+  }
+
+  async *watch(query: KubeWatchQuery, resourceVersion: string, signal: AbortSignal): AsyncIterable<KubeWatchEvent> {
+    this.connect('watch', query.path);
+    let seen = Number(resourceVersion);
+    if (seen < this.forgottenBefore) {
+      if (this.goneAs === 'status') throw this.error('GET', query.path, 410, 'Expired');
+      yield { type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired', message: 'too old resource version' } };
+      return;
+    }
+    const drops = this.drops;
+    while (!signal.aborted && this.drops === drops) {
+      const next = this.changes.filter((change) => change.version > seen && matches(change, query));
+      for (const change of next) {
+        seen = change.version;
+        yield structuredClone(change.event);
+      }
+      if (next.length === 0) await this.changed(signal);
+    }
   }
 
   addServiceAccount(namespace: string, name: string, pullSecrets?: string[]): void {
@@ -33,7 +92,9 @@ export class FakeKubeApi implements KubeApi {
 
   putSecret(namespace: string, secret: KubeSecret): void {
     const name = secret.metadata?.name ?? '';
+    const existed = this.secrets.has(`${namespace}/${name}`);
     this.secrets.set(`${namespace}/${name}`, structuredClone({ ...secret, metadata: { ...secret.metadata, namespace, resourceVersion: this.nextVersion() } }));
+    this.emit('secret', existed ? 'MODIFIED' : 'ADDED', this.secrets.get(`${namespace}/${name}`) as KubeSecret);
   }
 
   async listNamespaces(labelSelector?: string): Promise<KubeNamespace[]> {
@@ -55,6 +116,7 @@ export class FakeKubeApi implements KubeApi {
     if (!this.namespaces.has(namespace)) throw this.error('POST', key, 404, 'NotFound');
     if (this.secrets.has(key)) throw this.error('POST', key, 409, 'AlreadyExists');
     this.secrets.set(key, structuredClone({ ...secret, metadata: { ...secret.metadata, resourceVersion: this.nextVersion() } }));
+    this.emit('secret', 'ADDED', this.secrets.get(key) as KubeSecret);
     return structuredClone(this.secrets.get(key) as KubeSecret);
   }
 
@@ -69,6 +131,7 @@ export class FakeKubeApi implements KubeApi {
     }
     if (secret.type !== current.type) throw this.error('PUT', key, 422, 'Invalid');
     this.secrets.set(key, structuredClone({ ...secret, metadata: { ...secret.metadata, resourceVersion: this.nextVersion() } }));
+    this.emit('secret', 'MODIFIED', this.secrets.get(key) as KubeSecret);
     return structuredClone(this.secrets.get(key) as KubeSecret);
   }
 
@@ -125,8 +188,53 @@ export class FakeKubeApi implements KubeApi {
     return new KubernetesApiError('fake', { method, path, status, reason }, `${method} ${path}: HTTP ${status} ${reason}`);
   }
 
+  private connect(verb: string, path: string): void {
+    this.record(verb, path);
+    if (this.failConnections > 0) {
+      this.failConnections -= 1;
+      throw new KubernetesApiError('fake', { method: 'GET', path }, `GET ${path}: no answer from the API server (ECONNREFUSED)`);
+    }
+  }
+
+  private emit(kind: Change['kind'], type: KubeWatchEvent['type'], object: KubeWatchEvent['object']): void {
+    const version = Number(object.metadata?.resourceVersion ?? this.nextVersion());
+    const event = { type, object: structuredClone({ ...object, metadata: { ...object.metadata, resourceVersion: String(version) } }) };
+    this.changes.push({ version, kind, event });
+    this.wake();
+  }
+
+  private wake(): void {
+    for (const wake of this.wakers) wake();
+    this.wakers.clear();
+  }
+
+  private changed(signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        signal.removeEventListener('abort', done);
+        this.wakers.delete(done);
+        resolve();
+      };
+      signal.addEventListener('abort', done, { once: true });
+      this.wakers.add(done);
+    });
+  }
+
   private nextVersion(): string {
     this.version += 1;
     return String(this.version);
   }
+}
+
+// A change a watch of `query` sees: the collection's kind, its namespace, `key=value` label selectors and a name.
+function matches(change: Change, query: KubeWatchQuery): boolean {
+  const secretsOf = /^\/api\/v1\/namespaces\/([^/]+)\/secrets$/.exec(query.path)?.[1];
+  const { name, namespace, labels = {} } = change.event.object.metadata ?? {};
+  const kindMatches =
+    (query.path === '/api/v1/namespaces' && change.kind === 'namespace') ||
+    (query.path === '/api/v1/secrets' && change.kind === 'secret') ||
+    (secretsOf !== undefined && change.kind === 'secret' && namespace === secretsOf);
+  const wanted = (query.labelSelector ?? '').split(',').filter((part) => part !== '').map((part) => part.split('='));
+  const named = query.fieldSelector === undefined || query.fieldSelector === `metadata.name=${name}`;
+  return kindMatches && named && wanted.every(([key, value]) => labels[key ?? ''] === value);
 }

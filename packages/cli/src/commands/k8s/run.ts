@@ -23,7 +23,7 @@ const PROGRESS_FROM = 20;
 
 /** `ecr-refresh k8s`: the Kubernetes sink over the chosen contexts and namespaces. */
 export async function runK8s(args: K8sArgs): Promise<ExitStatus> {
-  return runRefresh(args, (settings) => [
+  return runRefresh(args, (settings, logger) => [
     createKubernetesSink(
       {
         kubeconfig: last(args.kubeconfig),
@@ -36,8 +36,12 @@ export async function runK8s(args: K8sArgs): Promise<ExitStatus> {
         serviceAccounts: serviceAccountsOf(args.serviceAccount),
         concurrency: last(args.concurrency),
         email: settings.email,
+        timeoutMs: settings.timeoutMs,
       },
-      { onProgress: process.stderr.isTTY === true ? printProgress : undefined },
+      {
+        onProgress: process.stderr.isTTY === true ? printProgress : undefined,
+        onRetry: (retry) => logger.warn({ sink: 'k8s', ...retry }, 'Kubernetes API request failed; retrying'),
+      },
     ),
   ]);
 }
