@@ -1,4 +1,5 @@
-import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer, request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 
 /** What the proxy does with one request. */
@@ -22,9 +23,17 @@ export interface SeenRequest {
   readonly fault: Fault['kind'];
 }
 
-/** A fault-injecting HTTP proxy in front of one plain-HTTP peer, on loopback. */
+/** Options of {@link startFaultProxy} for an HTTPS peer such as the kube-apiserver. */
+export interface FaultProxyTlsOptions {
+  /** Serve HTTPS with this PEM certificate and key (one a client trusts for 127.0.0.1). */
+  readonly tls?: { readonly cert: string; readonly key: string };
+  /** PEM CA that signed the upstream's certificate, when the upstream is https://. */
+  readonly upstreamCa?: string;
+}
+
+/** A fault-injecting HTTP(S) proxy in front of one peer, on loopback. */
 export interface FaultProxy {
-  /** `http://127.0.0.1:<port>`: use it in place of the upstream's URL. */
+  /** `http://127.0.0.1:<port>` (`https://` with `tls`): use it in place of the upstream's URL. */
   readonly url: string;
   /** Every request so far, in order. */
   readonly requests: readonly SeenRequest[];
@@ -37,11 +46,12 @@ export interface FaultProxy {
 }
 
 /**
- * Starts a reverse proxy in front of `upstream` (a plain-HTTP peer such as moto or the Rancher
- * 1.x test server) that applies the faults a test schedules: delays, resets, 429/5xx with
- * Retry-After, cut responses and black holes. Bound to 127.0.0.1 only.
+ * Starts a reverse proxy in front of `upstream` (moto, the Rancher 1.x test server, or with
+ * `options` the kube-apiserver: TLS terminated here and opened again to the upstream, so only
+ * bearer tokens pass, not client certificates) that applies the faults a test schedules: delays,
+ * resets, 429/5xx with Retry-After, cut responses and black holes. Bound to 127.0.0.1 only.
  */
-export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
+export async function startFaultProxy(upstream: string, options: FaultProxyTlsOptions = {}): Promise<FaultProxy> {
   const target = new URL(upstream);
   const sockets = new Set<Socket>();
   const requests: SeenRequest[] = [];
@@ -54,12 +64,14 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     return queue.shift() ?? then;
   }
 
-  const server = createServer((incoming, outgoing) => {
+  const handle: RequestListener = (incoming, outgoing) => {
     const path = incoming.url ?? '/';
     const fault = nextFault(path);
     requests.push({ method: incoming.method ?? 'GET', path, fault: fault.kind });
     void apply(fault, incoming, outgoing);
-  });
+  };
+  const server = options.tls === undefined ? createServer(handle) : createTlsServer({ cert: options.tls.cert, key: options.tls.key }, handle);
+  const upstreamRequest = target.protocol === 'https:' ? httpsRequest : httpRequest;
 
   async function apply(fault: Fault, incoming: IncomingMessage, outgoing: ServerResponse): Promise<void> {
     switch (fault.kind) {
@@ -87,8 +99,15 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
   }
 
   function forward(incoming: IncomingMessage, outgoing: ServerResponse, truncate: boolean): void {
-    const proxied = httpRequest(
-      { host: target.hostname, port: target.port, method: incoming.method, path: incoming.url, headers: { ...incoming.headers, host: target.host } },
+    const proxied = upstreamRequest(
+      {
+        host: target.hostname,
+        port: target.port,
+        method: incoming.method,
+        path: incoming.url,
+        headers: { ...incoming.headers, host: target.host },
+        ...(options.upstreamCa === undefined ? {} : { ca: options.upstreamCa }),
+      },
       (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -105,14 +124,14 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     incoming.pipe(proxied);
   }
 
-  server.on('connection', (socket) => {
+  server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`,
     requests,
     plan(faults, options = {}) {
       queue = [...faults];

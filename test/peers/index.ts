@@ -15,6 +15,7 @@ export { startMoto, MOTO_ACCOUNT_ID } from './moto.ts';
 export { startTinyproxy } from './tinyproxy.ts';
 export { freePort } from './free-port.ts';
 export { startFaultProxy } from './fault-proxy.ts';
+export { startConnectionRecorder, type ConnectionRecorder } from './connection-recorder.ts';
 export type { Fault, FaultProxy, SeenRequest } from './fault-proxy.ts';
 
 interface Singleton<T extends { stop(): Promise<void> }> {

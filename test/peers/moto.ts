@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { noteSecret } from '../support/leak-collector.ts';
 import { freePort } from './free-port.ts';
 import { httpRequest } from './http-request.ts';
 import { logTail } from './log-tail.ts';
@@ -105,12 +106,25 @@ async function createIamUser(endpoint: string, actions: string[]): Promise<MotoI
     PolicyName: 'ecr-refresh-test',
     PolicyDocument: JSON.stringify(policy),
   });
-  return { accessKeyId: xmlText(keyXml, 'AccessKeyId'), secretAccessKey: xmlText(keyXml, 'SecretAccessKey'), userName };
+  const secretAccessKey = xmlText(keyXml, 'SecretAccessKey');
+  noteSecret(secretAccessKey);
+  return { accessKeyId: xmlText(keyXml, 'AccessKeyId'), secretAccessKey, userName };
+}
+
+/**
+ * The ECR password moto hands out (GetAuthorizationToken answers base64 of `AWS:<password>`),
+ * and that `AWS:<password>` pair, whose base64 is the docker `auth` string: both for the leak check.
+ */
+function noteMotoPassword(accountId: string): void {
+  const password = `${accountId}-auth-token`;
+  noteSecret(password);
+  noteSecret(`AWS:${password}`);
 }
 
 /** Starts `python3 -m moto.server` on a free loopback port (installing moto if needed); resolves once it answers. */
 export async function startMoto(options: PeerStartOptions = {}): Promise<Moto> {
   await ensureMoto();
+  noteMotoPassword(MOTO_ACCOUNT_ID);
   return launchPeer('moto', options, async (launch) => {
     const dir = await launch.makeDir();
     const port = await freePort();

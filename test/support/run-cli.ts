@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { noteSecret, recordCapture } from './leak-collector.ts';
 
 /** What a finished `ecr-refresh` process left: its status and everything it printed. */
 export interface CliRun {
@@ -19,11 +20,36 @@ export interface RunningCli {
   readonly exited: Promise<CliRun>;
 }
 
+// Where a run's secrets come from: its environment and its --secret-key flag.
+const SECRET_VARIABLES = ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'CATTLE_SECRET_KEY', 'ECR_REFRESH_SECRET_KEY'];
+const SECRET_FLAG = '--secret-key';
+
+function noteSecretsOf(args: readonly string[], env: Record<string, string | undefined>): void {
+  for (const name of SECRET_VARIABLES) noteSecret(env[name]);
+  args.forEach((arg, index) => {
+    if (arg === SECRET_FLAG) noteSecret(args[index + 1]);
+    else if (arg.startsWith(`${SECRET_FLAG}=`)) noteSecret(arg.slice(SECRET_FLAG.length + 1));
+  });
+}
+
+/**
+ * Hands a finished run's output to the leak check. `ecr-refresh token` prints the password on
+ * standard output on purpose: that stream of that command alone is left out.
+ */
+function recordRun(args: readonly string[], stdout: string, stderr: string): void {
+  const command = args.find((arg) => !arg.startsWith('-'));
+  const source = `ecr-refresh ${args.join(' ').slice(0, 160)}`;
+  if (command !== 'token') recordCapture(`${source} (stdout)`, stdout);
+  recordCapture(`${source} (stderr)`, stderr);
+}
+
 /**
  * Starts the built CLI as a user does, with an environment made only of `env` plus PATH and HOME:
- * nothing of the developer's AWS or proxy settings leaks in. Killed after `timeoutMs`.
+ * nothing of the developer's AWS or proxy settings leaks in. Killed after `timeoutMs`. Its secrets
+ * and output go to the leak check (see leak-collector.ts).
  */
 export function startCli(args: readonly string[], env: Record<string, string | undefined> = {}, timeoutMs = 60_000): RunningCli {
+  noteSecretsOf(args, env);
   const child = spawn(process.execPath, [BIN, ...args], {
     env: { PATH: process.env.PATH, HOME: env.HOME ?? process.env.HOME, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -35,7 +61,10 @@ export function startCli(args: readonly string[], env: Record<string, string | u
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<CliRun>((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
+    child.on('close', (status) => {
+      recordRun(args, stdout, stderr);
+      resolve({ status, stdout, stderr });
+    });
   });
   return { child, output: () => ({ stdout, stderr }), exited };
 }

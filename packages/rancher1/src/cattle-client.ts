@@ -17,6 +17,18 @@ export interface CattleClientOptions {
   readonly timeoutMs: number;
   readonly retry: { readonly limit: number; readonly baseDelayMs: number };
   readonly signal?: AbortSignal | undefined;
+  /** Called before each retry, so an operator sees a flaky Rancher even when the run succeeds. */
+  readonly onRetry?: ((retry: CattleRetry) => void) | undefined;
+}
+
+/** One retry of a request: which, the attempt about to be made, and why the last one failed. */
+export interface CattleRetry {
+  readonly method: string;
+  readonly url: string;
+  /** 2 for the first retry. */
+  readonly attempt: number;
+  /** An HTTP status (`HTTP 503`) or an error code (`ECONNRESET`, `ETIMEDOUT`). */
+  readonly reason: string;
 }
 
 /**
@@ -59,7 +71,16 @@ export function createCattleClient(options: CattleClientOptions): CattleClient {
         // Got treats 0 as "do not retry": a zero base delay still needs 1 ms.
         retryAfter ?? Math.max(1, Math.min(options.retry.baseDelayMs * 2 ** (attemptCount - 1), MAX_RETRY_DELAY_MS) * (0.8 + Math.random() * 0.4)),
     },
-    hooks: { beforeRequest: [() => void (requests += 1)] },
+    hooks: {
+      beforeRequest: [() => void (requests += 1)],
+      beforeRetry: [
+        (error, retryCount) => {
+          const status = error.response?.statusCode;
+          const url = error.options.url === undefined ? '' : String(error.options.url);
+          options.onRetry?.({ method: String(error.options.method), url, attempt: retryCount + 1, reason: status === undefined ? (error.code ?? error.name) : `HTTP ${status}` });
+        },
+      ],
+    },
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
 

@@ -39,6 +39,7 @@ async function applyAll(options: ResolvedRancher1Options, context: ApplyContext)
     timeoutMs: options.timeoutMs,
     retry: options.retry,
     signal: context.signal,
+    onRetry: (retry) => context.logger.warn({ sink: SINK_ID, ...retry }, 'Rancher request failed; retrying'),
   });
   try {
     const hosts = context.registries.map((registry) => registry.host);

@@ -39,6 +39,13 @@ export function toRancherError(error: unknown, request: RequestDescription): Err
     const tries = request.attempts > 1 ? ` after ${request.attempts} attempts` : '';
     return new RancherUnavailableError(`cannot reach Rancher for environment ${request.environment}: ${where} failed with ${error.code}${tries}`);
   }
+  if (status < 300) {
+    // A success status that still threw: the answer broke off while being read (ECONNRESET).
+    const tries = request.attempts > 1 ? ` after ${request.attempts} attempts` : '';
+    return new RancherUnavailableError(
+      `Rancher's answer to ${where} for environment ${request.environment} was cut off (${error.code})${tries}; a write may or may not have been applied`,
+    );
+  }
   const body = CattleErrorBody.safeParse(parseJson(error.response?.body));
   const cattle = body.success ? body.data : undefined;
   const said = cattle === undefined ? '' : `: ${[cattle.code, cattle.message ?? cattle.detail].filter(Boolean).join(': ')}`;

@@ -1,3 +1,4 @@
+import { noteSecret } from '../../support/leak-collector.ts';
 import { CattleServer, type Fault, type LoggedRequest } from './cattle-server.ts';
 import type { Role } from './cattle-model.ts';
 
@@ -79,10 +80,12 @@ export async function startRancher1(options: Rancher1Options = {}): Promise<Ranc
     createEnvironment(name) {
       const project = server.model.addProject(name);
       const key = server.model.addKey({ kind: 'environment', projectId: project.id });
+      noteSecret(key.secretKey);
       return { id: project.id, name, key: { accessKey: key.accessKey, secretKey: key.secretKey } };
     },
     createAccountKey(roles) {
       const key = server.model.addKey({ kind: 'account', roles: new Map(Object.entries(roles)) });
+      noteSecret(key.secretKey);
       return { accessKey: key.accessKey, secretKey: key.secretKey };
     },
     addRegistry: (environmentId, serverAddress, state) => view(server.model.add('registry', environmentId, { serverAddress }, state)),
