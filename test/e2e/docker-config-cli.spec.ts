@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useMoto, type Moto } from '../peers/index.ts';
 import { DEAD_ENDPOINT, DUMMY_AWS_ENV, runCli, type CliRun } from '../support/run-cli.ts';
+import { recordCapture } from '../support/leak-collector.ts';
 
 // moto answers GetAuthorizationToken with base64("AWS:<account>-auth-token").
 const MOTO_PASSWORD = '123456789012-auth-token';
@@ -46,6 +47,8 @@ describe('e2e: ecr-refresh docker-config against moto', function () {
     const config = JSON.parse(await readFile(configPath, 'utf8'));
     assert.equal(Buffer.from(config.auths[HOST].auth, 'base64').toString(), `AWS:${MOTO_PASSWORD}`);
     assert.equal((await stat(configPath)).mode & 0o777, 0o600);
+    // The state file beside the config is not a credential store: it must hold no secret.
+    recordCapture('config.ecr-refresh-state.json', await readFile(join(dir, 'docker', 'config.ecr-refresh-state.json'), 'utf8'));
     let docker: string;
     try {
       docker = execFileSync('docker', ['--config', join(dir, 'docker'), 'context', 'ls'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });

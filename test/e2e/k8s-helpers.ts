@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { freePort, useKube, useMoto, type KubeApiServer, type Moto } from '../peers/index.ts';
 import { waitUntil } from '../peers/wait-until.ts';
-import { DUMMY_AWS_ENV, startCli, type RunningCli } from '../support/run-cli.ts';
+import { DUMMY_AWS_ENV, readEndpoint, startCli, type RunningCli } from '../support/run-cli.ts';
 
 /** moto answers GetAuthorizationToken with base64("AWS:<account>-auth-token"). */
 export const MOTO_PASSWORD = '123456789012-auth-token';
@@ -123,7 +123,7 @@ export async function startWatchService(moto: Moto, args: readonly string[]): Pr
     cli,
     base,
     async ecrCalls() {
-      const metrics = await (await fetch(`${base}/metrics`)).text();
+      const metrics = (await readEndpoint(`${base}/metrics`)).body;
       const calls = /^ecr_refresh_ecr_calls_total (\d+)$/m.exec(metrics)?.[1];
       assert.ok(calls !== undefined, 'ecr_refresh_ecr_calls_total is exported');
       return Number(calls);

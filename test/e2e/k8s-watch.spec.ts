@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { freePort, startKubeApiServer, type KubeApiServer, type Moto } from '../peers/index.ts';
 import { waitUntil } from '../peers/wait-until.ts';
-import { DUMMY_AWS_ENV, startCli } from '../support/run-cli.ts';
+import { DUMMY_AWS_ENV, readEndpoint, startCli } from '../support/run-cli.ts';
 import { HOST, SECRET, createNamespaces, dockerConfigOf, pullSecretsOf, readSecret, servedWithin, startWatchService, uniqueName, useKubeAndMoto, type WatchService } from './k8s-helpers.ts';
 
 /** The service serving the namespaces `<prefix>-*` of `kube`. */
@@ -28,7 +28,7 @@ describe('e2e: ecr-refresh k8s --watch (the Deployment mode)', function () {
         assert.ok(await readSecret(kube, namespace));
         assert.deepEqual(await pullSecretsOf(kube, namespace), [SECRET]);
       }
-      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      const metrics = (await readEndpoint(`http://127.0.0.1:${port}/metrics`)).body;
       assert.match(metrics, /ecr_refresh_target_results_total\{sink="k8s",action="created"\} 2/);
       service.child.kill('SIGTERM');
       const exit = await service.exited;

@@ -3,14 +3,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, useMoto, type Moto } from '../peers/index.ts';
-import { DUMMY_AWS_ENV, runCli, startCli, type RunningCli } from '../support/run-cli.ts';
+import { DUMMY_AWS_ENV, readEndpoint, runCli, startCli, type RunningCli } from '../support/run-cli.ts';
 
 const HOST = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
 
-async function get(url: string): Promise<{ status: number; body: string }> {
-  const response = await fetch(url);
-  return { status: response.status, body: await response.text() };
-}
+const get = readEndpoint;
 
 async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -1,5 +1,6 @@
 // Mocha root hook: after every suite has run, no secret the tests used may appear in anything
-// they captured (CLI stdout and stderr, metrics pages). Registered in .mocharc.json, so it runs
+// they captured (CLI stdout and stderr, the service's endpoint pages, files written beside the
+// credential stores). Registered in .mocharc.json, so it runs
 // in CI with the rest; a leak fails the run as a failed "after all" hook.
 import { collected, findLeaks } from './leak-collector.ts';
 

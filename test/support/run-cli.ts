@@ -79,3 +79,14 @@ export const DUMMY_AWS_ENV = { AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE0000', AWS_SE
 
 /** A loopback endpoint where nothing listens: a command that calls it fails, so using it proves no call was made. */
 export const DEAD_ENDPOINT = 'http://127.0.0.1:9';
+
+/**
+ * Reads one of the service's endpoints (/healthz, /readyz, /metrics) and records the body for the
+ * leak check, as everything the CLI prints is recorded.
+ */
+export async function readEndpoint(url: string): Promise<{ status: number; body: string }> {
+  const response = await fetch(url);
+  const body = await response.text();
+  recordCapture(`GET ${url}`, body);
+  return { status: response.status, body };
+}
