@@ -12,23 +12,19 @@ const ENV_PREFIX = 'ECR_REFRESH';
  * Every error is turned into an exit status here and nowhere else.
  */
 export async function main(argv: readonly string[]): Promise<ExitStatus> {
-  let status: ExitStatus = ExitStatus.ok;
   try {
     const loadConfig = await configLoaderFor(argv);
-    await buildParser(argv, loadConfig, (result) => {
-      status = result;
-    }).parseAsync();
+    const args = await buildParser(argv, loadConfig).parseAsync();
+    // Commands are run here rather than as yargs handlers: with a handler, yargs renders and
+    // caches the command's whole help text before the handler can start (~11 ms of every run).
+    const command = commands.find((candidate) => candidate.name === args._[0]);
+    return command === undefined ? ExitStatus.ok : await (await command.load())(args as never);
   } catch (error) {
-    status = await reportError(error);
+    return reportError(error);
   }
-  return status;
 }
 
-function buildParser(
-  argv: readonly string[],
-  loadConfig: (path: string) => Record<string, unknown>,
-  setStatus: (status: ExitStatus) => void,
-): Argv {
+function buildParser(argv: readonly string[], loadConfig: (path: string) => Record<string, unknown>): Argv {
   const parser = yargs([...argv])
     .scriptName('ecr-refresh')
     .usage('$0 <command> [options]\n\nKeeps Amazon ECR pull credentials fresh where images are pulled.')
@@ -36,11 +32,7 @@ function buildParser(
     .config('config', 'YAML file with any of the options (camelCase or kebab-case keys)', (path) => loadConfig(path))
     .options(sharedOptions)
     .group(Object.keys(sharedOptions), 'Shared options:');
-  for (const command of commands) {
-    parser.command(command.name, command.description, command.builder, async (args) => {
-      setStatus(await (await command.load())(args as never));
-    });
-  }
+  for (const command of commands) parser.command(command.name, command.description, command.builder);
   return parser
     .example('$0 docker-config -r 123456789012:eu-west-1', 'Refresh ~/.docker/config.json')
     .example('ECR_REFRESH_REGISTRY=123456789012:eu-west-1 $0 token', 'Options also come from ECR_REFRESH_* variables')
