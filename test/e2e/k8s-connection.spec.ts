@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
-import { createServer, request, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { useTinyproxy, type KubeApiServer, type Moto, type Tinyproxy } from '../peers/index.ts';
+import { startRancherProxy, useTinyproxy, type KubeApiServer, type Moto, type Tinyproxy } from '../peers/index.ts';
 import { DUMMY_AWS_ENV, runCli } from '../support/run-cli.ts';
 import { HOST, SECRET, createNamespaces, pullSecretsOf, readSecret, targetsByAction, uniqueName, useKubeAndMoto } from './k8s-helpers.ts';
 
-// A Rancher-generated kubeconfig points at Rancher's proxy for the cluster, under this kind of path.
-const RANCHER_PREFIX = '/k8s/clusters/c-m-4xk2p9qz';
+// A Rancher-generated kubeconfig points at Rancher's proxy for the cluster, /k8s/clusters/<id>.
+const RANCHER_CLUSTER = 'c-m-4xk2p9qz';
+const RANCHER_USER = { id: 'u-k8sconn' };
 
 describe('e2e: ecr-refresh k8s connections (Rancher-style kubeconfig, proxies)', function () {
   this.timeout(120_000);
@@ -22,18 +21,17 @@ describe('e2e: ecr-refresh k8s connections (Rancher-style kubeconfig, proxies)',
   it('works through a kubeconfig with a bearer token and a server URL with a path prefix', async () => {
     const namespace = uniqueName('rancher');
     await createNamespaces(kube, [namespace]);
-    const token = await kube.createServiceAccountToken(namespace, 'rancher-user');
     const bound = await kube.request('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${namespace}/rolebindings`, {
-      metadata: { name: 'rancher-user-admin' },
+      metadata: { name: `${RANCHER_USER.id}-admin` },
       // cluster-admin, bound in one namespace only: `edit` is aggregated, and no controller fills it in here.
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
-      subjects: [{ kind: 'ServiceAccount', name: 'rancher-user', namespace }],
+      subjects: [{ kind: 'User', name: RANCHER_USER.id }],
     });
     assert.equal(bound.status, 201, JSON.stringify(bound.body));
-    const proxy = await startPrefixProxy(kube, RANCHER_PREFIX);
+    const proxy = await startRancherProxy(kube, { clusterIds: [RANCHER_CLUSTER] });
     try {
-      const config = JSON.parse(await readFile(await kube.kubeconfigForToken(token, namespace), 'utf8'));
-      config.clusters[0].cluster.server = `${proxy.url}${RANCHER_PREFIX}`;
+      const config = JSON.parse(await readFile(await kube.kubeconfigForToken(proxy.issueToken(RANCHER_USER), namespace), 'utf8'));
+      config.clusters[0].cluster.server = proxy.serverFor(RANCHER_CLUSTER);
       const path = join(kube.dir, `${uniqueName('rancher')}.kubeconfig`);
       await writeFile(path, JSON.stringify(config), { mode: 0o600 });
       const run = await runCli(['k8s', '-r', HOST, '--endpoint-url', moto.endpoint, '--kubeconfig', path, '--output', 'json'], DUMMY_AWS_ENV);
@@ -41,7 +39,7 @@ describe('e2e: ecr-refresh k8s connections (Rancher-style kubeconfig, proxies)',
       assert.deepEqual(targetsByAction(run.stdout), { created: [`ecr-refresh-test/${namespace}`] });
       assert.ok(await readSecret(kube, namespace));
       assert.deepEqual(await pullSecretsOf(kube, namespace), [SECRET]);
-      assert.ok(proxy.forwarded.length >= 3, proxy.forwarded.join('\n'));
+      assert.ok(proxy.forwarded.length >= 3, JSON.stringify(proxy.forwarded));
       assert.deepEqual(proxy.refused, []);
     } finally {
       await proxy.stop();
@@ -83,52 +81,3 @@ describe('e2e: ecr-refresh k8s connections (Rancher-style kubeconfig, proxies)',
     });
   });
 });
-
-interface PrefixProxy {
-  url: string;
-  /** Paths forwarded (prefix removed). */
-  forwarded: string[];
-  /** Paths refused because they lacked the prefix. */
-  refused: string[];
-  stop(): Promise<void>;
-}
-
-/**
- * A TLS reverse proxy on loopback that serves the API server under `prefix`, as Rancher's
- * cluster proxy does; requests outside the prefix get 404. Uses the API server's own serving
- * certificate (valid for 127.0.0.1) and passes the Authorization header through.
- */
-async function startPrefixProxy(kube: KubeApiServer, prefix: string): Promise<PrefixProxy> {
-  const [cert, key, ca] = await Promise.all([readFile(join(kube.dir, 'apiserver.crt')), readFile(join(kube.dir, 'apiserver.key')), readFile(kube.caPath)]);
-  const forwarded: string[] = [];
-  const refused: string[] = [];
-  const upstream = new URL(kube.server);
-  const server: Server = createServer({ cert, key }, (incoming, outgoing) => {
-    const path = incoming.url ?? '/';
-    if (!path.startsWith(`${prefix}/`)) {
-      refused.push(path);
-      outgoing.writeHead(404).end();
-      return;
-    }
-    const stripped = path.slice(prefix.length);
-    forwarded.push(`${incoming.method} ${stripped}`);
-    const headers = { ...incoming.headers, host: upstream.host };
-    const proxied = request({ hostname: upstream.hostname, port: upstream.port, path: stripped, method: incoming.method, headers, ca }, (answer) => {
-      outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(outgoing);
-    });
-    proxied.on('error', () => outgoing.writeHead(502).end());
-    incoming.pipe(proxied);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `https://127.0.0.1:${port}`,
-    forwarded,
-    refused,
-    stop: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  };
-}

@@ -17,6 +17,24 @@ export { freePort } from './free-port.ts';
 export { startFaultProxy } from './fault-proxy.ts';
 export { startConnectionRecorder, type ConnectionRecorder } from './connection-recorder.ts';
 export type { Fault, FaultProxy, SeenRequest } from './fault-proxy.ts';
+export {
+  startRancherProxy,
+  type RancherForwardedRequest,
+  type RancherProxy,
+  type RancherProxyOptions,
+  type RancherRefusedRequest,
+  type RancherTokenOptions,
+  type RancherUser,
+} from './rancher-proxy.ts';
+export {
+  formatCertString,
+  rancherKubeconfigText,
+  writeRancherKubeconfig,
+  writeRancherTokenCommand,
+  type RancherAuthorizedEndpoint,
+  type RancherKubeconfigOptions,
+  type RancherKubeconfigUser,
+} from './rancher-kubeconfig.ts';
 
 interface Singleton<T extends { stop(): Promise<void> }> {
   use(): Promise<T>;

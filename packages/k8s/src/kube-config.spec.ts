@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError } from '@ecr-refresh/core';
+import { KubeConfig } from '@kubernetes/client-node';
+import { ConfigError, redactSecrets } from '@ecr-refresh/core';
+import { rancherKubeconfigText, type RancherKubeconfigOptions } from '../../../test/peers/rancher-kubeconfig.ts';
 import { connectClusters } from './kube-config.ts';
 
 function kubeconfig(contexts: Array<{ name: string; namespace?: string; cluster?: string }>, current?: string): string {
@@ -89,5 +92,97 @@ describe('k8s/kube-config', () => {
         else process.env[name] = value;
       }
     }
+  });
+
+  describe("Rancher's kubeconfigs", () => {
+    const CA = readFileSync(new URL('./__fixtures__/rancher-ca.pem', import.meta.url), 'utf8');
+    const SECRET = 'bcdfghjklmnpqrstvwxz2456789bcdfghjklmnpqrstvwxz245678';
+    const TOKEN = `kubeconfig-u-abcde:${SECRET}`;
+    const PROXY = 'https://rancher.example.test/k8s/clusters/c-m-abc12';
+
+    async function rancherKubeconfig(options: Partial<RancherKubeconfigOptions> = {}, edit: (text: string) => string = (text) => text): Promise<string> {
+      const path = join(dir, 'rancher.yaml');
+      await writeFile(path, edit(rancherKubeconfigText({ clusterName: 'downstream', server: PROXY, caPem: CA, user: { token: TOKEN }, ...options })));
+      return path;
+    }
+
+    it('reads the CA data that Rancher folds over several lines of a quoted scalar as one base64 value', async () => {
+      const path = await rancherKubeconfig();
+      const text = readFileSync(path, 'utf8');
+      assert.ok(text.includes('\\\n      '), 'the fixture is folded as Rancher folds it');
+      const parsed = new KubeConfig();
+      parsed.loadFromString(text);
+      assert.equal(parsed.getCluster('downstream')?.caData, Buffer.from(CA).toString('base64'));
+      assert.equal(parsed.getCluster('downstream')?.server, PROXY);
+      assert.deepEqual(connectClusters({ kubeconfig: path, env: {} }).map(({ context }) => context), ['downstream']);
+    });
+
+    it('serves the authorized-endpoint contexts beside the proxy one, with or without CA data', async () => {
+      const path = await rancherKubeconfig({
+        authorizedEndpoints: [{ suffix: 'fqdn', server: 'https://downstream.example.test' }, { suffix: 'cp-1', server: 'https://203.0.113.10:6443', caPem: CA }],
+        currentContext: 'downstream-fqdn',
+      });
+      assert.deepEqual(connectClusters({ kubeconfig: path, env: {} }).map(({ context }) => context), ['downstream-fqdn']);
+      assert.deepEqual(connectClusters({ kubeconfig: path, contexts: 'all', env: {} }).map(({ context }) => context), ['downstream', 'downstream-fqdn', 'downstream-cp-1']);
+    });
+
+    it('accepts a kubeconfig without certificate-authority-data (a publicly trusted CA)', async () => {
+      const path = await rancherKubeconfig({ caPem: undefined });
+      assert.ok(!readFileSync(path, 'utf8').includes('certificate-authority-data'));
+      assert.equal(connectClusters({ kubeconfig: path, env: {} }).length, 1);
+    });
+
+    it('refuses CA data that is not base64 of a certificate, naming the context and the cluster', async () => {
+      // A plain scalar keeps the backslashes: what a line-based edit of Rancher's file leaves.
+      const unquoted = await rancherKubeconfig({}, (text) => text.replace(/"(LS0t[^"]*)"/, '$1'));
+      assert.match(problemsOf(() => connectClusters({ kubeconfig: unquoted, env: {} }))[0] ?? '', /^k8s\.contexts: context "downstream": certificate-authority-data of cluster "downstream" is not base64 \("\\" at character 50\)$/);
+      const escaped = await rancherKubeconfig({}, (text) => text.replace('"LS0t', '"LS0t&#43;'));
+      assert.match(problemsOf(() => connectClusters({ kubeconfig: escaped, env: {} }))[0] ?? '', /contains "&#43;" \(an HTML-escaped "\+"\); replace each with "\+"/);
+      const notCertificate = await rancherKubeconfig({ caPem: 'cacerts setting: (empty)' });
+      assert.match(problemsOf(() => connectClusters({ kubeconfig: notCertificate, env: {} }))[0] ?? '', /is base64 but holds no PEM certificate/);
+      const broken = await rancherKubeconfig({ caPem: '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n' });
+      assert.match(problemsOf(() => connectClusters({ kubeconfig: broken, env: {} }))[0] ?? '', /holds a PEM block that is not a valid certificate/);
+    });
+
+    it("registers the token and its secret part (after the token's name) for redaction", async () => {
+      connectClusters({ kubeconfig: await rancherKubeconfig(), env: {} });
+      const redacted = redactSecrets(`header Bearer ${TOKEN}; secret ${SECRET}; url ${encodeURIComponent(TOKEN)}`);
+      for (const form of [TOKEN, SECRET, encodeURIComponent(TOKEN)]) assert.ok(!redacted.includes(form), redacted);
+    });
+
+    describe('an exec user (kubeconfig-generate-token=false)', () => {
+      const execUser = (command?: string) => ({ exec: { server: 'rancher.example.test', user: 'u-abcde', clusterId: 'c-m-abc12', ...(command === undefined ? {} : { command }) } });
+
+      async function installRancher(directory: string): Promise<void> {
+        await mkdir(directory, { recursive: true });
+        await writeFile(join(directory, 'rancher'), '#!/bin/sh\n', { mode: 0o755 });
+      }
+
+      it('is refused before any request when its command is not on PATH, naming the context, the user, the command and the way out', async () => {
+        const path = await rancherKubeconfig({ user: execUser() });
+        assert.deepEqual(problemsOf(() => connectClusters({ kubeconfig: path, env: { PATH: join(dir, 'empty') } })), [
+          'k8s.contexts: context "downstream": user "downstream" gets its credentials from the command "rancher", which is not found on PATH: '
+            + 'install it, or use a kubeconfig with a token (in Rancher: turn on the kubeconfig-generate-token setting, or create an API key, and download the kubeconfig again)',
+        ]);
+      });
+
+      it('is accepted when its command is on PATH, or on the PATH its own env sets', async () => {
+        await installRancher(join(dir, 'bin'));
+        const path = await rancherKubeconfig({ user: execUser() });
+        assert.equal(connectClusters({ kubeconfig: path, env: { PATH: `/nonexistent:${join(dir, 'bin')}` } }).length, 1);
+        const withEnv = await rancherKubeconfig({ user: execUser() }, (text) => text.replace('      command: rancher', `      command: rancher\n      env:\n        - name: PATH\n          value: "${join(dir, 'bin')}"`));
+        assert.equal(connectClusters({ kubeconfig: withEnv, env: { PATH: '/nonexistent' } }).length, 1);
+      });
+
+      it('given as a path, must be an executable file there', async () => {
+        await installRancher(join(dir, 'bin'));
+        assert.equal(connectClusters({ kubeconfig: await rancherKubeconfig({ user: execUser(join(dir, 'bin', 'rancher')) }), env: {} }).length, 1);
+        await writeFile(join(dir, 'bin', 'not-executable'), '#!/bin/sh\n', { mode: 0o644 });
+        for (const command of [join(dir, 'missing', 'rancher'), join(dir, 'bin', 'not-executable'), join(dir, 'bin')]) {
+          const path = await rancherKubeconfig({ user: execUser(command) });
+          assert.match(problemsOf(() => connectClusters({ kubeconfig: path, env: {} }))[0] ?? '', new RegExp(`the command "${command}", which is not found: install it`));
+        }
+      });
+    });
   });
 });

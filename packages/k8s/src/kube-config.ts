@@ -1,9 +1,12 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { KubeConfig, type Cluster } from '@kubernetes/client-node';
-import { ConfigError, proxyUrlFor, quoteInput, registerSecret } from '@ecr-refresh/core';
+import { KubeConfig, type Cluster, type User } from '@kubernetes/client-node';
+import { ConfigError, proxyUrlFor, quoteInput, registerCredentialPair, registerSecret } from '@ecr-refresh/core';
+import { certificateAuthorityDataProblem } from './certificate-authority-data.ts';
 import { createClientNodeApi } from './client-node-api.ts';
+import { execPluginProblem } from './exec-credential-plugin.ts';
+import { withExplainedFailures } from './explained-failures.ts';
 import type { KubeApi } from './kube-api.ts';
 import type { RequestPolicy } from './request-http-library.ts';
 import { DEFAULT_REQUEST_TIMEOUT_MS, isNamespaceName } from './options.ts';
@@ -15,6 +18,12 @@ export interface ClusterConnection {
   /** The context's namespace (in a pod: the pod's own), `default` when it names none. */
   readonly namespace: string;
   readonly api: KubeApi;
+  /**
+   * Another cluster of the same Rancher, by cluster id, when this connection goes through
+   * Rancher's proxy (`…/k8s/clusters/<id>`): the same server, user and TLS settings under the
+   * other cluster's path. Undefined when it does not.
+   */
+  readonly reach?: ((clusterId: string) => KubeApi) | undefined;
 }
 
 /** Where the kubeconfig comes from. */
@@ -51,7 +60,7 @@ export function connectClusters(source: KubeConfigSource): ClusterConnection[] {
   const problems = wanted.flatMap((name): string[] => {
     if (name === '' || name === undefined) return [`k8s.contexts: ${origin} has no current-context; name one with --context (known: ${known.join(', ')})`];
     if (!known.includes(name)) return [`k8s.contexts: no context "${name}" in ${origin} (known: ${known.join(', ')})`];
-    return contextProblems(kubeConfig, name);
+    return contextProblems(kubeConfig, name, env);
   });
   if (problems.length > 0) throw new ConfigError(problems);
   return wanted.map((name) => connect(kubeConfig, name, origin === IN_CLUSTER ? 'in-cluster' : name, { timeoutMs: source.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, onRetry: source.onRetry }));
@@ -87,10 +96,15 @@ function loadKubeConfig(source: KubeConfigSource, env: NodeJS.ProcessEnv): { kub
     const detail = code ?? ((error as Error).message ?? String(error)).split('\n')[0];
     throw new ConfigError(`k8s.kubeconfig: cannot read ${describeSource(source, fromEnv, home)}: ${detail}`, { cause: error });
   }
-  for (const user of kubeConfig.getUsers()) {
-    for (const secret of [user.token, user.password, user.keyData]) registerSecret(secret);
-  }
+  for (const user of kubeConfig.getUsers()) registerUserSecrets(user);
   return { kubeConfig, origin };
+}
+
+// A Rancher token is `<token name>:<secret>` (kubeconfig-u-…:…): the secret alone is a secret too.
+function registerUserSecrets(user: User): void {
+  for (const secret of [user.token, user.password, user.keyData]) registerSecret(secret);
+  const colon = user.token?.indexOf(':') ?? -1;
+  if (user.token !== undefined && colon > 0) registerCredentialPair(user.token.slice(0, colon), user.token.slice(colon + 1));
 }
 
 // kubectl's rule for KUBECONFIG=a:b: the first file to define a name (or the current context)
@@ -112,7 +126,7 @@ function describeSource(source: KubeConfigSource, fromEnv: readonly string[], ho
   return fromEnv.length > 0 ? `KUBECONFIG "${fromEnv.join(':')}"` : `"${home}"`;
 }
 
-function contextProblems(kubeConfig: KubeConfig, context: string): string[] {
+function contextProblems(kubeConfig: KubeConfig, context: string, env: NodeJS.ProcessEnv): string[] {
   const problems: string[] = [];
   const namespace = namespaceOf(kubeConfig, context);
   if (!isNamespaceName(namespace)) problems.push(`k8s.contexts: context "${context}" names an invalid namespace "${namespace}"`);
@@ -121,9 +135,13 @@ function contextProblems(kubeConfig: KubeConfig, context: string): string[] {
   if (definition === null) {
     problems.push(`k8s.contexts: context "${context}" names a cluster the kubeconfig does not define`);
   } else {
-    const problem = serverProblem(definition);
-    if (problem !== undefined) problems.push(`k8s.contexts: context "${context}": ${problem}`);
+    for (const problem of [serverProblem(definition), certificateAuthorityDataProblem(definition)]) {
+      if (problem !== undefined) problems.push(`k8s.contexts: context "${context}": ${problem}`);
+    }
   }
+  const user = kubeConfig.getUser(kubeConfig.getContextObject(context)?.user ?? '');
+  const execProblem = user === null ? undefined : execPluginProblem(user, env);
+  if (execProblem !== undefined) problems.push(`k8s.contexts: context "${context}": ${execProblem}`);
   return problems;
 }
 
@@ -150,7 +168,43 @@ function connect(kubeConfig: KubeConfig, context: string, reportedAs: string, po
     contexts: kubeConfig.getContexts(),
     currentContext: context,
   });
-  return { context: reportedAs, namespace: namespaceOf(kubeConfig, context), api: createClientNodeApi(single, reportedAs, policy) };
+  return { context: reportedAs, namespace: namespaceOf(kubeConfig, context), api: apiOf(single, reportedAs, policy), reach: rancherClusters(single, reportedAs, policy) };
+}
+
+/** The API of the current context of `kubeConfig`, whose failures name its server and user. */
+function apiOf(kubeConfig: KubeConfig, reportedAs: string, policy: RequestPolicy): KubeApi {
+  const facts = { server: kubeConfig.getCurrentCluster()?.server ?? '', user: kubeConfig.getCurrentUser()?.name ?? '' };
+  return withExplainedFailures(createClientNodeApi(kubeConfig, reportedAs, policy), facts);
+}
+
+// Rancher's proxy serves each cluster it manages under this path of its server.
+const RANCHER_CLUSTER_PATH = /\/k8s\/clusters\/[^/]+\/*$/;
+
+/**
+ * When the current context goes through Rancher's proxy (`https://<rancher>/k8s/clusters/<id>`),
+ * the other clusters of that Rancher by id: the same server, user, CA and proxy under the other
+ * cluster's path (a Rancher token is valid for every cluster its user may reach, unless it is
+ * scoped to one). Undefined for any other server.
+ */
+function rancherClusters(single: KubeConfig, reportedAs: string, policy: RequestPolicy): ClusterConnection['reach'] {
+  const current = single.getCurrentCluster();
+  if (current === null || !RANCHER_CLUSTER_PATH.test(new URL(current.server).pathname)) return undefined;
+  const reached = new Map<string, KubeApi>();
+  return (clusterId) => {
+    const known = reached.get(clusterId);
+    if (known !== undefined) return known;
+    const server = current.server.replace(RANCHER_CLUSTER_PATH, `/k8s/clusters/${encodeURIComponent(clusterId)}`);
+    const other = new KubeConfig();
+    other.loadFromOptions({
+      clusters: single.getClusters().map((cluster) => (cluster.name === current.name ? { ...cluster, server } : cluster)),
+      users: single.getUsers(),
+      contexts: single.getContexts(),
+      currentContext: single.getCurrentContext(),
+    });
+    const api = apiOf(other, `${reportedAs} (cluster ${clusterId})`, policy);
+    reached.set(clusterId, api);
+    return api;
+  };
 }
 
 // HTTPS_PROXY/NO_PROXY are read from process.env, as every other client of ecr-refresh does.

@@ -7,6 +7,8 @@ export interface AuditEvent {
   verb: string;
   requestURI: string;
   user: { username: string; groups?: string[] };
+  /** Who the request acted as, when the user impersonated someone (as Rancher's proxy does). */
+  impersonatedUser?: { username: string; groups?: string[] };
   objectRef?: { resource?: string; namespace?: string; name?: string; apiGroup?: string; subresource?: string };
   responseStatus?: { code?: number; reason?: string; message?: string };
 }
@@ -23,7 +25,8 @@ export const AUDIT_POLICY = [
 
 /**
  * Parses the JSON-lines audit log and returns the events of one user (e.g.
- * `system:serviceaccount:ns:sa`), oldest first. A line still being written is skipped.
+ * `system:serviceaccount:ns:sa`), made by that user or by someone impersonating it, oldest first.
+ * A line still being written is skipped.
  */
 export async function readAuditEvents(path: string, username: string): Promise<AuditEvent[]> {
   const text = await readFile(path, 'utf8').catch(() => '');
@@ -32,7 +35,7 @@ export async function readAuditEvents(path: string, username: string): Promise<A
     if (line.trim() === '') continue;
     try {
       const event = JSON.parse(line) as AuditEvent;
-      if (event.user?.username === username) events.push(event);
+      if (event.user?.username === username || event.impersonatedUser?.username === username) events.push(event);
     } catch {
       // The last line can be half-written while the server logs.
     }
