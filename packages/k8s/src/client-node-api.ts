@@ -1,5 +1,6 @@
 import {
   CoreV1Api,
+  CustomObjectsApi,
   PatchStrategy,
   ServerConfiguration,
   createConfiguration,
@@ -14,7 +15,16 @@ import { toKubernetesApiError } from './to-kubernetes-api-error.ts';
 import { pooledAuthentication } from './pooled-authentication.ts';
 import { createRequestHttpLibrary, type RequestPolicy } from './request-http-library.ts';
 import { watchCallsOver } from './watch-http.ts';
-import type { JsonPatchOperation, KubeApi, KubeNamespace, KubeSecret, KubeServiceAccount, KubeWatchCalls } from './kube-api.ts';
+import type {
+  CustomResourceKind,
+  JsonPatchOperation,
+  KubeApi,
+  KubeCustomObject,
+  KubeNamespace,
+  KubeSecret,
+  KubeServiceAccount,
+  KubeWatchCalls,
+} from './kube-api.ts';
 
 /** The CoreV1Api methods the sink calls; tests hand in a stub of exactly these. */
 export type CoreV1Calls = Pick<
@@ -28,11 +38,17 @@ export type CoreV1Calls = Pick<
   | 'patchNamespacedServiceAccount'
 >;
 
+/** The CustomObjectsApi methods the sink calls (Rancher's Projects and Settings). */
+export type CustomObjectsCalls = Pick<
+  CustomObjectsApi,
+  'getNamespacedCustomObject' | 'getClusterCustomObject' | 'listNamespacedCustomObject' | 'listClusterCustomObject'
+>;
+
 // Named in managedFields, so `kubectl get -o yaml` shows who wrote what.
 const FIELD_MANAGER = 'ecr-refresh';
 
-// Namespaces are listed in pages: a cluster with thousands answers in bounded chunks.
-const NAMESPACE_PAGE = 500;
+// Collections are listed in pages: a cluster with thousands of objects answers in bounded chunks.
+const LIST_PAGE = 500;
 
 /**
  * The {@link KubeApi} of one kubeconfig context, on `@kubernetes/client-node`. `target` names the
@@ -45,26 +61,19 @@ export function createClientNodeApi(kubeConfig: KubeConfig, target: string, poli
   const server = cluster.server.replace(/\/+$/, '');
   // One authentication (and so one connection pool) for the calls and the watches alike.
   const authentication = pooledAuthentication(kubeConfig);
-  return { ...kubeApiOver(coreV1For(server, authentication, policy), target), ...watchCallsOver(server, authentication, target) };
+  const configuration = configurationFor(server, authentication, policy);
+  return {
+    ...kubeApiOver(new CoreV1Api(configuration), target),
+    ...customObjectCallsOver(new CustomObjectsApi(configuration), target),
+    ...watchCallsOver(server, authentication, target),
+  };
 }
 
-/** {@link createClientNodeApi}'s calls, watches aside, over any implementation of CoreV1Api (a stub in tests). */
-export function kubeApiOver(core: CoreV1Calls, target: string): Omit<KubeApi, keyof KubeWatchCalls> {
-  const call = async <T>(method: string, path: string, run: () => Promise<T>): Promise<T> => {
-    try {
-      return await run();
-    } catch (error) {
-      throw toKubernetesApiError(error, method, path, target);
-    }
-  };
-  const orUndefinedOn404 = async <T>(method: string, path: string, run: () => Promise<T>): Promise<T | undefined> => {
-    try {
-      return await call(method, path, run);
-    } catch (error) {
-      if (error instanceof KubernetesApiError && error.status === 404) return undefined;
-      throw error;
-    }
-  };
+type CustomObjectCalls = Pick<KubeApi, 'readCustomObject' | 'listCustomObjects'>;
+
+/** {@link createClientNodeApi}'s core calls over any implementation of CoreV1Api (a stub in tests). */
+export function kubeApiOver(core: CoreV1Calls, target: string): Omit<KubeApi, keyof KubeWatchCalls | keyof CustomObjectCalls> {
+  const { call, orUndefinedOn404 } = callsReporting(target);
   const secretPath = (namespace: string, name = '') => `/api/v1/namespaces/${namespace}/secrets${name === '' ? '' : `/${name}`}`;
   const accountPath = (namespace: string, name = '') => `/api/v1/namespaces/${namespace}/serviceaccounts${name === '' ? '' : `/${name}`}`;
 
@@ -74,7 +83,7 @@ export function kubeApiOver(core: CoreV1Calls, target: string): Omit<KubeApi, ke
       let next: string | undefined;
       do {
         const page = await call('GET', '/api/v1/namespaces', () =>
-          core.listNamespace({ limit: NAMESPACE_PAGE, ...(labelSelector === undefined ? {} : { labelSelector }), ...(next === undefined ? {} : { _continue: next }) }),
+          core.listNamespace({ limit: LIST_PAGE, ...(labelSelector === undefined ? {} : { labelSelector }), ...(next === undefined ? {} : { _continue: next }) }),
         );
         for (const item of page.items ?? []) {
           const name = item.metadata?.name;
@@ -104,12 +113,62 @@ export function kubeApiOver(core: CoreV1Calls, target: string): Omit<KubeApi, ke
   };
 }
 
-/** A CoreV1Api for `server`, over one kept connection pool and undici's request(), with the timeout and retries of `policy`. */
-function coreV1For(server: string, authentication: SecurityAuthentication, policy: RequestPolicy): CoreV1Api {
-  const configuration = createConfiguration({
+/** {@link createClientNodeApi}'s custom-object calls over any implementation of CustomObjectsApi (a stub in tests). */
+export function customObjectCallsOver(custom: CustomObjectsCalls, target: string): CustomObjectCalls {
+  const { call, orUndefinedOn404 } = callsReporting(target);
+  const kindPath = ({ group, version, plural, namespace }: CustomResourceKind) =>
+    `/apis/${group}/${version}${namespace === undefined ? '' : `/namespaces/${namespace}`}/${plural}`;
+  const listPage = (kind: CustomResourceKind, next: string | undefined) => {
+    const page = { group: kind.group, version: kind.version, plural: kind.plural, limit: LIST_PAGE, ...(next === undefined ? {} : { _continue: next }) };
+    return kind.namespace === undefined ? custom.listClusterCustomObject(page) : custom.listNamespacedCustomObject({ ...page, namespace: kind.namespace });
+  };
+  return {
+    readCustomObject: (kind, name) =>
+      orUndefinedOn404('GET', `${kindPath(kind)}/${name}`, async () => {
+        const { group, version, plural, namespace } = kind;
+        const found = namespace === undefined
+          ? await custom.getClusterCustomObject({ group, version, plural, name })
+          : await custom.getNamespacedCustomObject({ group, version, plural, namespace, name });
+        return found as KubeCustomObject;
+      }),
+    async listCustomObjects(kind) {
+      const objects: KubeCustomObject[] = [];
+      let next: string | undefined;
+      do {
+        const page = (await call('GET', kindPath(kind), () => listPage(kind, next))) as { items?: KubeCustomObject[]; metadata?: { continue?: string } };
+        objects.push(...(page.items ?? []));
+        next = page.metadata?.continue || undefined;
+      } while (next !== undefined);
+      return objects;
+    },
+  };
+}
+
+/** Runs a call, turning its failure into a {@link KubernetesApiError} that names `target`. */
+function callsReporting(target: string) {
+  const call = async <T>(method: string, path: string, run: () => Promise<T>): Promise<T> => {
+    try {
+      return await run();
+    } catch (error) {
+      throw toKubernetesApiError(error, method, path, target);
+    }
+  };
+  const orUndefinedOn404 = async <T>(method: string, path: string, run: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await call(method, path, run);
+    } catch (error) {
+      if (error instanceof KubernetesApiError && error.status === 404) return undefined;
+      throw error;
+    }
+  };
+  return { call, orUndefinedOn404 };
+}
+
+/** The API configuration for `server`: one kept connection pool and undici's request(), with the timeout and retries of `policy`. */
+function configurationFor(server: string, authentication: SecurityAuthentication, policy: RequestPolicy) {
+  return createConfiguration({
     baseServer: new ServerConfiguration(server, {}),
     authMethods: { default: authentication },
     httpApi: createRequestHttpLibrary(policy),
   });
-  return new CoreV1Api(configuration);
 }

@@ -9,3 +9,8 @@ export type { KubeApi, KubeNamespace, KubeSecret, KubeServiceAccount, JsonPatchO
 export { KubernetesApiError, SecretConflictError, ServiceAccountMissingError } from './errors.ts';
 export type { KubernetesRequestFacts } from './errors.ts';
 export { MANAGED_BY_LABEL, MANAGED_BY_VALUE, ANNOTATIONS as SECRET_ANNOTATIONS } from './secret-record.ts';
+export { createRancherProjectSink } from './rancher2/project-sink.ts';
+export type { RancherProjectSinkRuntime } from './rancher2/project-sink.ts';
+export { RancherProjectSinkOptions, parseRancherProjectSinkOptions } from './rancher2/project-options.ts';
+export type { RancherProjectSinkOptionsInput } from './rancher2/project-options.ts';
+export { PROJECT_SCOPED_SECRET_LABEL } from './rancher2/rancher-objects.ts';

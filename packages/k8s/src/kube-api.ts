@@ -40,6 +40,22 @@ export interface KubeNamespace {
   readonly phase?: string | undefined;
 }
 
+/** A kind of custom resource: its API group, version and plural; `namespace` for a namespaced one. */
+export interface CustomResourceKind {
+  readonly group: string;
+  readonly version: string;
+  readonly plural: string;
+  readonly namespace?: string | undefined;
+}
+
+/** A custom object (a Rancher Project or Setting, say), reduced to what is read of it. */
+export interface KubeCustomObject {
+  metadata?: KubeObjectMeta | undefined;
+  spec?: Record<string, unknown> | undefined;
+  status?: Record<string, unknown> | undefined;
+  [key: string]: unknown;
+}
+
 /** One RFC 6902 JSON patch operation. */
 export type JsonPatchOperation =
   | { op: 'test' | 'add' | 'replace'; path: string; value: unknown }
@@ -94,4 +110,8 @@ export interface KubeApi extends KubeWatchCalls {
   listServiceAccounts(namespace: string): Promise<KubeServiceAccount[]>;
   /** PATCH with `application/json-patch+json`; a failed `test` operation is refused (409/422). */
   patchServiceAccount(namespace: string, name: string, operations: readonly JsonPatchOperation[]): Promise<KubeServiceAccount>;
+  /** The custom object, or undefined when it, or its kind, does not exist (404). */
+  readCustomObject(kind: CustomResourceKind, name: string): Promise<KubeCustomObject | undefined>;
+  /** Every custom object of the kind (in its namespace, when namespaced), all pages. */
+  listCustomObjects(kind: CustomResourceKind): Promise<KubeCustomObject[]>;
 }

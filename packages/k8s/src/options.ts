@@ -31,7 +31,8 @@ const namespacePattern = z
   .max(63, 'a namespace name has at most 63 characters')
   .regex(NAMESPACE_PATTERN, 'not a valid namespace name or glob (lower-case letters, digits and "-", starting and ending with a letter or digit; wildcards * and ?)');
 
-const objectName = (what: string) =>
+/** A Kubernetes object name (a DNS subdomain); `what` names the kind in the message. */
+export const objectName = (what: string) =>
   z
     .string()
     .max(253, `a ${what} name has at most 253 characters`)
@@ -107,13 +108,21 @@ export function isNamespaceName(value: string): boolean {
  * Throws {@link ConfigError}; nothing has been read or written when it does.
  */
 export function parseKubernetesSinkOptions(input: unknown): KubernetesSinkOptions {
-  const parsed = KubernetesSinkOptions.safeParse(input);
+  return parseSinkOptions(KubernetesSinkOptions, input, 'k8s');
+}
+
+/**
+ * Validates `input` against a sink's options `schema`, reporting every problem at once as
+ * `<prefix>.<path>: <value> <message>`. Throws {@link ConfigError}.
+ */
+export function parseSinkOptions<Schema extends z.ZodType>(schema: Schema, input: unknown, prefix: string): z.output<Schema> {
+  const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
   throw new ConfigError(
     parsed.error.issues.map((issue) => {
       const value = valueAt(input, issue.path);
       const shown = typeof value === 'string' ? ` ${quoteInput(value)}` : '';
-      return `k8s.${issue.path.join('.') || '(options)'}:${shown} ${issue.message}`;
+      return `${prefix}.${issue.path.join('.') || '(options)'}:${shown} ${issue.message}`;
     }),
   );
 }

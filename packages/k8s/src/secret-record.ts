@@ -77,12 +77,12 @@ export function recordFor(credentials: readonly RegistryCredential[]): Credentia
 
 /**
  * The Secret to write: `existing` (when there is one) with our credentials merged into its docker
- * config (every other registry kept), our label and record annotations set, and everything else
+ * config (every other registry kept), our label, the target's labels and record annotations set, and everything else
  * — other labels, annotations, data keys, owner references, `resourceVersion` — kept as it was.
  */
 export function secretToWrite(
   existing: KubeSecret | undefined,
-  target: { namespace: string; name: string },
+  target: { namespace: string; name: string; labels?: Readonly<Record<string, string>> | undefined },
   config: DockerConfig,
   credentials: readonly RegistryCredential[],
   email: string | undefined,
@@ -102,7 +102,7 @@ export function secretToWrite(
       ...metadata,
       name: target.name,
       namespace: target.namespace,
-      labels: { ...metadata.labels, [MANAGED_BY_LABEL]: MANAGED_BY_VALUE },
+      labels: { ...metadata.labels, ...target.labels, [MANAGED_BY_LABEL]: MANAGED_BY_VALUE },
       annotations: {
         ...metadata.annotations,
         [ANNOTATIONS.hosts]: record.hosts.join(','),

@@ -19,6 +19,8 @@ export interface SecretTarget {
   readonly name: string;
   /** `<context>/<namespace>`, for errors. */
   readonly target: string;
+  /** Labels the Secret must carry besides ours (Rancher's project-scoped-secret label, say). */
+  readonly labels?: Readonly<Record<string, string>> | undefined;
 }
 
 /** What {@link writeSecret} did. */
@@ -40,7 +42,12 @@ export async function writeSecret(
   api: KubeApi,
   secret: SecretTarget,
   context: ApplyContext,
-  options: { adopt: boolean; email?: string | undefined },
+  options: {
+    adopt: boolean;
+    email?: string | undefined;
+    /** Runs before the Secret is created (also in a dry run); may warn about what creating it will cause. */
+    beforeCreate?: (() => Promise<void>) | undefined;
+  },
 ): Promise<SecretOutcome> {
   return retryConflicts([409], async () => {
     const existing = await api.readSecret(secret.namespace, secret.name);
@@ -49,18 +56,23 @@ export async function writeSecret(
     const where = `Secret ${secret.namespace}/${secret.name}`;
     const config = dockerConfigOf(existing, where);
     const record = existing === undefined || adopting ? undefined : recordOf(existing, config);
-    if (record !== undefined && !context.needsRefresh(record)) return { action: 'unchanged', record, reason: 'still fresh' };
+    if (record !== undefined && !context.needsRefresh(record) && carriesLabels(existing, secret.labels)) return { action: 'unchanged', record, reason: 'still fresh' };
 
     const credentials = credentialsFor(await context.credentials(), context, secret.target);
     const action = existing === undefined ? 'created' : 'updated';
     const reason = adopting ? `adopted a Secret not created by ecr-refresh` : undefined;
     const body = secretToWrite(existing, secret, config, credentials, options.email);
+    if (existing === undefined) await options.beforeCreate?.();
     if (!context.dryRun) {
       if (existing === undefined) await api.createSecret(secret.namespace, body);
       else await api.replaceSecret(secret.namespace, secret.name, withResourceVersion(body, existing, secret.target));
     }
     return { action, record: recordFor(credentials), reason };
   }, context.signal);
+}
+
+function carriesLabels(existing: KubeSecret | undefined, labels: SecretTarget['labels']): boolean {
+  return Object.entries(labels ?? {}).every(([key, value]) => existing?.metadata?.labels?.[key] === value);
 }
 
 function assertWritable(existing: KubeSecret, secret: SecretTarget, adopt: boolean): void {

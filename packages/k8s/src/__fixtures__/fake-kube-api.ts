@@ -1,5 +1,5 @@
 import { KubernetesApiError } from '../errors.ts';
-import type { JsonPatchOperation, KubeApi, KubeNamespace, KubeSecret, KubeServiceAccount, KubeWatchEvent, KubeWatchQuery } from '../kube-api.ts';
+import type { CustomResourceKind, JsonPatchOperation, KubeApi, KubeCustomObject, KubeNamespace, KubeSecret, KubeServiceAccount, KubeWatchEvent, KubeWatchQuery } from '../kube-api.ts';
 
 interface Change {
   readonly version: number;
@@ -19,6 +19,8 @@ export class FakeKubeApi implements KubeApi {
   readonly namespaces = new Map<string, KubeNamespace>();
   readonly secrets = new Map<string, KubeSecret>();
   readonly serviceAccounts = new Map<string, KubeServiceAccount>();
+  /** Custom objects by `<group>/<plural>/<namespace or "">/<name>`; see {@link putCustomObject}. */
+  readonly customObjects = new Map<string, KubeCustomObject>();
   readonly requests: string[] = [];
   /** Runs before each write is applied; may change the store to simulate a concurrent writer. */
   beforeWrite: ((kind: 'create' | 'replace' | 'patch', key: string) => void) | undefined;
@@ -170,6 +172,24 @@ export class FakeKubeApi implements KubeApi {
     return structuredClone(next);
   }
 
+  /** Stores a custom object (a Rancher Project or Setting) as an admin would create it. */
+  putCustomObject(kind: CustomResourceKind, object: KubeCustomObject): void {
+    this.customObjects.set(customObjectKey(kind, object.metadata?.name ?? ''), structuredClone(object));
+  }
+
+  async readCustomObject(kind: CustomResourceKind, name: string): Promise<KubeCustomObject | undefined> {
+    const key = customObjectKey(kind, name);
+    this.record('get', key);
+    const found = this.customObjects.get(key);
+    return found === undefined ? undefined : structuredClone(found);
+  }
+
+  async listCustomObjects(kind: CustomResourceKind): Promise<KubeCustomObject[]> {
+    const prefix = customObjectKey(kind, '');
+    this.record('list', prefix);
+    return [...this.customObjects.entries()].filter(([key]) => key.startsWith(prefix)).map(([, object]) => structuredClone(object));
+  }
+
   /** Requests of a verb (`get`, `create`, `replace`, `patch`, `list`). */
   count(verb: string): number {
     return this.requests.filter((request) => request.startsWith(`${verb} `)).length;
@@ -237,4 +257,8 @@ function matches(change: Change, query: KubeWatchQuery): boolean {
   const wanted = (query.labelSelector ?? '').split(',').filter((part) => part !== '').map((part) => part.split('='));
   const named = query.fieldSelector === undefined || query.fieldSelector === `metadata.name=${name}`;
   return kindMatches && named && wanted.every(([key, value]) => labels[key ?? ''] === value);
+}
+
+function customObjectKey(kind: CustomResourceKind, name: string): string {
+  return `${kind.group}/${kind.plural}/${kind.namespace ?? ''}/${name}`;
 }

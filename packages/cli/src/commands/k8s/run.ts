@@ -1,6 +1,7 @@
 import { ConfigError } from '@ecr-refresh/core';
 import { createKubernetesSink, type KubernetesProgress } from '@ecr-refresh/k8s';
 import type { ExitStatus } from '../../exit-status.ts';
+import { last, list } from '../../options/flag-values.ts';
 import type { SharedArgs } from '../../options/shared-options.ts';
 import { runRefresh } from '../../run/run-refresh.ts';
 
@@ -56,16 +57,6 @@ function contextsOf(args: K8sArgs): 'all' | string[] | undefined {
 function serviceAccountsOf(values: readonly string[]): string[] {
   const names = list(values);
   return names.length === 1 && names[0] === 'none' ? [] : names;
-}
-
-/** A scalar flag given twice (a flag after a config file's value, say): the last one wins, as in kubectl. */
-function last<T>(value: T | T[]): T {
-  return Array.isArray(value) ? (value.at(-1) as T) : value;
-}
-
-/** Repeated and comma-separated values (flags, ECR_REFRESH_* variables, the config file) as one list. */
-function list(values: readonly unknown[] | undefined): string[] {
-  return (values ?? []).flatMap((value) => String(value).split(',')).map((value) => value.trim()).filter((value) => value !== '');
 }
 
 function printProgress({ context, done, total }: KubernetesProgress): void {

@@ -3,6 +3,7 @@ import { ConfigError, registerSecret } from '@ecr-refresh/core';
 import { createRancher1Sink, validateRancher1SinkOptions, type Rancher1SinkOptions } from '@ecr-refresh/rancher1';
 import type { ExitStatus } from '../../exit-status.ts';
 import { resolveSettings } from '../../options/settings.ts';
+import { last } from '../../options/flag-values.ts';
 import type { SharedArgs } from '../../options/shared-options.ts';
 import { runRefresh } from '../../run/run-refresh.ts';
 
@@ -65,7 +66,7 @@ function sinkOptionsOf(args: Rancher1Args, env: NodeJS.ProcessEnv, secretKey: st
     environments: (args.environment ?? []).map(String).filter((name) => name.trim() !== ''),
     autoCreate: args.autoCreate,
     activate: args.activate,
-    concurrency: lastOf(args.concurrency),
+    concurrency: last(args.concurrency),
     ...(ca === undefined ? {} : { ca }),
   };
   if (problems.length === 0) {
@@ -90,11 +91,6 @@ function sharedProblems(args: SharedArgs): readonly string[] {
  * arrives as an empty ECR_REFRESH_* variable and must fall back to the CATTLE_* one.
  */
 function given(value: string | string[] | undefined): string | undefined {
-  const last = lastOf(value);
-  return last === undefined || last.trim() === '' ? undefined : last;
-}
-
-/** A flag given twice (on the command line and in a config file) arrives as an array: the last wins. */
-function lastOf<T>(value: T | T[]): T {
-  return Array.isArray(value) ? (value[value.length - 1] as T) : value;
+  const chosen = last(value);
+  return chosen === undefined || chosen.trim() === '' ? undefined : chosen;
 }

@@ -1,0 +1,290 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { startRancherProxy, writeRancherKubeconfig, type KubeApiServer, type Moto, type RancherProxy, type RancherUser } from '../peers/index.ts';
+import { createProject, createProjectNamespace, installRancherKinds, setRancherVersion, type ProjectSpec } from '../peers/rancher2/rancher-management.ts';
+import { DUMMY_AWS_ENV, runCli, type CliRun } from '../support/run-cli.ts';
+import { DEPLOY_DIR, HOST, MOTO_PASSWORD, SECRET, dockerConfigOf, kubectl, kustomize, readSecret, targetsByAction, uniqueName, useKubeAndMoto } from './k8s-helpers.ts';
+
+const PSS_LABEL = 'management.cattle.io/project-scoped-secret';
+const CONTEXT = 'ecr-refresh-test';
+// Nothing listens there: a run that asked ECR would fail.
+const DEAD_ENDPOINT = 'http://127.0.0.1:9';
+
+/** A project of a fresh cluster id, with or without `status.backingNamespace`. */
+function newProject(cluster: string, options: { displayName?: string; stated?: boolean } = {}): ProjectSpec {
+  const name = uniqueName('p');
+  return { cluster, name, displayName: options.displayName ?? name, ...(options.stated === false ? {} : { backingNamespace: `${cluster}-${name}` }) };
+}
+
+function backingNamespaceOf(project: ProjectSpec): string {
+  return project.backingNamespace ?? project.name;
+}
+
+describe('e2e: ecr-refresh rancher2 (project-scoped Secrets on a Rancher management cluster)', function () {
+  this.timeout(120_000);
+  let kube: KubeApiServer;
+  let moto: Moto;
+
+  before(async () => {
+    ({ kube, moto } = await useKubeAndMoto());
+    await installRancherKinds(kube);
+    await setRancherVersion(kube, 'v2.12.3');
+  });
+
+  const rancher2 = (args: readonly string[], endpoint = moto.endpoint): Promise<CliRun> =>
+    runCli(['rancher2', '-r', HOST, '--endpoint-url', endpoint, '--kubeconfig', kube.kubeconfigPath, '--output', 'json', ...args], DUMMY_AWS_ENV);
+
+  /** Secrets named {@link SECRET} in the given namespaces (as the admin sees them). */
+  async function secretsIn(namespaces: readonly string[]): Promise<string[]> {
+    const found = await Promise.all(namespaces.map(async (namespace) => ((await readSecret(kube, namespace)) === undefined ? undefined : namespace)));
+    return found.filter((namespace) => namespace !== undefined);
+  }
+
+  it('writes one labelled Secret per project into its backing namespace, stated or not, and nothing into the project namespaces', async () => {
+    const cluster = uniqueName('c');
+    const stated = newProject(cluster);
+    const legacy = newProject(cluster, { stated: false });
+    for (const project of [stated, legacy]) await createProject(kube, project);
+    const projectNamespaces = [uniqueName('shop'), uniqueName('checkout')];
+    for (const namespace of projectNamespaces) await createProjectNamespace(kube, namespace, stated);
+
+    const run = await rancher2(['--project', `${cluster}:${stated.name}`, '--cluster', cluster, '--project', legacy.name]);
+    assert.equal(run.status, 0, run.stdout + run.stderr);
+    assert.deepEqual(targetsByAction(run.stdout), { created: [`${CONTEXT}/${cluster}:${legacy.name}`, `${CONTEXT}/${cluster}:${stated.name}`].sort() });
+    for (const project of [stated, legacy]) {
+      const secret = await readSecret(kube, backingNamespaceOf(project));
+      assert.equal(secret?.metadata?.labels?.[PSS_LABEL], project.name);
+      assert.equal(dockerConfigOf(secret).auths[HOST]?.password, MOTO_PASSWORD);
+    }
+    assert.equal(backingNamespaceOf(legacy), legacy.name);
+    assert.deepEqual(await secretsIn(projectNamespaces), []);
+  });
+
+  it('is unchanged while fresh (no ECR call), and updated in place when forced', async () => {
+    const cluster = uniqueName('c');
+    const project = newProject(cluster);
+    await createProject(kube, project);
+    const target = `${CONTEXT}/${cluster}:${project.name}`;
+    assert.equal((await rancher2(['--project', `${cluster}:${project.name}`])).status, 0);
+    const first = await readSecret(kube, backingNamespaceOf(project));
+
+    const fresh = await rancher2(['--project', `${cluster}:${project.name}`], DEAD_ENDPOINT);
+    assert.equal(fresh.status, 0, fresh.stdout + fresh.stderr);
+    assert.deepEqual(targetsByAction(fresh.stdout), { unchanged: [target] });
+    assert.equal((await readSecret(kube, backingNamespaceOf(project))).metadata.resourceVersion, first.metadata.resourceVersion);
+
+    const forced = await rancher2(['--project', `${cluster}:${project.name}`, '--force']);
+    assert.equal(forced.status, 0, forced.stdout + forced.stderr);
+    assert.deepEqual(targetsByAction(forced.stdout), { updated: [target] });
+    const after = await readSecret(kube, backingNamespaceOf(project));
+    assert.equal(after.metadata.uid, first.metadata.uid, 'the same Secret, not a new one');
+    assert.notEqual(after.metadata.resourceVersion, first.metadata.resourceVersion);
+    assert.equal(after.metadata.labels[PSS_LABEL], project.name);
+  });
+
+  it('finds projects by display name and serves every project of a cluster', async () => {
+    const cluster = uniqueName('c');
+    const projects = [newProject(cluster, { displayName: 'Payments, EU' }), newProject(cluster, { displayName: 'Default' }), newProject(cluster, { stated: false })];
+    for (const project of projects) await createProject(kube, project);
+    const byName = await rancher2(['--cluster', cluster, '--project-name', 'Payments, EU', '--dry-run']);
+    assert.equal(byName.status, 0, byName.stdout + byName.stderr);
+    assert.deepEqual(targetsByAction(byName.stdout), { created: [`${CONTEXT}/${cluster}:${projects[0]?.name}`] });
+    assert.deepEqual(await secretsIn(projects.map(backingNamespaceOf)), [], 'a dry run writes nothing');
+
+    const all = await rancher2(['--cluster', cluster, '--all-projects']);
+    assert.equal(all.status, 0, all.stdout + all.stderr);
+    assert.equal(targetsByAction(all.stdout).created?.length, 3);
+    assert.deepEqual(await secretsIn(projects.map(backingNamespaceOf)), projects.map(backingNamespaceOf));
+  });
+
+  it('warns before the first write of each same-named Secret Rancher would overwrite in the project', async () => {
+    // Projects of the local cluster: their namespaces are on the management cluster itself.
+    const project = newProject('local');
+    await createProject(kube, project);
+    const [handMade, copy] = [uniqueName('hand'), uniqueName('copy')];
+    for (const namespace of [handMade, copy]) await createProjectNamespace(kube, namespace, project);
+    for (const [namespace, annotations] of [[handMade, {}], [copy, { 'management.cattle.io/project-scoped-secret-copy': 'true' }]] as const) {
+      const created = await kube.request('POST', `/api/v1/namespaces/${namespace}/secrets`, { metadata: { name: SECRET, annotations }, type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': Buffer.from('{"auths":{}}').toString('base64') } });
+      assert.equal(created.status, 201);
+    }
+    const run = await rancher2(['--project', `local:${project.name}`, '--log-format', 'json']);
+    assert.equal(run.status, 0, run.stdout + run.stderr);
+    const warnings = run.stderr.split('\n').filter((line) => line.includes('Rancher will overwrite'));
+    assert.equal(warnings.length, 1, run.stderr);
+    assert.deepEqual(JSON.parse(warnings[0] ?? '{}').namespaces, [handMade]);
+    const second = await rancher2(['--project', `local:${project.name}`, '--force', '--log-format', 'json']);
+    assert.equal(second.status, 0);
+    assert.doesNotMatch(second.stderr, /Rancher will overwrite/, 'only before the first write');
+  });
+
+  describe('refuses before any write, exit 64', () => {
+    it('project ids and names that match nothing, or are malformed', async () => {
+      const cluster = uniqueName('c');
+      const project = newProject(cluster, { displayName: 'twin' });
+      const twin = newProject(cluster, { displayName: 'twin' });
+      for (const each of [project, twin]) await createProject(kube, each);
+      for (const [args, expected] of [
+        [['--project', `${cluster}:p-nope0`, '--project', `${cluster}:${project.name}`], new RegExp(`no project p-nope0 in cluster ${cluster}`)],
+        [['--cluster', cluster, '--project-name', 'twin'], /2 projects of cluster .* have that name/],
+        [['--cluster', cluster, '--project-name', 'Nope', '--project', project.name], /"Nope": no project of cluster .* has that display name \(known: "twin", "twin"\)/],
+        [['--project', 'P_1'], /"P_1" not a Rancher project id/],
+        [['--project', 'p-abc'], /a bare project id needs its cluster/],
+      ] as const) {
+        const run = await rancher2(args, DEAD_ENDPOINT);
+        assert.equal(run.status, 64, `${args.join(' ')}: ${run.stdout}${run.stderr}`);
+        assert.match(run.stderr, expected);
+      }
+      assert.deepEqual(await secretsIn([project, twin].map(backingNamespaceOf)), []);
+    });
+
+    it('a Rancher older than 2.12, saying what to use instead', async () => {
+      const cluster = uniqueName('c');
+      const project = newProject(cluster);
+      await createProject(kube, project);
+      await setRancherVersion(kube, 'v2.11.4');
+      try {
+        const run = await rancher2(['--project', `${cluster}:${project.name}`], DEAD_ENDPOINT);
+        assert.equal(run.status, 64, run.stdout + run.stderr);
+        assert.match(run.stderr, /Rancher "v2\.11\.4" at context ecr-refresh-test has no project-scoped Secrets \(they came in v2\.12\.0\)/);
+        assert.match(run.stderr, /ecr-refresh k8s .*--selector field\.cattle\.io\/projectId=<p-xxxxx>/);
+      } finally {
+        await setRancherVersion(kube, 'v2.12.3');
+      }
+      assert.deepEqual(await secretsIn([backingNamespaceOf(project)]), []);
+    });
+  });
+
+  it('works with exactly the shipped RBAC of a ServiceAccount on the local cluster: no 403, every granted verb used', async () => {
+    const cluster = uniqueName('c');
+    const project = newProject(cluster);
+    await createProject(kube, project);
+    const installNamespace = uniqueName('ecr-refresh');
+    await kube.createNamespace(installNamespace);
+    const suffix = installNamespace;
+    const objects = await shippedRbac({ cluster, backingNamespace: backingNamespaceOf(project), installNamespace, suffix });
+    kubectl(kube, ['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
+    const token = await kube.createServiceAccountToken(installNamespace, 'ecr-refresh');
+    const kubeconfig = await kube.kubeconfigForToken(token, installNamespace);
+
+    const run = await runCli(['rancher2', '-r', HOST, '--endpoint-url', moto.endpoint, '--kubeconfig', kubeconfig, '--output', 'json', '--project', `${cluster}:${project.name}`], DUMMY_AWS_ENV);
+    assert.equal(run.status, 0, run.stdout + run.stderr);
+    assert.deepEqual(targetsByAction(run.stdout), { created: [`${CONTEXT}/${cluster}:${project.name}`] });
+    const forced = await runCli(['rancher2', '-r', HOST, '--endpoint-url', moto.endpoint, '--kubeconfig', kubeconfig, '--output', 'json', '--project', `${cluster}:${project.name}`, '--force'], DUMMY_AWS_ENV);
+    assert.equal(forced.status, 0, forced.stdout + forced.stderr);
+
+    const user = `system:serviceaccount:${installNamespace}:ecr-refresh`;
+    const events = (await kube.auditEvents(user)).filter((event) => event.stage === 'ResponseComplete' && event.objectRef?.resource !== undefined);
+    assert.deepEqual(events.filter((event) => event.responseStatus?.code === 403).map((event) => `${event.verb} ${event.requestURI}`), []);
+    const used = new Set(events.map((event) => `${event.objectRef?.resource} ${event.verb}`));
+    // `list` on projects serves --project-name and --all-projects only.
+    const granted = objects.filter((object) => object.kind === 'ClusterRole').flatMap((role) => role.rules.flatMap((rule: any) => rule.resources.flatMap((resource: string) => rule.verbs.map((verb: string) => `${resource} ${verb}`))));
+    assert.deepEqual(granted.filter((pair) => !used.has(pair)), ['projects list']);
+  });
+
+  describe("through Rancher's proxy, with a Rancher kubeconfig of the local cluster", () => {
+    // The proxy serves the one API server as Rancher's local cluster and as the downstream cluster c-test.
+    const DOWNSTREAM = 'c-test';
+    let proxy: RancherProxy;
+    let workdir: string;
+
+    before(async () => {
+      proxy = await startRancherProxy(kube, { clusterIds: ['local', DOWNSTREAM] });
+      workdir = await mkdtemp(join(tmpdir(), 'ecr-refresh-rancher2-'));
+    });
+    beforeEach(() => proxy.clearRecords());
+    after(async () => {
+      await proxy?.stop();
+      await rm(workdir, { recursive: true, force: true });
+    });
+
+    /** A kubeconfig as Rancher writes it for the local cluster, logging in as `user`. */
+    function localKubeconfig(user: RancherUser): Promise<string> {
+      return writeRancherKubeconfig(join(workdir, `${uniqueName('local')}.yaml`), {
+        clusterName: 'local',
+        server: proxy.serverFor('local'),
+        caPem: proxy.caPem,
+        user: { token: proxy.issueToken(user) },
+      });
+    }
+
+    async function bind(namespace: string | undefined, role: { kind: 'Role' | 'ClusterRole'; name: string; rules?: unknown[] }, user: string): Promise<void> {
+      const rbac = '/apis/rbac.authorization.k8s.io/v1';
+      if (role.rules !== undefined) {
+        const path = role.kind === 'Role' ? `${rbac}/namespaces/${namespace}/roles` : `${rbac}/clusterroles`;
+        const created = await kube.request('POST', path, { metadata: { name: role.name }, rules: role.rules });
+        assert.equal(created.status, 201, JSON.stringify(created.body));
+      }
+      const binding = { metadata: { name: `${role.name}-${user}` }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: role.kind, name: role.name }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }] };
+      const bound = await kube.request('POST', namespace === undefined ? `${rbac}/clusterrolebindings` : `${rbac}/namespaces/${namespace}/rolebindings`, binding);
+      assert.equal(bound.status, 201, JSON.stringify(bound.body));
+    }
+
+    it('serves a project member holding only the shipped project role, and reports the one check it may not make', async () => {
+      const project = newProject(DOWNSTREAM);
+      await createProject(kube, project);
+      const member: RancherUser = { id: uniqueName('u') };
+      const template = parseAllDocuments(await readFile(join(DEPLOY_DIR, 'rancher2', 'project-role-template.yaml'), 'utf8'))[0]?.toJS();
+      // What Rancher grants a member of the project with that role: every user reads settings
+      // (global role user-base), members read their Project, and the role's secrets rules are
+      // copied into the project's backing namespace (and apply in its namespaces downstream).
+      await bind(undefined, { kind: 'ClusterRole', name: `user-base-${member.id}`, rules: [{ apiGroups: ['management.cattle.io'], resources: ['settings'], verbs: ['get', 'list', 'watch'] }] }, member.id);
+      await bind(DOWNSTREAM, { kind: 'Role', name: `${project.name}-projectmember-${member.id}`, rules: [{ apiGroups: ['management.cattle.io'], resources: ['projects'], resourceNames: [project.name], verbs: ['get'] }] }, member.id);
+      await bind(backingNamespaceOf(project), { kind: 'Role', name: `${template.metadata.name}-${member.id}`, rules: template.rules }, member.id);
+
+      const kubeconfig = await localKubeconfig(member);
+      const run = await runCli(['rancher2', '-r', HOST, '--endpoint-url', moto.endpoint, '--kubeconfig', kubeconfig, '--output', 'json', '--log-format', 'json', '--project', `${DOWNSTREAM}:${project.name}`], DUMMY_AWS_ENV);
+      assert.equal(run.status, 0, run.stdout + run.stderr);
+      assert.deepEqual(targetsByAction(run.stdout), { created: [`local/${DOWNSTREAM}:${project.name}`] });
+      assert.equal((await readSecret(kube, backingNamespaceOf(project)))?.metadata?.labels?.[PSS_LABEL], project.name);
+      assert.match(run.stderr, /cannot check the namespaces of project c-test:p-[0-9a-f]+ for Secrets named ecr-pull-credentials/);
+
+      const refused = (await kube.auditEvents(member.id)).filter((event) => event.stage === 'ResponseComplete' && event.responseStatus?.code === 403);
+      assert.deepEqual(refused.map((event) => `${event.verb} ${event.objectRef?.resource}`), ['list namespaces'], 'only the overwrite check, which members may not make');
+      assert.ok(proxy.forwarded.length > 0 && proxy.forwarded.every((request) => request.user === member.id));
+      assert.deepEqual(proxy.refused, []);
+    });
+
+    it("checks the project's namespaces on its own cluster through Rancher's proxy, and warns of a Secret Rancher would overwrite", async () => {
+      const project = newProject(DOWNSTREAM);
+      await createProject(kube, project);
+      const [handMade, empty] = [uniqueName('hand'), uniqueName('empty')];
+      for (const namespace of [handMade, empty]) await createProjectNamespace(kube, namespace, project);
+      const created = await kube.request('POST', `/api/v1/namespaces/${handMade}/secrets`, { metadata: { name: SECRET }, type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': Buffer.from('{"auths":{}}').toString('base64') } });
+      assert.equal(created.status, 201);
+      const owner: RancherUser = { id: uniqueName('u') };
+      await bind(undefined, { kind: 'ClusterRole', name: 'cluster-admin' }, owner.id);
+
+      const run = await runCli(['rancher2', '-r', HOST, '--endpoint-url', moto.endpoint, '--kubeconfig', await localKubeconfig(owner), '--output', 'json', '--log-format', 'json', '--project', `${DOWNSTREAM}:${project.name}`], DUMMY_AWS_ENV);
+      assert.equal(run.status, 0, run.stdout + run.stderr);
+      const warning = run.stderr.split('\n').find((line) => line.includes('Rancher will overwrite'));
+      assert.deepEqual(JSON.parse(warning ?? '{}').namespaces, [handMade], run.stderr);
+      const downstream = proxy.forwarded.filter((request) => request.clusterId === DOWNSTREAM);
+      assert.ok(downstream.some((request) => request.method === 'GET' && request.path.startsWith('/api/v1/namespaces?')), JSON.stringify(downstream));
+      assert.deepEqual(downstream.filter((request) => request.method !== 'GET'), [], 'nothing is written on the downstream cluster');
+      assert.ok(proxy.forwarded.some((request) => request.clusterId === 'local' && request.method === 'POST'), 'the Secret is written through /k8s/clusters/local');
+      assert.deepEqual(await secretsIn([empty]), []);
+    });
+  });
+
+  /**
+   * deploy/rancher2's ClusterRoles and bindings plus project-access.yaml filled in for one
+   * project, renamed by `suffix` so that suites never share cluster-wide objects.
+   */
+  async function shippedRbac(where: { cluster: string; backingNamespace: string; installNamespace: string; suffix: string }): Promise<any[]> {
+    const rendered = [
+      ...kustomize(kube, join(DEPLOY_DIR, 'rancher2')),
+      ...parseAllDocuments((await readFile(join(DEPLOY_DIR, 'rancher2', 'project-access.yaml'), 'utf8')).replaceAll('CLUSTER_ID', where.cluster).replaceAll('BACKING_NAMESPACE', where.backingNamespace)).map((document) => document.toJS()),
+    ];
+    const objects = rendered.filter((object) => /^(ClusterRole|ClusterRoleBinding|RoleBinding|ServiceAccount)$/.test(object.kind));
+    for (const object of objects) {
+      if (object.kind.startsWith('Cluster')) object.metadata.name = `${object.metadata.name}-${where.suffix}`;
+      if (object.kind === 'ServiceAccount') object.metadata.namespace = where.installNamespace;
+      if (object.roleRef?.kind === 'ClusterRole') object.roleRef.name = `${object.roleRef.name}-${where.suffix}`;
+      for (const subject of object.subjects ?? []) subject.namespace = where.installNamespace;
+    }
+    return objects;
+  }
+});
