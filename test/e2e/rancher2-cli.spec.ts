@@ -184,6 +184,34 @@ describe('e2e: ecr-refresh rancher2 (project-scoped Secrets on a Rancher managem
     assert.deepEqual(granted.filter((pair) => !used.has(pair)), ['projects list']);
   });
 
+  it('ships a kustomization that passes a server dry run and runs rancher2 on the projects its ConfigMap names', async () => {
+    const objects = kustomize(kube, join(DEPLOY_DIR, 'rancher2'));
+    const namespace = uniqueName('dry');
+    await kube.createNamespace(namespace);
+    for (const object of objects) {
+      // A dry run cannot create the namespace the install brings: use one that exists.
+      if (object.kind === 'Namespace') object.metadata.name = namespace;
+      else if (!/^Cluster/.test(object.kind)) object.metadata.namespace = namespace;
+      for (const subject of object.subjects ?? []) subject.namespace = namespace;
+    }
+    assert.match(kubectl(kube, ['apply', '--dry-run=server', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects })), /\(server dry run\)/);
+    const cronJob = objects.find((object) => object.kind === 'CronJob');
+    assert.deepEqual(cronJob.spec.jobTemplate.spec.template.spec.containers[0].args, ['rancher2']);
+    const settings = objects.find((object) => object.kind === 'ConfigMap').data;
+    assert.equal(settings.ECR_REFRESH_PROJECT, 'CLUSTER_ID:PROJECT_ID');
+
+    // The placeholder is refused until it is replaced; a real id in the variable is served.
+    const unedited = await runCli(['rancher2', '-r', HOST, '--endpoint-url', DEAD_ENDPOINT, '--kubeconfig', kube.kubeconfigPath], { ...DUMMY_AWS_ENV, ECR_REFRESH_PROJECT: settings.ECR_REFRESH_PROJECT });
+    assert.equal(unedited.status, 64, unedited.stderr);
+    assert.match(unedited.stderr, /"CLUSTER_ID:PROJECT_ID" not a Rancher project id/);
+    const cluster = uniqueName('c');
+    const project = newProject(cluster);
+    await createProject(kube, project);
+    const run = await runCli(['rancher2', '-r', HOST, '--endpoint-url', moto.endpoint, '--kubeconfig', kube.kubeconfigPath, '--output', 'json'], { ...DUMMY_AWS_ENV, ECR_REFRESH_PROJECT: `${cluster}:${project.name}` });
+    assert.equal(run.status, 0, run.stdout + run.stderr);
+    assert.deepEqual(targetsByAction(run.stdout), { created: [`${CONTEXT}/${cluster}:${project.name}`] });
+  });
+
   describe("through Rancher's proxy, with a Rancher kubeconfig of the local cluster", () => {
     // The proxy serves the one API server as Rancher's local cluster and as the downstream cluster c-test.
     const DOWNSTREAM = 'c-test';
