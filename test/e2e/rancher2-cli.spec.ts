@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { parseAllDocuments, stringify } from 'yaml';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { startRancherProxy, writeRancherKubeconfig, type KubeApiServer, type Moto, type RancherProxy, type RancherUser } from '../peers/index.ts';
+import { freePort, startRancherProxy, writeRancherKubeconfig, type KubeApiServer, type Moto, type RancherProxy, type RancherUser } from '../peers/index.ts';
 import { createProject, createProjectNamespace, installRancherKinds, setRancherVersion, type ProjectSpec } from '../peers/rancher2/rancher-management.ts';
-import { DUMMY_AWS_ENV, runCli, type CliRun } from '../support/run-cli.ts';
+import { DUMMY_AWS_ENV, runCli, startCli, type CliRun } from '../support/run-cli.ts';
+import { waitUntil } from '../peers/wait-until.ts';
 import { DEPLOY_DIR, HOST, MOTO_PASSWORD, SECRET, dockerConfigOf, kubectl, kustomize, readSecret, targetsByAction, uniqueName, useKubeAndMoto } from './k8s-helpers.ts';
 
 const PSS_LABEL = 'management.cattle.io/project-scoped-secret';
@@ -157,31 +158,67 @@ describe('e2e: ecr-refresh rancher2 (project-scoped Secrets on a Rancher managem
     });
   });
 
-  it('works with exactly the shipped RBAC of a ServiceAccount on the local cluster: no 403, every granted verb used', async () => {
-    const cluster = uniqueName('c');
-    const project = newProject(cluster);
-    await createProject(kube, project);
-    const installNamespace = uniqueName('ecr-refresh');
-    await kube.createNamespace(installNamespace);
-    const suffix = installNamespace;
-    const objects = await shippedRbac({ cluster, backingNamespace: backingNamespaceOf(project), installNamespace, suffix });
-    kubectl(kube, ['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
-    const token = await kube.createServiceAccountToken(installNamespace, 'ecr-refresh');
-    const kubeconfig = await kube.kubeconfigForToken(token, installNamespace);
+  describe('with exactly the shipped RBAC of a ServiceAccount on the local cluster', () => {
+    /** Installs the RBAC for one project as `installNamespace`'s ServiceAccount; its kubeconfig and the ClusterRoles' `resource verb` pairs. */
+    async function install(project: ProjectSpec, components: string[]): Promise<{ kubeconfig: string; user: string; granted: string[] }> {
+      const installNamespace = uniqueName('ecr-refresh');
+      await kube.createNamespace(installNamespace);
+      const objects = await shippedRbac({ cluster: project.cluster, backingNamespace: backingNamespaceOf(project), installNamespace, suffix: installNamespace, components });
+      kubectl(kube, ['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
+      const token = await kube.createServiceAccountToken(installNamespace, 'ecr-refresh');
+      const granted = objects.filter((object) => object.kind === 'ClusterRole').flatMap((role) => role.rules.flatMap((rule: any) => rule.resources.flatMap((resource: string) => rule.verbs.map((verb: string) => `${resource} ${verb}`))));
+      return { kubeconfig: await kube.kubeconfigForToken(token, installNamespace), user: `system:serviceaccount:${installNamespace}:ecr-refresh`, granted };
+    }
 
-    const run = await runCli(['rancher2', '-r', HOST, '--endpoint-url', moto.endpoint, '--kubeconfig', kubeconfig, '--output', 'json', '--project', `${cluster}:${project.name}`], DUMMY_AWS_ENV);
-    assert.equal(run.status, 0, run.stdout + run.stderr);
-    assert.deepEqual(targetsByAction(run.stdout), { created: [`${CONTEXT}/${cluster}:${project.name}`] });
-    const forced = await runCli(['rancher2', '-r', HOST, '--endpoint-url', moto.endpoint, '--kubeconfig', kubeconfig, '--output', 'json', '--project', `${cluster}:${project.name}`, '--force'], DUMMY_AWS_ENV);
-    assert.equal(forced.status, 0, forced.stdout + forced.stderr);
+    /** Asserts that no request of `user` was refused, and returns the granted pairs it never used. */
+    async function unusedGrants(user: string, granted: readonly string[]): Promise<string[]> {
+      const events = (await kube.auditEvents(user)).filter((event) => event.stage === 'ResponseComplete' && event.objectRef?.resource !== undefined);
+      assert.deepEqual(events.filter((event) => event.responseStatus?.code === 403).map((event) => `${event.verb} ${event.requestURI}`), []);
+      const used = new Set(events.map((event) => `${event.objectRef?.resource} ${event.verb}`));
+      return [...new Set(granted)].filter((pair) => !used.has(pair));
+    }
 
-    const user = `system:serviceaccount:${installNamespace}:ecr-refresh`;
-    const events = (await kube.auditEvents(user)).filter((event) => event.stage === 'ResponseComplete' && event.objectRef?.resource !== undefined);
-    assert.deepEqual(events.filter((event) => event.responseStatus?.code === 403).map((event) => `${event.verb} ${event.requestURI}`), []);
-    const used = new Set(events.map((event) => `${event.objectRef?.resource} ${event.verb}`));
-    // `list` on projects serves --project-name and --all-projects only.
-    const granted = objects.filter((object) => object.kind === 'ClusterRole').flatMap((role) => role.rules.flatMap((rule: any) => rule.resources.flatMap((resource: string) => rule.verbs.map((verb: string) => `${resource} ${verb}`))));
-    assert.deepEqual(granted.filter((pair) => !used.has(pair)), ['projects list']);
+    it('the CronJob install: no 403, every granted verb used', async () => {
+      const project = newProject(uniqueName('c'));
+      await createProject(kube, project);
+      const { kubeconfig, user, granted } = await install(project, []);
+      const args = ['rancher2', '-r', HOST, '--endpoint-url', moto.endpoint, '--kubeconfig', kubeconfig, '--output', 'json', '--project', `${project.cluster}:${project.name}`];
+      const run = await runCli(args, DUMMY_AWS_ENV);
+      assert.equal(run.status, 0, run.stdout + run.stderr);
+      assert.deepEqual(targetsByAction(run.stdout), { created: [`${CONTEXT}/${project.cluster}:${project.name}`] });
+      const forced = await runCli([...args, '--force'], DUMMY_AWS_ENV);
+      assert.equal(forced.status, 0, forced.stdout + forced.stderr);
+      // `list` on projects serves --project-name and --all-projects only.
+      assert.deepEqual(await unusedGrants(user, granted), ['projects list']);
+    });
+
+    it('the service-mode install: a deleted or unlabelled project Secret is restored at once; no 403, every granted verb used', async () => {
+      const project = newProject(uniqueName('c'));
+      await createProject(kube, project);
+      const { kubeconfig, user, granted } = await install(project, ['service-mode']);
+      const port = await freePort();
+      const service = startCli(['rancher2', '--watch', '--listen', `127.0.0.1:${port}`, '-r', HOST, '--endpoint-url', moto.endpoint, '--kubeconfig', kubeconfig, '--log-format', 'json', '--project', `${project.cluster}:${project.name}`], DUMMY_AWS_ENV, 120_000);
+      try {
+        await waitUntil(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200, { what: '/readyz 200', timeoutMs: 30_000, intervalMs: 100 });
+        const first = await readSecret(kube, backingNamespaceOf(project));
+        assert.equal(first?.metadata?.labels?.[PSS_LABEL], project.name);
+        const deleted = await kube.request('DELETE', `/api/v1/namespaces/${backingNamespaceOf(project)}/secrets/${SECRET}`);
+        assert.equal(deleted.status, 200);
+        await waitUntil(async () => (await readSecret(kube, backingNamespaceOf(project)))?.metadata?.labels?.[PSS_LABEL] === project.name, { what: 'the project Secret restored', timeoutMs: 15_000, intervalMs: 50 });
+        // Without its label Rancher stops copying it (and deletes the copies): it is relabelled in place.
+        const restored = await readSecret(kube, backingNamespaceOf(project));
+        delete restored.metadata.labels[PSS_LABEL];
+        const unlabelled = await kube.request('PUT', `/api/v1/namespaces/${backingNamespaceOf(project)}/secrets/${SECRET}`, restored);
+        assert.equal(unlabelled.status, 200);
+        await waitUntil(async () => (await readSecret(kube, backingNamespaceOf(project)))?.metadata?.labels?.[PSS_LABEL] === project.name, { what: 'the label restored', timeoutMs: 15_000, intervalMs: 50 });
+        assert.equal((await readSecret(kube, backingNamespaceOf(project))).metadata.uid, restored.metadata.uid, 'updated in place');
+      } finally {
+        service.child.kill('SIGTERM');
+        const exit = await service.exited;
+        assert.equal(exit.status, 0, exit.stderr.slice(-2000));
+      }
+      assert.deepEqual(await unusedGrants(user, granted), ['projects list']);
+    });
   });
 
   it('ships a kustomization that passes a server dry run and runs rancher2 on the projects its ConfigMap names', async () => {
@@ -301,11 +338,19 @@ describe('e2e: ecr-refresh rancher2 (project-scoped Secrets on a Rancher managem
    * deploy/rancher2's ClusterRoles and bindings plus project-access.yaml filled in for one
    * project, renamed by `suffix` so that suites never share cluster-wide objects.
    */
-  async function shippedRbac(where: { cluster: string; backingNamespace: string; installNamespace: string; suffix: string }): Promise<any[]> {
+  async function shippedRbac(where: { cluster: string; backingNamespace: string; installNamespace: string; suffix: string; components: string[] }): Promise<any[]> {
+    const overlay = await mkdtemp(join(tmpdir(), 'ecr-refresh-rancher2-overlay-'));
+    await writeFile(join(overlay, 'kustomization.yaml'), stringify({
+      apiVersion: 'kustomize.config.k8s.io/v1beta1',
+      kind: 'Kustomization',
+      resources: [relative(overlay, join(DEPLOY_DIR, 'rancher2'))],
+      components: where.components.map((component) => relative(overlay, join(DEPLOY_DIR, 'rancher2', component))),
+    }));
     const rendered = [
-      ...kustomize(kube, join(DEPLOY_DIR, 'rancher2')),
+      ...kustomize(kube, overlay),
       ...parseAllDocuments((await readFile(join(DEPLOY_DIR, 'rancher2', 'project-access.yaml'), 'utf8')).replaceAll('CLUSTER_ID', where.cluster).replaceAll('BACKING_NAMESPACE', where.backingNamespace)).map((document) => document.toJS()),
     ];
+    await rm(overlay, { recursive: true, force: true });
     const objects = rendered.filter((object) => /^(ClusterRole|ClusterRoleBinding|RoleBinding|ServiceAccount)$/.test(object.kind));
     for (const object of objects) {
       if (object.kind.startsWith('Cluster')) object.metadata.name = `${object.metadata.name}-${where.suffix}`;

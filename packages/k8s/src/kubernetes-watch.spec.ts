@@ -1,47 +1,16 @@
 import assert from 'node:assert/strict';
-import { silentLogger } from '@ecr-refresh/core';
 import { FakeKubeApi } from './__fixtures__/fake-kube-api.ts';
 import { contextFor } from './__fixtures__/apply-context.ts';
+import { QUICK_BACKOFF, settle, startSinkWatch, type RunningWatch } from './__fixtures__/running-watch.ts';
 import { createKubernetesSink } from './kubernetes-sink.ts';
 import type { KubernetesSinkOptionsInput } from './options.ts';
 
 const SECRET = 'ecr-pull-credentials';
 
-/** A running `watch` of the sink and the reasons it reported so far. */
-interface RunningWatch {
-  readonly reasons: string[];
-  /** Resolves with the reasons once one matches `pattern`; rejects after a second. */
-  until(pattern: RegExp): Promise<string[]>;
-  /** Aborts the watch and resolves once it stopped. */
-  stop(): Promise<void>;
-}
-
 function startWatch(api: FakeKubeApi, options: KubernetesSinkOptionsInput): RunningWatch & { sink: ReturnType<typeof createKubernetesSink> } {
-  const sink = createKubernetesSink(options, { clusters: [{ context: 'prod', namespace: 'team-a', api }], watchBackoff: { backoffInitialMs: 2, backoffMaxMs: 10 } });
-  const controller = new AbortController();
-  const reasons: string[] = [];
-  const stopped = sink.watch?.({ signal: controller.signal, logger: silentLogger, onChange: (reason) => reasons.push(reason) });
-  assert.ok(stopped !== undefined, 'the Kubernetes sink offers watch');
-  return {
-    sink,
-    reasons,
-    async until(pattern) {
-      const deadline = Date.now() + 1000;
-      while (!reasons.some((reason) => pattern.test(reason))) {
-        if (Date.now() > deadline) throw new Error(`no change matching ${pattern}; seen: ${JSON.stringify(reasons)}`);
-        await new Promise((resolve) => setTimeout(resolve, 2));
-      }
-      return reasons;
-    },
-    async stop() {
-      controller.abort();
-      await stopped;
-    },
-  };
+  const sink = createKubernetesSink(options, { clusters: [{ context: 'prod', namespace: 'team-a', api }], watchBackoff: QUICK_BACKOFF });
+  return { sink, ...startSinkWatch(sink) };
 }
-
-/** Lets every pending watch step run (a few timer turns), so that "nothing was reported" means something. */
-const settle = () => new Promise((resolve) => setTimeout(resolve, 30));
 
 describe('k8s/kubernetes-watch', () => {
   let api: FakeKubeApi;

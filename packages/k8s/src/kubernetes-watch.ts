@@ -3,10 +3,11 @@ import type { KubeSecret, KubeWatchEvent } from './kube-api.ts';
 import type { ClusterConnection } from './kube-config.ts';
 import { needsNamespaceList, resolveNamespaces, selectsNamespace } from './namespace-selection.ts';
 import { NAMESPACE_PLACEHOLDER, secretNameIn, type KubernetesSinkOptions } from './options.ts';
-import { dockerConfigOf, MANAGED_BY_LABEL, MANAGED_BY_VALUE, recordOf } from './secret-record.ts';
-import { watchCollection, type CollectionWatchOptions } from './watch-collection.ts';
+import { holdsValidRecord, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from './secret-record.ts';
+import { watchCollection, watchSettingsOf, type CollectionWatchOptions } from './watch-collection.ts';
 
-const MANAGED_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
+/** The label selector of the Secrets ecr-refresh manages. */
+export const MANAGED_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
 
 /**
  * The Kubernetes sink's `watch`: per cluster, calls `onChange` when a namespace it serves appears
@@ -28,13 +29,7 @@ export async function watchClusters(
 async function watchCluster(cluster: ClusterConnection, options: KubernetesSinkOptions, watch: WatchOptions, backoff: CollectionWatchOptions['backoff']): Promise<void> {
   const { context, api } = cluster;
   const served = (namespace: string | undefined): namespace is string => namespace !== undefined && selectsNamespace(options, cluster.namespace, namespace);
-  const common = {
-    signal: watch.signal,
-    logger: watch.logger.child({ context }),
-    target: context,
-    backoff,
-    onResync: () => watch.onChange(`${context}: a watch started over, changes may have been missed`),
-  };
+  const common = watchSettingsOf(context, watch, backoff);
   // Secrets are asked for by name whenever the name is known, so RBAC can limit list and watch to
   // it (resourceNames); only a `{namespace}` name across listed namespaces is watched by label alone.
   const secretsNamed = (namespace: string) => ({ labelSelector: MANAGED_SELECTOR, fieldSelector: `metadata.name=${secretNameIn(options, namespace)}` });
@@ -66,13 +61,4 @@ function secretChange(event: KubeWatchEvent, options: KubernetesSinkOptions, ser
   if (event.type === 'DELETED') return `${namespace}: Secret ${name} deleted`;
   if (event.type === 'MODIFIED' && !holdsValidRecord(event.object as KubeSecret)) return `${namespace}: Secret ${name} altered`;
   return undefined;
-}
-
-function holdsValidRecord(secret: KubeSecret): boolean {
-  try {
-    return recordOf(secret, dockerConfigOf(secret, 'the watched Secret')) !== undefined;
-  } catch {
-    // Not even a docker config any more: altered for sure.
-    return false;
-  }
 }

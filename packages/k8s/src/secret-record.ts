@@ -66,6 +66,16 @@ export function recordOf(secret: KubeSecret, config: DockerConfig): CredentialRe
   return { hosts, fetchedAt: new Date(annotations[ANNOTATIONS.fetchedAt]), expiresAt: new Date(annotations[ANNOTATIONS.expiresAt]) };
 }
 
+/** Whether a watched Secret still holds a record we trust: our own writes always do, an edit by someone else may not. */
+export function holdsValidRecord(secret: KubeSecret): boolean {
+  try {
+    return recordOf(secret, dockerConfigOf(secret, 'the watched Secret')) !== undefined;
+  } catch {
+    // Not even a docker config any more: altered for sure.
+    return false;
+  }
+}
+
 /** What the Secret will record once `credentials` are written. */
 export function recordFor(credentials: readonly RegistryCredential[]): CredentialRecord {
   return {

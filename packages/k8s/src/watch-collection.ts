@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DEFAULT_SCHEDULE, delayAfterFailure, toEcrRefreshError, type Logger } from '@ecr-refresh/core';
+import { DEFAULT_SCHEDULE, delayAfterFailure, toEcrRefreshError, type Logger, type WatchOptions } from '@ecr-refresh/core';
 import { KubernetesApiError } from './errors.ts';
 import type { KubeWatchCalls, KubeWatchEvent, KubeWatchQuery } from './kube-api.ts';
 
@@ -18,6 +18,20 @@ export interface CollectionWatchOptions {
   onResync(): void;
   /** Reconnect delays; default {@link WATCH_BACKOFF}. */
   readonly backoff?: { readonly backoffInitialMs: number; readonly backoffMaxMs: number } | undefined;
+}
+
+/**
+ * What every watch of a sink's cluster shares: the service's signal, a logger naming the context,
+ * and a resync reported as a change (events may have been missed, so a refresh is due).
+ */
+export function watchSettingsOf(context: string, watch: WatchOptions, backoff: CollectionWatchOptions['backoff']): Omit<CollectionWatchOptions, 'onEvent'> {
+  return {
+    signal: watch.signal,
+    logger: watch.logger.child({ context }),
+    target: context,
+    backoff,
+    onResync: () => watch.onChange(`${context}: a watch started over, changes may have been missed`),
+  };
 }
 
 /**

@@ -12,8 +12,10 @@ import {
 import { connectClusters, type ClusterConnection } from '../kube-config.ts';
 import type { KubeApi } from '../kube-api.ts';
 import type { RequestPolicy } from '../request-http-library.ts';
+import type { CollectionWatchOptions } from '../watch-collection.ts';
 import { writeSecret } from '../write-secret.ts';
 import { warnOfOverwrites } from './overwrite-check.ts';
+import { watchProjects } from './project-watch.ts';
 import { parseRancherProjectSinkOptions, type RancherProjectSinkOptions, type RancherProjectSinkOptionsInput } from './project-options.ts';
 import { resolveProjects, type RancherProject } from './projects.ts';
 import { PROJECT_SCOPED_SECRET_LABEL } from './rancher-objects.ts';
@@ -40,6 +42,8 @@ export interface RancherProjectSinkRuntime {
   readonly env?: NodeJS.ProcessEnv | undefined;
   /** Told of each retried API request (a 429, a 5xx, a broken connection); must not throw. */
   readonly onRetry?: RequestPolicy['onRetry'];
+  /** Reconnect delays of the watches (default: from 0.5 s up to 30 s), for tests. */
+  readonly watchBackoff?: CollectionWatchOptions['backoff'];
 }
 
 /**
@@ -48,7 +52,8 @@ export interface RancherProjectSinkRuntime {
  * `management.cattle.io/project-scoped-secret: <project>` so that Rancher 2.12+ copies it into
  * every namespace of the project. The Secret is written in place like every Secret of the
  * Kubernetes sink (`write-secret.ts`); the copies are Rancher's and never written here. Targets
- * are reported as `<context>/<cluster>:<project>`.
+ * are reported as `<context>/<cluster>:<project>`. In service mode, `watch` reports a project
+ * Secret deleted or altered (see `project-watch.ts`).
  *
  * Options are validated and the kubeconfig is read here, synchronously (ConfigError). `validate`
  * then asks the management cluster: a Rancher older than 2.12, or a project id or display name
@@ -72,6 +77,7 @@ export function createRancherProjectSink(input: RancherProjectSinkOptionsInput, 
       const limit = pLimit(options.concurrency);
       return Promise.all(projects.map((project) => limit(() => applyToProject(management, project, options, context, downstream))));
     },
+    watch: (watchOptions) => watchProjects(management, options, watchOptions, runtime.watchBackoff),
   };
 }
 
