@@ -64,7 +64,7 @@ describe('e2e: ecr-refresh rancher2 (project-scoped Secrets on a Rancher managem
     assert.deepEqual(await secretsIn(projectNamespaces), []);
   });
 
-  it('is unchanged while fresh (no ECR call), and updated in place when forced', async () => {
+  it('is unchanged while fresh (no ECR call), and updated in place when forced or past its half-life', async () => {
     const cluster = uniqueName('c');
     const project = newProject(cluster);
     await createProject(kube, project);
@@ -84,6 +84,17 @@ describe('e2e: ecr-refresh rancher2 (project-scoped Secrets on a Rancher managem
     assert.equal(after.metadata.uid, first.metadata.uid, 'the same Secret, not a new one');
     assert.notEqual(after.metadata.resourceVersion, first.metadata.resourceVersion);
     assert.equal(after.metadata.labels[PSS_LABEL], project.name);
+
+    // Past its half-life (its record says fetched 13 h ago, expired 1 h ago): updated without --force.
+    after.metadata.annotations['ecr-refresh/fetched-at'] = new Date(Date.now() - 13 * 3600_000).toISOString();
+    after.metadata.annotations['ecr-refresh/expires-at'] = new Date(Date.now() - 3600_000).toISOString();
+    assert.equal((await kube.request('PUT', `/api/v1/namespaces/${backingNamespaceOf(project)}/secrets/${SECRET}`, after)).status, 200);
+    const stale = await rancher2(['--project', `${cluster}:${project.name}`]);
+    assert.equal(stale.status, 0, stale.stdout + stale.stderr);
+    assert.deepEqual(targetsByAction(stale.stdout), { updated: [target] });
+    const renewed = await readSecret(kube, backingNamespaceOf(project));
+    assert.equal(renewed.metadata.uid, first.metadata.uid);
+    assert.ok(Date.parse(renewed.metadata.annotations['ecr-refresh/fetched-at']) > Date.now() - 60_000, 'a fresh record');
   });
 
   it('finds projects by display name and serves every project of a cluster', async () => {
@@ -292,12 +303,12 @@ describe('e2e: ecr-refresh rancher2 (project-scoped Secrets on a Rancher managem
       await createProject(kube, project);
       const member: RancherUser = { id: uniqueName('u') };
       const template = parseAllDocuments(await readFile(join(DEPLOY_DIR, 'rancher2', 'project-role-template.yaml'), 'utf8'))[0]?.toJS();
-      // What Rancher grants a member of the project with that role: every user reads settings
-      // (global role user-base), members read their Project, and the role's secrets rules are
-      // copied into the project's backing namespace (and apply in its namespaces downstream).
+      // What Rancher's code grants a member of the project with that role (emulated here, not
+      // Rancher itself): every user reads settings (global role user-base), members read their
+      // Project, and the role's rules on secrets are copied into the backing namespace.
       await bind(undefined, { kind: 'ClusterRole', name: `user-base-${member.id}`, rules: [{ apiGroups: ['management.cattle.io'], resources: ['settings'], verbs: ['get', 'list', 'watch'] }] }, member.id);
       await bind(DOWNSTREAM, { kind: 'Role', name: `${project.name}-projectmember-${member.id}`, rules: [{ apiGroups: ['management.cattle.io'], resources: ['projects'], resourceNames: [project.name], verbs: ['get'] }] }, member.id);
-      await bind(backingNamespaceOf(project), { kind: 'Role', name: `${template.metadata.name}-${member.id}`, rules: template.rules }, member.id);
+      await bind(backingNamespaceOf(project), { kind: 'Role', name: `${template.metadata.name}-${member.id}`, rules: managementPlaneRules(template.rules) }, member.id);
 
       const kubeconfig = await localKubeconfig(member);
       const run = await runCli(['rancher2', '-r', HOST, '--endpoint-url', moto.endpoint, '--kubeconfig', kubeconfig, '--output', 'json', '--log-format', 'json', '--project', `${DOWNSTREAM}:${project.name}`], DUMMY_AWS_ENV);
@@ -333,6 +344,16 @@ describe('e2e: ecr-refresh rancher2 (project-scoped Secrets on a Rancher managem
       assert.deepEqual(await secretsIn([empty]), []);
     });
   });
+
+  /**
+   * The Role Rancher's rbac manager builds in a project's backing namespace from a project role
+   * (checkForManagementPlaneRules, buildRule): the verbs of every rule on secrets that names no
+   * resourceNames; a rule with resourceNames is left out.
+   */
+  function managementPlaneRules(rules: Array<{ apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] }>): unknown[] {
+    const verbs = rules.filter((rule) => rule.resources.includes('secrets') && (rule.resourceNames ?? []).length === 0 && rule.apiGroups.includes('')).flatMap((rule) => rule.verbs);
+    return verbs.length === 0 ? [] : [{ apiGroups: [''], resources: ['secrets'], verbs: [...new Set(verbs)].sort() }];
+  }
 
   /**
    * deploy/rancher2's ClusterRoles and bindings plus project-access.yaml filled in for one

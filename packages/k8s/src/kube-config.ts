@@ -39,7 +39,17 @@ export interface KubeConfigSource {
   readonly timeoutMs?: number | undefined;
   /** Told of each retried API request. */
   readonly onRetry?: RequestPolicy['onRetry'];
+  /** How the caller's options are named in errors; default the `k8s` sink's. */
+  readonly optionNames?: OptionNames | undefined;
 }
+
+/** The names of the kubeconfig and context options, as errors show them (`k8s.kubeconfig: …`). */
+export interface OptionNames {
+  readonly kubeconfig: string;
+  readonly contexts: string;
+}
+
+const K8S_OPTION_NAMES: OptionNames = { kubeconfig: 'k8s.kubeconfig', contexts: 'k8s.contexts' };
 
 const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 const IN_CLUSTER = 'the in-cluster ServiceAccount';
@@ -53,20 +63,21 @@ const IN_CLUSTER = 'the in-cluster ServiceAccount';
  */
 export function connectClusters(source: KubeConfigSource): ClusterConnection[] {
   const env = source.env ?? process.env;
-  const { kubeConfig, origin } = loadKubeConfig(source, env);
+  const names = source.optionNames ?? K8S_OPTION_NAMES;
+  const { kubeConfig, origin } = loadKubeConfig(source, env, names);
   const known = kubeConfig.getContexts().map((context) => context.name);
-  if (known.length === 0) throw new ConfigError(`k8s.kubeconfig: ${origin} defines no context`);
+  if (known.length === 0) throw new ConfigError(`${names.kubeconfig}: ${origin} defines no context`);
   const wanted = source.contexts === 'all' ? known : (source.contexts ?? [kubeConfig.getCurrentContext()]);
   const problems = wanted.flatMap((name): string[] => {
-    if (name === '' || name === undefined) return [`k8s.contexts: ${origin} has no current-context; name one with --context (known: ${known.join(', ')})`];
-    if (!known.includes(name)) return [`k8s.contexts: no context "${name}" in ${origin} (known: ${known.join(', ')})`];
-    return contextProblems(kubeConfig, name, env);
+    if (name === '' || name === undefined) return [`${names.contexts}: ${origin} has no current-context; name one with --context (known: ${known.join(', ')})`];
+    if (!known.includes(name)) return [`${names.contexts}: no context "${name}" in ${origin} (known: ${known.join(', ')})`];
+    return contextProblems(kubeConfig, name, env, names);
   });
   if (problems.length > 0) throw new ConfigError(problems);
   return wanted.map((name) => connect(kubeConfig, name, origin === IN_CLUSTER ? 'in-cluster' : name, { timeoutMs: source.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, onRetry: source.onRetry }));
 }
 
-function loadKubeConfig(source: KubeConfigSource, env: NodeJS.ProcessEnv): { kubeConfig: KubeConfig; origin: string } {
+function loadKubeConfig(source: KubeConfigSource, env: NodeJS.ProcessEnv, names: OptionNames): { kubeConfig: KubeConfig; origin: string } {
   const kubeConfig = new KubeConfig();
   const fromEnv = env.KUBECONFIG?.split(':').filter((path) => path !== '') ?? [];
   const home = join(env.HOME ?? homedir(), '.kube', 'config');
@@ -87,14 +98,14 @@ function loadKubeConfig(source: KubeConfigSource, env: NodeJS.ProcessEnv): { kub
       kubeConfig.loadFromCluster(source.inClusterRoot);
     } else {
       throw new ConfigError(
-        'k8s.kubeconfig: no Kubernetes configuration found: pass --kubeconfig, set KUBECONFIG, create ~/.kube/config, or run in a pod with a ServiceAccount',
+        `${names.kubeconfig}: no Kubernetes configuration found: pass --kubeconfig, set KUBECONFIG, create ~/.kube/config, or run in a pod with a ServiceAccount`,
       );
     }
   } catch (error) {
     if (error instanceof ConfigError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     const detail = code ?? ((error as Error).message ?? String(error)).split('\n')[0];
-    throw new ConfigError(`k8s.kubeconfig: cannot read ${describeSource(source, fromEnv, home)}: ${detail}`, { cause: error });
+    throw new ConfigError(`${names.kubeconfig}: cannot read ${describeSource(source, fromEnv, home)}: ${detail}`, { cause: error });
   }
   for (const user of kubeConfig.getUsers()) registerUserSecrets(user);
   return { kubeConfig, origin };
@@ -126,22 +137,22 @@ function describeSource(source: KubeConfigSource, fromEnv: readonly string[], ho
   return fromEnv.length > 0 ? `KUBECONFIG "${fromEnv.join(':')}"` : `"${home}"`;
 }
 
-function contextProblems(kubeConfig: KubeConfig, context: string, env: NodeJS.ProcessEnv): string[] {
+function contextProblems(kubeConfig: KubeConfig, context: string, env: NodeJS.ProcessEnv, names: OptionNames): string[] {
   const problems: string[] = [];
   const namespace = namespaceOf(kubeConfig, context);
-  if (!isNamespaceName(namespace)) problems.push(`k8s.contexts: context "${context}" names an invalid namespace "${namespace}"`);
+  if (!isNamespaceName(namespace)) problems.push(`${names.contexts}: context "${context}" names an invalid namespace "${namespace}"`);
   const cluster = kubeConfig.getContextObject(context)?.cluster;
   const definition = cluster === undefined ? null : kubeConfig.getCluster(cluster);
   if (definition === null) {
-    problems.push(`k8s.contexts: context "${context}" names a cluster the kubeconfig does not define`);
+    problems.push(`${names.contexts}: context "${context}" names a cluster the kubeconfig does not define`);
   } else {
     for (const problem of [serverProblem(definition), certificateAuthorityDataProblem(definition)]) {
-      if (problem !== undefined) problems.push(`k8s.contexts: context "${context}": ${problem}`);
+      if (problem !== undefined) problems.push(`${names.contexts}: context "${context}": ${problem}`);
     }
   }
   const user = kubeConfig.getUser(kubeConfig.getContextObject(context)?.user ?? '');
   const execProblem = user === null ? undefined : execPluginProblem(user, env);
-  if (execProblem !== undefined) problems.push(`k8s.contexts: context "${context}": ${execProblem}`);
+  if (execProblem !== undefined) problems.push(`${names.contexts}: context "${context}": ${execProblem}`);
   return problems;
 }
 

@@ -129,6 +129,20 @@ describe('k8s/kubernetes-sink', () => {
       assert.deepEqual(api.secrets.get(`team-a/${SECRET}`), before);
     });
 
+    it("never writes Rancher's copy of a project-scoped Secret, though it carries our label, even when adopting", async () => {
+      await sinkOn(api).apply(contextFor());
+      // Rancher copies the project's Secret, labels and record annotations included, and marks the copy.
+      const copy = structuredClone(api.secrets.get(`team-a/${SECRET}`) ?? {});
+      copy.metadata = { ...copy.metadata, annotations: { ...copy.metadata?.annotations, 'management.cattle.io/project-scoped-secret-copy': 'true' } };
+      api.putSecret('team-a', copy);
+      const before = structuredClone(api.secrets.get(`team-a/${SECRET}`));
+      const [result] = await sinkOn(api, { adopt: true, serviceAccounts: [] }).apply(contextFor({ force: true }));
+      assert.equal(result?.action, 'failed');
+      assert.equal(result?.error?.code, 'ERR_K8S_SECRET_CONFLICT');
+      assert.match(result?.error?.message ?? '', /Rancher's copy of a project-scoped Secret.*ecr-refresh rancher2/);
+      assert.deepEqual(api.secrets.get(`team-a/${SECRET}`), before);
+    });
+
     it('retries a replace that lost a race to a concurrent writer, from a fresh read', async () => {
       await sinkOn(api).apply(contextFor());
       let raced = false;

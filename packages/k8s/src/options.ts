@@ -10,7 +10,8 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
 /** In `secretName`, replaced by each namespace's name (the blog post's `ecr-{namespace}`). */
 export const NAMESPACE_PLACEHOLDER = '{namespace}';
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** A DNS label: a namespace's name, and Rancher's cluster and project ids. */
+export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 // A namespace name, or a glob of one: `*` any run of characters, `?` one character.
 const NAMESPACE_PATTERN = /^(?=.*[*?])[-a-z0-9*?]+$|^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -48,6 +49,16 @@ const secretNameTemplate = z
 
 const contextName = z.string().min(1, 'a context name cannot be empty');
 
+/** The connection options every sink on a kubeconfig shares, with their documentation. */
+export const connectionOptions = {
+  /** A kubeconfig file; default `KUBECONFIG`, `~/.kube/config`, else the in-cluster ServiceAccount. */
+  kubeconfig: z.string().min(1, 'a kubeconfig path cannot be empty').optional(),
+  /** Milliseconds one API request may wait for an answer (the CLI's --timeout). */
+  timeoutMs: z.int('expected a whole number of milliseconds').positive('expected a positive number of milliseconds').max(600_000, 'expected at most 600000 ms').default(DEFAULT_REQUEST_TIMEOUT_MS),
+  /** E-mail written in each `auths` entry (some old tools want one). */
+  email: z.email('expected an e-mail address like ops@example.com').optional(),
+};
+
 /**
  * Options of `createKubernetesSink()`, validated at the package boundary; unknown keys are errors.
  * Namespaces: `namespaces` (names, globs with `*` and `?`, or `*` for all) and/or a label
@@ -56,8 +67,7 @@ const contextName = z.string().min(1, 'a context name cannot be empty');
  */
 export const KubernetesSinkOptions = z
   .strictObject({
-    /** A kubeconfig file; default `KUBECONFIG`, `~/.kube/config`, else the in-cluster ServiceAccount. */
-    kubeconfig: z.string().min(1, 'a kubeconfig path cannot be empty').optional(),
+    kubeconfig: connectionOptions.kubeconfig,
     /** Contexts to serve, each a separate cluster in the results; `all` for every one; default: the current. */
     contexts: z.union([z.literal('all'), z.array(contextName).min(1, 'name at least one context, or "all"')]).optional(),
     namespaces: z.array(namespacePattern).default([]),
@@ -78,10 +88,8 @@ export const KubernetesSinkOptions = z
       .refine((names) => !names.includes('*') || names.length === 1, '"*" (every ServiceAccount) cannot be combined with names'),
     /** Namespaces worked on at the same time, per cluster. */
     concurrency: z.int('expected a whole number').min(1, 'expected at least 1').max(256, 'expected at most 256').default(8),
-    /** Milliseconds one API request may wait for an answer (the CLI's --timeout). */
-    timeoutMs: z.int('expected a whole number of milliseconds').positive('expected a positive number of milliseconds').max(600_000, 'expected at most 600000 ms').default(DEFAULT_REQUEST_TIMEOUT_MS),
-    /** E-mail written in each `auths` entry (some old tools want one). */
-    email: z.email('expected an e-mail address like ops@example.com').optional(),
+    timeoutMs: connectionOptions.timeoutMs,
+    email: connectionOptions.email,
   })
   .refine((options) => !options.namespaces.includes('*') || options.namespaces.length === 1, {
     path: ['namespaces'],

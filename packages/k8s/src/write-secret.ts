@@ -1,6 +1,7 @@
 import { SinkWriteError, type ApplyContext, type CredentialRecord, type RegistryCredential } from '@ecr-refresh/core';
 import { SecretConflictError } from './errors.ts';
 import type { KubeApi, KubeSecret } from './kube-api.ts';
+import { PROJECT_SCOPED_COPY_ANNOTATION } from './rancher2/rancher-objects.ts';
 import { retryConflicts } from './retry-conflicts.ts';
 import {
   DOCKER_CONFIG_JSON_TYPE,
@@ -45,8 +46,11 @@ export async function writeSecret(
   options: {
     adopt: boolean;
     email?: string | undefined;
-    /** Runs before the Secret is created (also in a dry run); may warn about what creating it will cause. */
-    beforeCreate?: (() => Promise<void>) | undefined;
+    /**
+     * Runs before the target's `labels` first land on the Secret (it is created, adopted, or lost
+     * them), also in a dry run; may warn about what labelling it will cause.
+     */
+    beforeLabelling?: (() => Promise<void>) | undefined;
   },
 ): Promise<SecretOutcome> {
   return retryConflicts([409], async () => {
@@ -62,7 +66,7 @@ export async function writeSecret(
     const action = existing === undefined ? 'created' : 'updated';
     const reason = adopting ? `adopted a Secret not created by ecr-refresh` : undefined;
     const body = secretToWrite(existing, secret, config, credentials, options.email);
-    if (existing === undefined) await options.beforeCreate?.();
+    if (!carriesLabels(existing, secret.labels)) await options.beforeLabelling?.();
     if (!context.dryRun) {
       if (existing === undefined) await api.createSecret(secret.namespace, body);
       else await api.replaceSecret(secret.namespace, secret.name, withResourceVersion(body, existing, secret.target));
@@ -77,6 +81,13 @@ function carriesLabels(existing: KubeSecret | undefined, labels: SecretTarget['l
 
 function assertWritable(existing: KubeSecret, secret: SecretTarget, adopt: boolean): void {
   const where = `Secret ${secret.namespace}/${secret.name}`;
+  if (existing.metadata?.annotations?.[PROJECT_SCOPED_COPY_ANNOTATION] === 'true') {
+    // It carries our label and record only because Rancher copied them from the project's Secret.
+    throw new SecretConflictError(
+      secret.target,
+      `${where} is Rancher's copy of a project-scoped Secret (annotation ${PROJECT_SCOPED_COPY_ANNOTATION}): Rancher rewrites it from the project's Secret, so it is left untouched (refresh the project's Secret with \`ecr-refresh rancher2\`, or choose another --secret-name)`,
+    );
+  }
   const type = typeof existing.type === 'string' && existing.type !== '' ? existing.type : 'Opaque';
   if (type !== DOCKER_CONFIG_JSON_TYPE) {
     throw new SecretConflictError(

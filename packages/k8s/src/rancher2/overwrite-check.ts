@@ -28,21 +28,13 @@ export async function secretsRancherWouldOverwrite(downstream: KubeApi, project:
 }
 
 /**
- * Before the project-scoped Secret is first written: warns of every same-named Secret in the
- * project's namespaces that Rancher would overwrite, or that the check could not be made. Never
- * throws: the check informs, it does not stop the write the user asked for.
+ * Before the project-scoped label first lands on the project's Secret (it is created, adopted or
+ * relabelled): warns of every same-named Secret in the project's namespaces that Rancher would
+ * overwrite, or that the check could not be made. Never throws: the check informs, it does not
+ * stop the write the user asked for.
  */
-export async function warnOfOverwrites(
-  downstream: KubeApi | undefined,
-  project: RancherProject,
-  secretName: string,
-  logger: Logger,
-): Promise<void> {
+export async function warnOfOverwrites(downstream: KubeApi, project: RancherProject, secretName: string, logger: Logger): Promise<void> {
   const where = { sink: 'rancher2', project: `${project.cluster}:${project.name}`, secret: secretName };
-  if (downstream === undefined) {
-    logger.warn(where, `cannot check the namespaces of cluster ${project.cluster} for Secrets named ${secretName} that Rancher would overwrite: no connection to that cluster (give a Rancher kubeconfig whose server ends in /k8s/clusters/local)`);
-    return;
-  }
   try {
     const namespaces = await secretsRancherWouldOverwrite(downstream, project, secretName);
     if (namespaces.length > 0) {

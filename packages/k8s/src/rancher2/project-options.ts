@@ -1,9 +1,8 @@
 import * as z from 'zod';
-import { DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_SECRET_NAME, objectName, parseSinkOptions } from '../options.ts';
+import { DEFAULT_SECRET_NAME, DNS_LABEL, connectionOptions, objectName, parseSinkOptions } from '../options.ts';
 
 // Rancher names clusters `local`, `c-xxxxx` or `c-m-xxxxxxxx` and projects `p-xxxxx`; both are
 // Kubernetes names (a Project is an object in its cluster's namespace), so any DNS label is taken.
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const PROJECT_ID = /^(?:([a-z0-9]([-a-z0-9]*[a-z0-9])?):)?([a-z0-9]([-a-z0-9]*[a-z0-9])?)$/;
 
 const clusterId = z
@@ -26,8 +25,7 @@ const displayName = z.string().trim().min(1, 'a project name cannot be empty').m
  */
 export const RancherProjectSinkOptions = z
   .strictObject({
-    /** A kubeconfig file; default `KUBECONFIG`, `~/.kube/config`, else the in-cluster ServiceAccount. */
-    kubeconfig: z.string().min(1, 'a kubeconfig path cannot be empty').optional(),
+    kubeconfig: connectionOptions.kubeconfig,
     /** The context of Rancher's management (local) cluster; default: the current. */
     context: z.string().min(1, 'a context name cannot be empty').optional(),
     /** The cluster whose projects are meant, for bare project ids, display names and `allProjects`. */
@@ -43,10 +41,8 @@ export const RancherProjectSinkOptions = z
     adopt: z.boolean().default(false),
     /** Projects worked on at the same time. */
     concurrency: z.int('expected a whole number').min(1, 'expected at least 1').max(64, 'expected at most 64').default(4),
-    /** Milliseconds one API request may wait for an answer (the CLI's --timeout). */
-    timeoutMs: z.int('expected a whole number of milliseconds').positive('expected a positive number of milliseconds').max(600_000, 'expected at most 600000 ms').default(DEFAULT_REQUEST_TIMEOUT_MS),
-    /** E-mail written in each `auths` entry (some old tools want one). */
-    email: z.email('expected an e-mail address like ops@example.com').optional(),
+    timeoutMs: connectionOptions.timeoutMs,
+    email: connectionOptions.email,
   })
   .superRefine((options, check) => {
     if (options.projects.length === 0 && options.projectNames.length === 0 && !options.allProjects) {

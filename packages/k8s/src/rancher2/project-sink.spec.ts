@@ -49,14 +49,16 @@ function byTarget(results: readonly TargetResult[]): Record<string, string> {
 }
 
 interface Warning {
+  level: 'info' | 'warn';
   fields: Record<string, unknown>;
   message: string;
 }
 
-/** A logger that keeps its warnings. */
-function recordingLogger(warnings: Warning[]): Logger {
+/** A logger that keeps its warnings (and, in `notes`, its info lines). */
+function recordingLogger(warnings: Warning[], notes: Warning[] = []): Logger {
   return Object.assign(Object.create(silentLogger) as Logger, {
-    warn: (fields: Record<string, unknown>, message: string) => warnings.push({ fields, message }),
+    warn: (fields: Record<string, unknown>, message: string) => warnings.push({ level: 'warn', fields, message }),
+    info: (fields: Record<string, unknown>, message: string) => notes.push({ level: 'info', fields, message }),
   });
 }
 
@@ -133,11 +135,50 @@ describe('k8s/rancher2/project-sink', () => {
     assert.equal(warnings.length, 1);
   });
 
-  it('says so when the namespaces cannot be checked, and writes anyway', async () => {
+  it('says once per cluster when the namespaces cannot be checked, and writes anyway', async () => {
+    const notes: Warning[] = [];
+    const results = await sinkOn(management, { cluster: CLUSTER, projects: ['p-new01', 'p-old02'] }).apply({ ...contextFor(), logger: recordingLogger([], notes) });
+    assert.deepEqual(results.map((result) => result.action), ['created', 'created']);
+    assert.equal(notes.length, 1, JSON.stringify(notes));
+    assert.match(notes[0]?.message ?? '', /not checking the project namespaces of cluster c-m-4xk2p9qz for Secrets named ecr-pull-credentials/);
+  });
+
+  it('also warns before it labels a Secret it adopts, since Rancher then starts copying it', async () => {
+    const downstream = downstreamCluster();
+    downstream.putSecret('shop', { metadata: { name: SECRET }, type: 'kubernetes.io/dockerconfigjson', data: {} });
+    management.putSecret(`${CLUSTER}-p-new01`, { metadata: { name: SECRET }, type: 'kubernetes.io/dockerconfigjson', data: {} });
     const warnings: Warning[] = [];
-    const results = await sinkOn(management, { projects: [`${CLUSTER}:p-new01`] }).apply({ ...contextFor(), logger: recordingLogger(warnings) });
-    assert.equal(results[0]?.action, 'created');
-    assert.match(warnings[0]?.message ?? '', /cannot check the namespaces of cluster c-m-4xk2p9qz/);
+    const results = await sinkOn(management, { projects: [`${CLUSTER}:p-new01`], adopt: true }, downstream).apply({ ...contextFor(), logger: recordingLogger(warnings) });
+    assert.equal(results[0]?.action, 'updated');
+    assert.deepEqual(warnings.map((warning) => warning.fields.namespaces), [['shop']]);
+  });
+
+  it('serves the projects it finds when another cannot be found: that one alone fails', async () => {
+    const results = await sinkOn(management, { cluster: CLUSTER, projects: ['p-gone9', 'p-new01'], projectNames: ['twins'] }).apply(contextFor());
+    assert.deepEqual(byTarget(results), {
+      [`rancher/${CLUSTER}:p-gone9`]: 'failed',
+      [`rancher/${CLUSTER}:"twins"`]: 'failed',
+      [`rancher/${CLUSTER}:p-new01`]: 'created',
+    });
+    assert.match(results[0]?.error?.message ?? '', /rancher2\.projects: "p-gone9": no project p-gone9/);
+  });
+
+  it('fails a project whose backing namespace does not exist yet, as retryable', async () => {
+    addProject(management, 'p-fresh', 'fresh', `${CLUSTER}-p-fresh`);
+    management.namespaces.delete(`${CLUSTER}-p-fresh`);
+    const [result] = await sinkOn(management, { projects: [`${CLUSTER}:p-fresh`] }).apply(contextFor());
+    assert.equal(result?.action, 'failed');
+    assert.match(result?.error?.message ?? '', /the backing namespace c-m-4xk2p9qz-p-fresh of project c-m-4xk2p9qz:p-fresh does not exist \(yet: Rancher creates it/);
+    assert.equal(result?.error?.retryable, true);
+  });
+
+  it('asks the management cluster once in a one-shot run (validate, then apply)', async () => {
+    const sink = sinkOn(management, { projects: [`${CLUSTER}:p-new01`] });
+    assert.deepEqual(await sink.validate(), []);
+    await sink.apply(contextFor());
+    assert.equal(management.requests.filter((request) => request.includes('settings')).length, 1);
+    await sink.apply(contextFor());
+    assert.equal(management.requests.filter((request) => request.includes('settings')).length, 2, 'a later run asks again');
   });
 
   it('serves every project of a cluster, or projects by display name', async () => {
@@ -190,8 +231,15 @@ describe('k8s/rancher2/project-sink', () => {
     });
 
     it('a request that fails is no problem of the input: apply reports it', async () => {
+      const sink = sinkOn(management, { projects: [`${CLUSTER}:p-new01`] });
       management.failNext = { verb: 'get', status: 503, reason: 'ServiceUnavailable' };
-      assert.deepEqual(await problemsOf({ projects: [`${CLUSTER}:p-new01`] }), []);
+      assert.deepEqual(await sink.validate(), []);
+      management.failNext = { verb: 'get', status: 503, reason: 'ServiceUnavailable' };
+      const [result, ...rest] = await sink.apply(contextFor());
+      assert.deepEqual(rest, []);
+      assert.equal(result?.action, 'failed');
+      assert.equal(result?.error?.retryable, true);
+      assert.equal(management.count('create'), 0);
     });
   });
 

@@ -2,13 +2,14 @@ import pLimit from 'p-limit';
 import {
   ConfigError,
   SinkWriteError,
-  silentLogger,
   toEcrRefreshError,
   type ApplyContext,
+  type EcrRefreshError,
+  type Logger,
   type Sink,
   type TargetResult,
-  type ValidationProblem,
 } from '@ecr-refresh/core';
+import { KubernetesApiError } from '../errors.ts';
 import { connectClusters, type ClusterConnection } from '../kube-config.ts';
 import type { KubeApi } from '../kube-api.ts';
 import type { RequestPolicy } from '../request-http-library.ts';
@@ -17,9 +18,9 @@ import { writeSecret } from '../write-secret.ts';
 import { warnOfOverwrites } from './overwrite-check.ts';
 import { watchProjects } from './project-watch.ts';
 import { parseRancherProjectSinkOptions, type RancherProjectSinkOptions, type RancherProjectSinkOptionsInput } from './project-options.ts';
-import { resolveProjects, type RancherProject } from './projects.ts';
+import { resolveProjects, type ProjectLookup, type RancherProject } from './projects.ts';
 import { PROJECT_SCOPED_SECRET_LABEL } from './rancher-objects.ts';
-import { assertProjectScopedSecrets } from './rancher-version.ts';
+import { supportedRancherVersion, type RancherVersion } from './rancher-version.ts';
 
 const SINK_ID = 'rancher2';
 
@@ -57,28 +58,62 @@ export interface RancherProjectSinkRuntime {
  *
  * Options are validated and the kubeconfig is read here, synchronously (ConfigError). `validate`
  * then asks the management cluster: a Rancher older than 2.12, or a project id or display name
- * that matches nothing, is a problem reported before anything is written.
+ * that matches nothing, is a problem reported before anything is written. In `apply` (a service
+ * that runs on while projects come and go) such a project is one failed target, and the others
+ * are served.
  */
 export function createRancherProjectSink(input: RancherProjectSinkOptionsInput, runtime: RancherProjectSinkRuntime = {}): Sink {
   const options = parseRancherProjectSinkOptions(input);
   const management = runtime.management ?? connectManagement(options, runtime);
-  const downstream = runtime.downstream ?? ((cluster: string) => (cluster === LOCAL_CLUSTER ? management.api : management.reach?.(cluster)));
+  const overwrites = overwriteCheckFor(management, runtime.downstream);
+  // What `validate` looked up, reused by the next `apply` so that a one-shot run asks once.
+  let validated: ManagementView | undefined;
   return {
     id: SINK_ID,
-    validate: () => validate(management, options),
-    async apply(context) {
-      let projects: RancherProject[];
+    async validate() {
       try {
-        await assertProjectScopedSecrets(management.api, management.context, context.logger);
-        projects = await resolveProjects(management.api, options, management.context);
+        validated = await lookUp(management, options);
+      } catch (error) {
+        // A failed request is no problem of the input: `apply` reports it as a failed target.
+        return error instanceof ConfigError ? [{ path: SINK_ID, message: error.message }] : [];
+      }
+      return validated.problems.map(({ path, message }) => ({ path, message }));
+    },
+    async apply(context) {
+      let view: ManagementView;
+      try {
+        view = validated ?? (await lookUp(management, options));
       } catch (error) {
         return [{ sink: SINK_ID, target: selectionOf(management, options), action: 'failed', error: toEcrRefreshError(error, 'cannot look up the Rancher projects') }];
+      } finally {
+        validated = undefined;
       }
+      if (view.version.release === undefined) {
+        context.logger.warn({ sink: SINK_ID, context: management.context, rancherVersion: view.version.text }, 'Rancher states no release version (a development build?); assuming it copies project-scoped Secrets (2.12 or later)');
+      }
+      const unresolved = view.problems.map((problem): TargetResult => ({
+        sink: SINK_ID,
+        target: `${management.context}/${problem.selection}`,
+        action: 'failed',
+        error: new ConfigError(`${problem.path}: ${problem.message}`),
+      }));
       const limit = pLimit(options.concurrency);
-      return Promise.all(projects.map((project) => limit(() => applyToProject(management, project, options, context, downstream))));
+      const written = await Promise.all(view.projects.map((project) => limit(() => applyToProject(management, project, options, context, overwrites))));
+      return [...unresolved, ...written];
     },
     watch: (watchOptions) => watchProjects(management, options, watchOptions, runtime.watchBackoff),
   };
+}
+
+/** What the management cluster says of a run: its Rancher, the projects found and those not. */
+interface ManagementView extends ProjectLookup {
+  readonly version: RancherVersion;
+}
+
+/** Rancher's version (ConfigError when it has no project-scoped Secrets), then the projects. */
+async function lookUp(management: ClusterConnection, options: RancherProjectSinkOptions): Promise<ManagementView> {
+  const version = await supportedRancherVersion(management.api, management.context);
+  return { version, ...(await resolveProjects(management.api, options, management.context)) };
 }
 
 function connectManagement(options: RancherProjectSinkOptions, runtime: RancherProjectSinkRuntime): ClusterConnection {
@@ -89,39 +124,40 @@ function connectManagement(options: RancherProjectSinkOptions, runtime: RancherP
     env: runtime.env,
     timeoutMs: options.timeoutMs,
     onRetry: runtime.onRetry,
+    optionNames: { kubeconfig: 'rancher2.kubeconfig', contexts: 'rancher2.context' },
   });
   if (connection === undefined) throw new ConfigError('rancher2.context: the kubeconfig names no context');
   return connection;
 }
 
 /**
- * What only the management cluster can tell, asked before anything is written: its Rancher's
- * version and the projects named. A failed request is no problem of the input: `apply` reports
- * it as a failed target.
+ * The overwrite check of each project's cluster: on the management connection for Rancher's own
+ * cluster, through Rancher's proxy for the others when the connection goes through it. Where no
+ * connection can be had, says so once per cluster, not at every project.
  */
-async function validate(management: ClusterConnection, options: RancherProjectSinkOptions): Promise<ValidationProblem[]> {
-  try {
-    await assertProjectScopedSecrets(management.api, management.context, silentLogger);
-    await resolveProjects(management.api, options, management.context);
-    return [];
-  } catch (error) {
-    if (!(error instanceof ConfigError)) return [];
-    return error.problems.map(asValidationProblem);
-  }
+function overwriteCheckFor(management: ClusterConnection, downstream: RancherProjectSinkRuntime['downstream']): OverwriteCheck {
+  const reach = downstream ?? ((cluster: string) => (cluster === LOCAL_CLUSTER ? management.api : management.reach?.(cluster)));
+  const told = new Set<string>();
+  return async (project, secretName, logger) => {
+    const api = reach(project.cluster);
+    if (api !== undefined) return warnOfOverwrites(api, project, secretName, logger);
+    if (told.has(project.cluster)) return;
+    told.add(project.cluster);
+    const why = management.reach === undefined && downstream === undefined
+      ? `the connection to the local cluster does not go through Rancher's proxy (…/k8s/clusters/local), so cluster ${project.cluster} cannot be reached`
+      : `no connection to cluster ${project.cluster}`;
+    logger.info({ sink: SINK_ID, cluster: project.cluster, secret: secretName }, `not checking the project namespaces of cluster ${project.cluster} for Secrets named ${secretName} that Rancher would overwrite: ${why}`);
+  };
 }
 
-// Problems read `rancher2.projects: "p-x": no project …`: the part before the first ": " names the input.
-function asValidationProblem(problem: string): ValidationProblem {
-  const split = problem.indexOf(': ');
-  return split === -1 ? { path: SINK_ID, message: problem } : { path: problem.slice(0, split), message: problem.slice(split + 2) };
-}
+type OverwriteCheck = (project: RancherProject, secretName: string, logger: Logger) => Promise<void>;
 
 async function applyToProject(
   management: ClusterConnection,
   project: RancherProject,
   options: RancherProjectSinkOptions,
   context: ApplyContext,
-  downstream: (cluster: string) => KubeApi | undefined,
+  checkOverwrites: OverwriteCheck,
 ): Promise<TargetResult> {
   const target = `${management.context}/${project.cluster}:${project.name}`;
   const base = { sink: SINK_ID, target, ...(context.dryRun ? { dryRun: true } : {}) };
@@ -133,13 +169,21 @@ async function applyToProject(
     const outcome = await writeSecret(management.api, secret, context, {
       adopt: options.adopt,
       email: options.email,
-      beforeCreate: () => warnOfOverwrites(downstream(project.cluster), project, options.secretName, context.logger),
+      beforeLabelling: () => checkOverwrites(project, options.secretName, context.logger),
     });
     const where = `project-scoped Secret ${project.backingNamespace}/${options.secretName} of "${project.displayName}"`;
     return { ...base, action: outcome.action, record: outcome.record, reason: [where, outcome.reason].filter((part) => part !== undefined).join('; ') };
   } catch (error) {
-    return { ...base, action: 'failed', error: toEcrRefreshError(error, `cannot update ${target}`) };
+    return { ...base, action: 'failed', error: failureOf(error, project, target) };
   }
+}
+
+/** Why a project failed; a create refused with 404 means its backing namespace is missing. */
+function failureOf(error: unknown, project: RancherProject, target: string): EcrRefreshError {
+  if (error instanceof KubernetesApiError && error.status === 404 && error.method === 'POST') {
+    return new SinkWriteError(SINK_ID, target, `the backing namespace ${project.backingNamespace} of project ${project.cluster}:${project.name} does not exist (yet: Rancher creates it shortly after the project)`, { retryable: true, cause: error });
+  }
+  return toEcrRefreshError(error, `cannot update ${target}`);
 }
 
 function selectionOf(management: ClusterConnection, options: RancherProjectSinkOptions): string {

@@ -13,7 +13,7 @@ import { PROJECT_SCOPED_SECRET_LABEL } from './rancher-objects.ts';
  * deletes every copy, and pulls in the project fail), altered by someone else, or stripped of the
  * project-scoped label. Each Secret is watched by name in its backing namespace, so RBAC can
  * limit `list`/`watch` to it. The projects are those chosen when the watch starts; projects added
- * later are served by the next scheduled refresh. Resolves once `signal` aborts.
+ * later, or found again, are served by the next scheduled refresh. Resolves once `signal` aborts.
  */
 export async function watchProjects(
   management: ClusterConnection,
@@ -24,7 +24,7 @@ export async function watchProjects(
   const { context, api } = management;
   let projects: RancherProject[];
   try {
-    projects = await resolveProjects(api, options, context);
+    ({ projects } = await resolveProjects(api, options, context));
   } catch (error) {
     // The refreshes themselves report this; without the projects there is nothing to watch.
     watch.logger.warn({ sink: 'rancher2', context, error: toEcrRefreshError(error, 'cannot look up the projects').message }, 'project Secrets are not watched: refreshing on schedule only');

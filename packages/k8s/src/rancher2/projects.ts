@@ -1,4 +1,4 @@
-import { ConfigError, quoteInput } from '@ecr-refresh/core';
+import { quoteInput } from '@ecr-refresh/core';
 import type { KubeApi, KubeCustomObject } from '../kube-api.ts';
 import { isNamespaceName } from '../options.ts';
 import { splitProjectId, type RancherProjectSinkOptions } from './project-options.ts';
@@ -15,59 +15,77 @@ export interface RancherProject {
   readonly backingNamespace: string;
 }
 
+/** A project named in the options that cannot be served, and why; the others are served regardless. */
+export interface ProjectProblem {
+  /** The option at fault: `rancher2.projects`, `rancher2.projectNames`. */
+  readonly path: string;
+  /** How the options named it (`c-x:p-y`, `"Payments"`): the failed target's name. */
+  readonly selection: string;
+  readonly message: string;
+}
+
+/** The projects found, and the ones named that could not be. */
+export interface ProjectLookup {
+  readonly projects: RancherProject[];
+  readonly problems: ProjectProblem[];
+}
+
 // Names shown when a display name matches no project: enough to spot a typo, not a flood.
 const NAMES_SHOWN = 20;
 
 /**
  * The projects the options choose, each once, looked up on the management cluster. A project id
- * or display name that matches no Project, or a display name that matches several, is a
- * ConfigError naming it (nothing is written); API failures are thrown as they come.
+ * or display name that matches no Project, a display name that matches several, or a Project
+ * with an invalid backing namespace is a problem of its own; API failures are thrown as they come.
  */
-export async function resolveProjects(api: KubeApi, options: RancherProjectSinkOptions, context: string): Promise<RancherProject[]> {
+export async function resolveProjects(api: KubeApi, options: RancherProjectSinkOptions, context: string): Promise<ProjectLookup> {
   const found = new Map<string, RancherProject>();
-  const problems: string[] = [];
-  const add = (project: RancherProject) => found.set(`${project.cluster}:${project.name}`, project);
+  const problems: ProjectProblem[] = [];
+  const add = (object: KubeCustomObject, cluster: string, path: string, selection: string) => {
+    const project = projectOf(object, cluster);
+    if (isNamespaceName(project.backingNamespace)) found.set(`${project.cluster}:${project.name}`, project);
+    else problems.push({ path, selection, message: `${quoteInput(selection)}: project ${cluster}:${project.name} names an invalid backing namespace ${quoteInput(project.backingNamespace)}` });
+  };
 
   for (const id of options.projects) {
     const { cluster = options.cluster ?? '', project } = splitProjectId(id);
     const object = await api.readCustomObject(projectsOf(cluster), project);
-    if (object === undefined) problems.push(`rancher2.projects: ${quoteInput(id)}: no project ${project} in cluster ${cluster} (context ${context}); list them with: kubectl get projects.management.cattle.io -n ${cluster}`);
-    else add(projectOf(object, cluster));
+    if (object === undefined) problems.push({ path: 'rancher2.projects', selection: `${cluster}:${project}`, message: `${quoteInput(id)}: no project ${project} in cluster ${cluster} (context ${context}); list them with: kubectl get projects.management.cattle.io -n ${cluster}` });
+    else add(object, cluster, 'rancher2.projects', `${cluster}:${project}`);
   }
-  if (options.cluster !== undefined && (options.allProjects || options.projectNames.length > 0)) {
-    const all = (await api.listCustomObjects(projectsOf(options.cluster))).map((object) => projectOf(object, options.cluster as string));
-    if (options.allProjects) all.forEach(add);
+  const cluster = options.cluster;
+  if (cluster !== undefined && (options.allProjects || options.projectNames.length > 0)) {
+    const all = await api.listCustomObjects(projectsOf(cluster));
+    if (options.allProjects) for (const object of all) add(object, cluster, 'rancher2.allProjects', `${cluster}:${object.metadata?.name ?? ''}`);
+    const described = all.map((object) => projectOf(object, cluster));
     for (const name of options.projectNames) {
-      const matches = all.filter((project) => project.displayName === name);
-      if (matches.length === 1) add(matches[0] as RancherProject);
-      else problems.push(displayNameProblem(name, matches, all, options.cluster));
+      const matches = all.filter((_, index) => described[index]?.displayName === name);
+      if (matches.length === 1) add(matches[0] as KubeCustomObject, cluster, 'rancher2.projectNames', `${cluster}:"${name}"`);
+      else problems.push({ path: 'rancher2.projectNames', selection: `${cluster}:"${name}"`, message: displayNameProblem(name, matches.length, described, cluster) });
     }
   }
-  if (problems.length > 0) throw new ConfigError(problems);
-  return [...found.values()];
+  return { projects: [...found.values()], problems };
 }
 
-function displayNameProblem(name: string, matches: readonly RancherProject[], all: readonly RancherProject[], cluster: string): string {
-  if (matches.length > 1) {
-    return `rancher2.projectNames: ${quoteInput(name)}: ${matches.length} projects of cluster ${cluster} have that name (${matches.map((project) => project.name).join(', ')}); name one by id`;
+function displayNameProblem(name: string, matching: number, all: readonly RancherProject[], cluster: string): string {
+  if (matching > 1) {
+    const ids = all.filter((project) => project.displayName === name).map((project) => project.name);
+    return `${quoteInput(name)}: ${matching} projects of cluster ${cluster} have that name (${ids.join(', ')}); name one by id`;
   }
   const known = all.slice(0, NAMES_SHOWN).map((project) => `"${project.displayName}"`).join(', ');
   const more = all.length > NAMES_SHOWN ? `, and ${all.length - NAMES_SHOWN} more` : '';
-  return `rancher2.projectNames: ${quoteInput(name)}: no project of cluster ${cluster} has that display name (known: ${known || 'none'}${more})`;
+  return `${quoteInput(name)}: no project of cluster ${cluster} has that display name (known: ${known || 'none'}${more})`;
 }
 
 /**
  * A Project object as a {@link RancherProject}. The backing namespace is `status.backingNamespace`,
  * else the project's name, as Rancher's `GetProjectBackingNamespace` reads it; it is never built
- * from the ids, whose form changed in 2.11.1.
+ * from the ids, whose form changed in 2.11.1. Not validated here.
  */
 export function projectOf(object: KubeCustomObject, cluster: string): RancherProject {
   const name = object.metadata?.name ?? '';
   const displayName = typeof object.spec?.displayName === 'string' ? object.spec.displayName : name;
   const stated = object.status?.backingNamespace;
   const backingNamespace = typeof stated === 'string' && stated !== '' ? stated : name;
-  if (!isNamespaceName(backingNamespace)) {
-    throw new ConfigError(`rancher2: project ${cluster}:${name} names an invalid backing namespace ${quoteInput(backingNamespace)}`);
-  }
   return { cluster, name, displayName, backingNamespace };
 }
