@@ -4,12 +4,15 @@
 // and credentials, then one PUT per credential) with node:http, a keep-alive agent and the same
 // concurrency, measured interleaved with the sink in the same run. Two server latencies: 0 ms
 // (client CPU only: got's per-request cost shows) and 5 ms per answer (closer to a real Cattle,
-// where every request costs at least a database round trip). Writes bench/results/rancher1.json.
+// where every request costs at least a database round trip). A bare got client making the same
+// requests is measured too, as a reference for what got itself costs per request.
+// Writes bench/results/rancher1.json.
 import { Agent, request } from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseRegistry, silentLogger, type ApplyContext, type RegistryCredential } from '@ecr-refresh/core';
 import { createRancher1Sink } from '@ecr-refresh/rancher1';
+import got from 'got';
 import { startRancher1, type Rancher1, type Rancher1Key } from '../test/peers/index.ts';
 import { describeMachine, summarize } from './machine.ts';
 
@@ -59,11 +62,33 @@ async function runSink(rancher: Rancher1, key: Rancher1Key): Promise<void> {
   if (updated !== ENVIRONMENTS * REGISTRIES) throw new Error(`sink updated ${updated}: ${results.find((result) => result.error)?.error?.message}`);
 }
 
-/** The same requests, from the least code that can make them. */
+/** One Cattle API call: method, path, optional JSON body; resolves with the parsed answer. */
+type Call = (method: string, path: string, body?: object) => Promise<{ data: Array<Record<string, string>> }>;
+
+/** The sink's requests and nothing else: list projects; per environment list registries and credentials, then one PUT per credential. */
+async function sameRequests(call: Call): Promise<void> {
+  const projects = await call('GET', '/v2-beta/projects');
+  await eachWithConcurrency(projects.data, async (project) => {
+    const base = `/v2-beta/projects/${project.id}`;
+    const registries = (await call('GET', `${base}/registries`)).data;
+    const credentials = (await call('GET', `${base}/registrycredentials`)).data;
+    for (const host of hosts) {
+      const registry = registries.find((candidate) => candidate.serverAddress === host);
+      const credential = credentials.find((candidate) => candidate.registryId === registry?.id);
+      await call('PUT', `${base}/registrycredentials/${credential?.id}`, { publicValue: 'AWS', secretValue: PASSWORD, description: 'floor' });
+    }
+  });
+}
+
+function basicAuthorization(key: Rancher1Key): string {
+  return `Basic ${Buffer.from(`${key.accessKey}:${key.secretKey}`).toString('base64')}`;
+}
+
+/** The floor: the same requests from the least code that can make them (node:http, keep-alive). */
 async function runFloor(rancher: Rancher1, key: Rancher1Key): Promise<void> {
   const agent = new Agent({ keepAlive: true });
-  const authorization = `Basic ${Buffer.from(`${key.accessKey}:${key.secretKey}`).toString('base64')}`;
-  const call = (method: string, path: string, body?: object): Promise<{ data: Array<Record<string, string>> }> =>
+  const authorization = basicAuthorization(key);
+  const call: Call = (method, path, body) =>
     new Promise((resolve, reject) => {
       const text = body === undefined ? undefined : JSON.stringify(body);
       const headers = { authorization, accept: 'application/json', ...(text === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }) };
@@ -76,17 +101,18 @@ async function runFloor(rancher: Rancher1, key: Rancher1Key): Promise<void> {
       req.once('error', reject);
       req.end(text);
     });
-  const projects = await call('GET', '/v2-beta/projects');
-  await eachWithConcurrency(projects.data, async (project) => {
-    const base = `/v2-beta/projects/${project.id}`;
-    const registries = (await call('GET', `${base}/registries`)).data;
-    const credentials = (await call('GET', `${base}/registrycredentials`)).data;
-    for (const host of hosts) {
-      const registry = registries.find((candidate) => candidate.serverAddress === host);
-      const credential = credentials.find((candidate) => candidate.registryId === registry?.id);
-      await call('PUT', `${base}/registrycredentials/${credential?.id}`, { publicValue: 'AWS', secretValue: PASSWORD, description: 'floor' });
-    }
-  });
+  await sameRequests(call);
+  agent.destroy();
+}
+
+/**
+ * Not a goal, a reference: the same requests from a bare got client (one instance, the agent and
+ * headers, nothing else). The sink is built on got (issue 5), so this is what got itself costs.
+ */
+async function runBareGot(rancher: Rancher1, key: Rancher1Key): Promise<void> {
+  const agent = new Agent({ keepAlive: true });
+  const client = got.extend({ prefixUrl: rancher.origin, agent: { http: agent }, headers: { authorization: basicAuthorization(key), accept: 'application/json' }, retry: { limit: 0 }, responseType: 'json' });
+  await sameRequests((method, path, body) => client(path.slice(1), { method: method as 'GET' | 'PUT', ...(body === undefined ? {} : { json: body }) }).json());
   agent.destroy();
 }
 
@@ -101,8 +127,8 @@ async function eachWithConcurrency<T>(items: readonly T[], work: (item: T) => Pr
 
 async function benchmark(latencyMs: number): Promise<Record<string, unknown>> {
   const { rancher, key } = await seededServer(latencyMs);
-  const subjects = { sink: runSink, floor: runFloor };
-  const samples = { sink: [] as Array<{ ms: number; requests: number }>, floor: [] as Array<{ ms: number; requests: number }> };
+  const subjects = { sink: runSink, floor: runFloor, bareGot: runBareGot };
+  const samples = { sink: [] as Array<{ ms: number; requests: number }>, floor: [] as Array<{ ms: number; requests: number }>, bareGot: [] as Array<{ ms: number; requests: number }> };
   const measure = async (name: keyof typeof subjects): Promise<{ ms: number; requests: number }> => {
     const before = rancher.requests.length;
     const started = process.hrtime.bigint();
@@ -112,9 +138,11 @@ async function benchmark(latencyMs: number): Promise<Record<string, unknown>> {
   // One warm-up each (JIT, sockets), then interleaved rounds so machine noise hits both alike.
   await measure('sink');
   await measure('floor');
+  await measure('bareGot');
   for (let round = 0; round < ROUNDS; round += 1) {
     samples.sink.push(await measure('sink'));
     samples.floor.push(await measure('floor'));
+    samples.bareGot.push(await measure('bareGot'));
   }
   await rancher.stop();
   const figures = (runs: ReadonlyArray<{ ms: number; requests: number }>) => ({
@@ -123,7 +151,16 @@ async function benchmark(latencyMs: number): Promise<Record<string, unknown>> {
   });
   const sink = figures(samples.sink);
   const floor = figures(samples.floor);
-  return { serverLatencyMs: latencyMs, sink, floor, sinkToFloorWallRatio: hundredths(sink.wallMs.median / floor.wallMs.median) };
+  const bareGot = figures(samples.bareGot);
+  return {
+    serverLatencyMs: latencyMs,
+    sink,
+    floor,
+    bareGot,
+    sinkToFloorWallRatio: hundredths(sink.wallMs.median / floor.wallMs.median),
+    bareGotToFloorWallRatio: hundredths(bareGot.wallMs.median / floor.wallMs.median),
+    sinkToBareGotWallRatio: hundredths(sink.wallMs.median / bareGot.wallMs.median),
+  };
 }
 
 function hundredths(value: number): number {
