@@ -8,6 +8,13 @@ import { build, type Plugin } from 'esbuild';
 // Importing a Node built-in as an ES module builds a facade that reads every export, and some are
 // lazy getters: node:http's loads the whole bundled undici (~25 ms), node:fs's its streams. Required
 // as CommonJS (through the banner's require), a built-in's getters stay untouched until used.
+// Each importing file gets its own one-line stub, which lands in that file's chunk: one stub per
+// built-in, shared, made a dozen tiny chunks, each one more module for Node to load at start-up.
+const importerIds = new Map<string, number>();
+function importerId(importer: string): number {
+  if (!importerIds.has(importer)) importerIds.set(importer, importerIds.size);
+  return importerIds.get(importer) ?? 0;
+}
 const builtinsAsCommonJs: Plugin = {
   name: 'builtins-as-commonjs',
   setup(plugin) {
@@ -15,9 +22,26 @@ const builtinsAsCommonJs: Plugin = {
       if (!isBuiltin(args.path)) return undefined;
       const name = args.path.replace(/^node:/, '');
       if (args.namespace === 'commonjs-builtin') return { path: `node:${name}`, external: true };
-      return { path: name, namespace: 'commonjs-builtin' };
+      return { path: `${name}~${importerId(args.importer)}`, namespace: 'commonjs-builtin' };
     });
-    plugin.onLoad({ filter: /.*/, namespace: 'commonjs-builtin' }, (args) => ({ contents: `module.exports = require('node:${args.path}');`, loader: 'js' }));
+    plugin.onLoad({ filter: /.*/, namespace: 'commonjs-builtin' }, (args) => ({ contents: `module.exports = require('node:${args.path.replace(/~.*$/, '')}');`, loader: 'js' }));
+  },
+};
+
+// pino loads worker_threads and thread-stream when imported, for transports (a logger in a worker
+// thread). ecr-refresh logs to standard error through its own stream and never starts a
+// transport, so in the bundle they are stubs: worker_threads alone costs ~10 ms of every start.
+const TRANSPORT_STUBS: Record<string, string> = {
+  'thread-stream': "module.exports = class ThreadStream { constructor() { throw new Error('pino transports are not bundled with ecr-refresh'); } };",
+  worker_threads: 'module.exports = { isMainThread: true };',
+};
+const pinoWithoutTransports: Plugin = {
+  name: 'pino-without-transports',
+  setup(plugin) {
+    plugin.onResolve({ filter: /^(thread-stream|(node:)?worker_threads)$/ }, (args) =>
+      /[\\/]node_modules[\\/]pino[\\/]/.test(args.importer) ? { path: args.path.replace(/^node:/, ''), namespace: 'pino-without-transports' } : undefined,
+    );
+    plugin.onLoad({ filter: /.*/, namespace: 'pino-without-transports' }, (args) => ({ contents: TRANSPORT_STUBS[args.path], loader: 'js' }));
   },
 };
 
@@ -38,7 +62,7 @@ await build({
   // CommonJS dependencies bundled into ESM still call require() and read __filename/__dirname.
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   define: { __filename: 'import.meta.filename', __dirname: 'import.meta.dirname' },
-  plugins: [builtinsAsCommonJs],
+  plugins: [pinoWithoutTransports, builtinsAsCommonJs],
   logLevel: 'warning',
 });
 rmSync('dist/bundle', { recursive: true, force: true, maxRetries: 5 });
