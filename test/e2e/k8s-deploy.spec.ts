@@ -6,7 +6,7 @@ import { join, relative } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import type { KubeApiServer, Moto } from '../peers/index.ts';
 import { DUMMY_AWS_ENV, runCli } from '../support/run-cli.ts';
-import { DEPLOY_DIR, HOST, createNamespaces, dockerConfigOf, kubectl, kustomize, pullSecretsOf, readSecret, uniqueName, useKubeAndMoto } from './k8s-helpers.ts';
+import { DEPLOY_DIR, HOST, createNamespaces, intoFreshNamespace, dockerConfigOf, kubectl, kustomize, pullSecretsOf, readSecret, uniqueName, useKubeAndMoto } from './k8s-helpers.ts';
 
 const CHART = join(DEPLOY_DIR, 'helm', 'ecr-refresh');
 const HELM_BUILD = join(import.meta.dirname, '..', 'peers', 'helm', 'build.sh');
@@ -55,14 +55,7 @@ describe('e2e: deploy manifests and Helm chart on a real API server', function (
           components: components.map((component) => relative(overlay, join(DEPLOY_DIR, 'kubernetes', 'components', component))),
         }));
         const objects = kustomize(kube, overlay);
-        const namespace = uniqueName('dry');
-        await kube.createNamespace(namespace);
-        for (const object of objects) {
-          // The cluster-wide install brings its namespace; a dry run cannot create it for the others.
-          if (object.kind === 'Namespace') object.metadata.name = namespace;
-          else if (!/^Cluster/.test(object.kind)) object.metadata.namespace = namespace;
-          for (const subject of object.subjects ?? []) subject.namespace = namespace;
-        }
+        await intoFreshNamespace(kube, objects);
         const kinds = objects.map((object) => object.kind).sort();
         assert.ok(kinds.includes(components.includes('service-mode') ? 'Deployment' : 'CronJob'), kinds.join(','));
         assert.equal(kinds.includes('CronJob') && kinds.includes('Deployment'), false);

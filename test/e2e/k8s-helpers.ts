@@ -91,6 +91,21 @@ export function kustomize(kube: KubeApiServer, directory: string): any[] {
   return parseAllDocuments(kubectl(kube, ['kustomize', directory])).map((document) => document.toJS()).filter((object) => object !== null);
 }
 
+/**
+ * Moves rendered manifests into a fresh namespace that exists, for a server dry run: a dry run
+ * cannot create the Namespace an install brings, so that one is renamed too. Returns the namespace.
+ */
+export async function intoFreshNamespace(kube: KubeApiServer, objects: readonly any[]): Promise<string> {
+  const namespace = uniqueName('dry');
+  await kube.createNamespace(namespace);
+  for (const object of objects) {
+    if (object.kind === 'Namespace') object.metadata.name = namespace;
+    else if (!/^Cluster/.test(object.kind)) object.metadata.namespace = namespace;
+    for (const subject of object.subjects ?? []) subject.namespace = namespace;
+  }
+  return namespace;
+}
+
 /** `kubectl auth can-i` as another user: true for "yes", false for "no" (which exits 1). */
 export function canI(kube: KubeApiServer, user: string, verb: string, resource: string, namespace: string): boolean {
   const result = spawnSync('kubectl', ['--kubeconfig', kube.kubeconfigPath, 'auth', 'can-i', verb, resource, '-n', namespace, `--as=${user}`], { encoding: 'utf8' });

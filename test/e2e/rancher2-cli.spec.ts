@@ -7,7 +7,7 @@ import { freePort, startRancherProxy, writeRancherKubeconfig, type KubeApiServer
 import { createProject, createProjectNamespace, installRancherKinds, setRancherVersion, type ProjectSpec } from '../peers/rancher2/rancher-management.ts';
 import { DUMMY_AWS_ENV, runCli, startCli, type CliRun } from '../support/run-cli.ts';
 import { waitUntil } from '../peers/wait-until.ts';
-import { DEPLOY_DIR, HOST, MOTO_PASSWORD, SECRET, dockerConfigOf, kubectl, kustomize, readSecret, targetsByAction, uniqueName, useKubeAndMoto } from './k8s-helpers.ts';
+import { DEPLOY_DIR, HOST, MOTO_PASSWORD, SECRET, dockerConfigOf, intoFreshNamespace, kubectl, kustomize, readSecret, targetsByAction, uniqueName, useKubeAndMoto } from './k8s-helpers.ts';
 
 const PSS_LABEL = 'management.cattle.io/project-scoped-secret';
 const CONTEXT = 'ecr-refresh-test';
@@ -234,14 +234,7 @@ describe('e2e: ecr-refresh rancher2 (project-scoped Secrets on a Rancher managem
 
   it('ships a kustomization that passes a server dry run and runs rancher2 on the projects its ConfigMap names', async () => {
     const objects = kustomize(kube, join(DEPLOY_DIR, 'rancher2'));
-    const namespace = uniqueName('dry');
-    await kube.createNamespace(namespace);
-    for (const object of objects) {
-      // A dry run cannot create the namespace the install brings: use one that exists.
-      if (object.kind === 'Namespace') object.metadata.name = namespace;
-      else if (!/^Cluster/.test(object.kind)) object.metadata.namespace = namespace;
-      for (const subject of object.subjects ?? []) subject.namespace = namespace;
-    }
+    await intoFreshNamespace(kube, objects);
     assert.match(kubectl(kube, ['apply', '--dry-run=server', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects })), /\(server dry run\)/);
     const cronJob = objects.find((object) => object.kind === 'CronJob');
     assert.deepEqual(cronJob.spec.jobTemplate.spec.template.spec.containers[0].args, ['rancher2']);
