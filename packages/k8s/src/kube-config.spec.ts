@@ -71,6 +71,14 @@ describe('k8s/kube-config', () => {
     ]);
   });
 
+  it('refuses a server that is not a URL at all (a port that is not a number), before any request', async () => {
+    const path = join(dir, 'bad-port');
+    await writeFile(path, kubeconfig([{ name: 'prod' }], 'prod').replace('https://127.0.0.1:6443', 'https://127.0.0.1:notaport'));
+    assert.deepEqual(problemsOf(() => connectClusters({ kubeconfig: path, env: {} })), [
+      'k8s.contexts: context "prod": server "https://127.0.0.1:notaport" is not an https:// URL (for example https://203.0.113.10:6443)',
+    ]);
+  });
+
   it('says every way to configure access when there is none', () => {
     assert.match(problemsOf(() => connectClusters({ env: { HOME: dir } }))[0] ?? '', /pass --kubeconfig, set KUBECONFIG, create ~\/\.kube\/config, or run in a pod/);
   });

@@ -160,7 +160,7 @@ function contextProblems(kubeConfig: KubeConfig, context: string, env: NodeJS.Pr
 // they are mistakes in the input, so they are reported with the rest, before any request.
 function serverProblem(cluster: Cluster): string | undefined {
   const server = quoteInput(cluster.server ?? '');
-  if (!/^https?:\/\/[^/]/i.test(cluster.server ?? '')) return `server ${server} is not an https:// URL (for example https://203.0.113.10:6443)`;
+  if (!/^https?:\/\/[^/]/i.test(cluster.server ?? '') || !URL.canParse(cluster.server)) return `server ${server} is not an https:// URL (for example https://203.0.113.10:6443)`;
   if (/^http:/i.test(cluster.server) && cluster.skipTLSVerify !== true) {
     return `server ${server} is plain http://, which the Kubernetes client refuses without insecure-skip-tls-verify; expected an https:// URL`;
   }
@@ -199,7 +199,7 @@ const RANCHER_CLUSTER_PATH = /\/k8s\/clusters\/[^/]+\/*$/;
  */
 function rancherClusters(single: KubeConfig, reportedAs: string, policy: RequestPolicy): ClusterConnection['reach'] {
   const current = single.getCurrentCluster();
-  if (current === null || !RANCHER_CLUSTER_PATH.test(new URL(current.server).pathname)) return undefined;
+  if (current === null || !URL.canParse(current.server) || !RANCHER_CLUSTER_PATH.test(new URL(current.server).pathname)) return undefined;
   const reached = new Map<string, KubeApi>();
   return (clusterId) => {
     const known = reached.get(clusterId);

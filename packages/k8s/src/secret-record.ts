@@ -20,6 +20,12 @@ const DATA_KEY = '.dockerconfigjson';
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY_VALUE = 'ecr-refresh';
 
+/**
+ * On each copy Rancher 2.12+ makes of a project-scoped Secret in the project's namespaces: the copy
+ * carries our label and record only because Rancher copied them, and Rancher rewrites it.
+ */
+export const RANCHER_COPY_ANNOTATION = 'management.cattle.io/project-scoped-secret-copy';
+
 /** Annotations recording what a Secret holds, so a fresh one is left alone without asking ECR. */
 export const ANNOTATIONS = {
   hosts: 'ecr-refresh/hosts',

@@ -1,12 +1,12 @@
 import { SinkWriteError, type ApplyContext, type CredentialRecord, type RegistryCredential } from '@ecr-refresh/core';
 import { SecretConflictError } from './errors.ts';
 import type { KubeApi, KubeSecret } from './kube-api.ts';
-import { PROJECT_SCOPED_COPY_ANNOTATION } from './rancher2/rancher-objects.ts';
 import { retryConflicts } from './retry-conflicts.ts';
 import {
   DOCKER_CONFIG_JSON_TYPE,
   MANAGED_BY_LABEL,
   MANAGED_BY_VALUE,
+  RANCHER_COPY_ANNOTATION,
   dockerConfigOf,
   isManagedByUs,
   recordFor,
@@ -81,11 +81,11 @@ function carriesLabels(existing: KubeSecret | undefined, labels: SecretTarget['l
 
 function assertWritable(existing: KubeSecret, secret: SecretTarget, adopt: boolean): void {
   const where = `Secret ${secret.namespace}/${secret.name}`;
-  if (existing.metadata?.annotations?.[PROJECT_SCOPED_COPY_ANNOTATION] === 'true') {
+  if (existing.metadata?.annotations?.[RANCHER_COPY_ANNOTATION] === 'true') {
     // It carries our label and record only because Rancher copied them from the project's Secret.
     throw new SecretConflictError(
       secret.target,
-      `${where} is Rancher's copy of a project-scoped Secret (annotation ${PROJECT_SCOPED_COPY_ANNOTATION}): Rancher rewrites it from the project's Secret, so it is left untouched (refresh the project's Secret with \`ecr-refresh rancher2\`, or choose another --secret-name)`,
+      `${where} is Rancher's copy of a project-scoped Secret (annotation ${RANCHER_COPY_ANNOTATION}): Rancher rewrites it from the project's Secret, so it is left untouched (refresh the project's Secret with \`ecr-refresh rancher2\`, or choose another --secret-name)`,
     );
   }
   const type = typeof existing.type === 'string' && existing.type !== '' ? existing.type : 'Opaque';

@@ -181,6 +181,17 @@ describe('k8s/rancher2/project-sink', () => {
     assert.equal(management.requests.filter((request) => request.includes('settings')).length, 2, 'a later run asks again');
   });
 
+  it('leaves out of "every project" one that is being deleted (its backing namespace goes with it)', async () => {
+    management.putCustomObject(projectsOf(CLUSTER), { metadata: { name: 'p-gone1', deletionTimestamp: '2026-11-27T00:00:00Z' }, spec: { displayName: 'leaving' }, status: { backingNamespace: `${CLUSTER}-p-gone1` } });
+    const results = await sinkOn(management, { cluster: CLUSTER, allProjects: true }).apply(contextFor());
+    assert.ok(!results.some((result) => result.target.endsWith(':p-gone1')), JSON.stringify(results.map((result) => result.target)));
+    assert.equal(results.length, 4);
+  });
+
+  it('names rancher2\'s own options in kubeconfig errors', () => {
+    assert.throws(() => createRancherProjectSink({ projects: [`${CLUSTER}:p-new01`] }, { env: { HOME: '/nonexistent' } }), /^ConfigError: rancher2\.kubeconfig: no Kubernetes configuration found/);
+  });
+
   it('serves every project of a cluster, or projects by display name', async () => {
     const all = await sinkOn(management, { cluster: CLUSTER, allProjects: true }).apply(contextFor());
     assert.deepEqual(Object.keys(byTarget(all)).sort(), ['p-new01', 'p-old02', 'p-twin1', 'p-twin2'].map((name) => `rancher/${CLUSTER}:${name}`));

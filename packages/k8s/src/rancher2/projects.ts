@@ -56,7 +56,9 @@ export async function resolveProjects(api: KubeApi, options: RancherProjectSinkO
   const cluster = options.cluster;
   if (cluster !== undefined && (options.allProjects || options.projectNames.length > 0)) {
     const all = await api.listCustomObjects(projectsOf(cluster));
-    if (options.allProjects) for (const object of all) add(object, cluster, 'rancher2.allProjects', `${cluster}:${object.metadata?.name ?? ''}`);
+    // A Project being deleted takes its backing namespace with it: nothing to serve there.
+    const live = all.filter((object) => object.metadata?.deletionTimestamp === undefined);
+    if (options.allProjects) for (const object of live) add(object, cluster, 'rancher2.allProjects', `${cluster}:${object.metadata?.name ?? ''}`);
     const described = all.map((object) => projectOf(object, cluster));
     for (const name of options.projectNames) {
       const matches = all.filter((_, index) => described[index]?.displayName === name);

@@ -5,6 +5,7 @@
  * shared/reference/rancher2.md).
  */
 import type { CustomResourceKind } from '../kube-api.ts';
+import { RANCHER_COPY_ANNOTATION } from '../secret-record.ts';
 
 const GROUP = 'management.cattle.io';
 
@@ -23,7 +24,7 @@ export const SERVER_VERSION_SETTING = 'server-version';
 export const PROJECT_SCOPED_SECRET_LABEL = 'management.cattle.io/project-scoped-secret';
 
 /** On each copy Rancher writes into a project namespace; a same-named Secret without it is someone else's, and Rancher overwrites it. */
-export const PROJECT_SCOPED_COPY_ANNOTATION = 'management.cattle.io/project-scoped-secret-copy';
+export const PROJECT_SCOPED_COPY_ANNOTATION = RANCHER_COPY_ANNOTATION;
 
 /** On a downstream namespace: the bare name of the project it belongs to. */
 export const NAMESPACE_PROJECT_LABEL = 'field.cattle.io/projectId';
