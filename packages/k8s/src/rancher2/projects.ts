@@ -41,38 +41,36 @@ const NAMES_SHOWN = 20;
 export async function resolveProjects(api: KubeApi, options: RancherProjectSinkOptions, context: string): Promise<ProjectLookup> {
   const found = new Map<string, RancherProject>();
   const problems: ProjectProblem[] = [];
-  const add = (object: KubeCustomObject, cluster: string, path: string, selection: string) => {
-    const project = projectOf(object, cluster);
+  const add = (project: RancherProject, path: string, selection: string) => {
     if (isNamespaceName(project.backingNamespace)) found.set(`${project.cluster}:${project.name}`, project);
-    else problems.push({ path, selection, message: `${quoteInput(selection)}: project ${cluster}:${project.name} names an invalid backing namespace ${quoteInput(project.backingNamespace)}` });
+    else problems.push({ path, selection, message: `${quoteInput(selection)}: project ${project.cluster}:${project.name} names an invalid backing namespace ${quoteInput(project.backingNamespace)}` });
   };
 
   for (const id of options.projects) {
     const { cluster = options.cluster ?? '', project } = splitProjectId(id);
     const object = await api.readCustomObject(projectsOf(cluster), project);
     if (object === undefined) problems.push({ path: 'rancher2.projects', selection: `${cluster}:${project}`, message: `${quoteInput(id)}: no project ${project} in cluster ${cluster} (context ${context}); list them with: kubectl get projects.management.cattle.io -n ${cluster}` });
-    else add(object, cluster, 'rancher2.projects', `${cluster}:${project}`);
+    else add(projectOf(object, cluster), 'rancher2.projects', `${cluster}:${project}`);
   }
   const cluster = options.cluster;
   if (cluster !== undefined && (options.allProjects || options.projectNames.length > 0)) {
-    const all = await api.listCustomObjects(projectsOf(cluster));
     // A Project being deleted takes its backing namespace with it: nothing to serve there.
-    const live = all.filter((object) => object.metadata?.deletionTimestamp === undefined);
-    if (options.allProjects) for (const object of live) add(object, cluster, 'rancher2.allProjects', `${cluster}:${object.metadata?.name ?? ''}`);
-    const described = all.map((object) => projectOf(object, cluster));
+    const live = (await api.listCustomObjects(projectsOf(cluster)))
+      .filter((object) => object.metadata?.deletionTimestamp === undefined)
+      .map((object) => projectOf(object, cluster));
+    if (options.allProjects) for (const project of live) add(project, 'rancher2.allProjects', `${cluster}:${project.name}`);
     for (const name of options.projectNames) {
-      const matches = all.filter((_, index) => described[index]?.displayName === name);
-      if (matches.length === 1) add(matches[0] as KubeCustomObject, cluster, 'rancher2.projectNames', `${cluster}:"${name}"`);
-      else problems.push({ path: 'rancher2.projectNames', selection: `${cluster}:"${name}"`, message: displayNameProblem(name, matches.length, described, cluster) });
+      const matches = live.filter((project) => project.displayName === name);
+      if (matches.length === 1) add(matches[0] as RancherProject, 'rancher2.projectNames', `${cluster}:"${name}"`);
+      else problems.push({ path: 'rancher2.projectNames', selection: `${cluster}:"${name}"`, message: displayNameProblem(name, matches, live, cluster) });
     }
   }
   return { projects: [...found.values()], problems };
 }
 
-function displayNameProblem(name: string, matching: number, all: readonly RancherProject[], cluster: string): string {
-  if (matching > 1) {
-    const ids = all.filter((project) => project.displayName === name).map((project) => project.name);
-    return `${quoteInput(name)}: ${matching} projects of cluster ${cluster} have that name (${ids.join(', ')}); name one by id`;
+function displayNameProblem(name: string, matches: readonly RancherProject[], all: readonly RancherProject[], cluster: string): string {
+  if (matches.length > 1) {
+    return `${quoteInput(name)}: ${matches.length} projects of cluster ${cluster} have that name (${matches.map((project) => project.name).join(', ')}); name one by id`;
   }
   const known = all.slice(0, NAMES_SHOWN).map((project) => `"${project.displayName}"`).join(', ');
   const more = all.length > NAMES_SHOWN ? `, and ${all.length - NAMES_SHOWN} more` : '';
