@@ -1,6 +1,7 @@
 // Start-up benchmark (issue: foundation). Measures, interleaved in one run so machine noise hits
 // every subject alike: a bare `node -e ''`, `ecr-refresh --help`, and a one-shot `docker-config`
-// refresh against moto (a real GetAuthorizationToken and an atomic write each time).
+// refresh against moto (a real GetAuthorizationToken and an atomic write each time), the latter
+// also without the CLI's code cache, as a first run after an install or upgrade starts.
 // Wall time from spawn to exit; peak RSS from GNU time's %M. Writes bench/results/startup.json.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,17 +34,20 @@ function measure(subject: Subject): { ms: number; rssKiB: number } {
 
 const moto = await startMoto();
 const dockerDir = mkdtempSync(join(tmpdir(), 'ecr-refresh-bench-'));
+// A cache directory of the bench's own, so that no earlier run's code cache is measured.
+const cacheDir = mkdtempSync(join(tmpdir(), 'ecr-refresh-bench-cache-'));
 try {
+  const refresh = {
+    args: [CLI, 'docker-config', '-r', '123456789012:eu-west-1', '--force', '--log-level', 'warn', '--endpoint-url', moto.endpoint],
+    env: { AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE0000', AWS_SECRET_ACCESS_KEY: 'fake-secret-key-for-bench', DOCKER_CONFIG: dockerDir, XDG_CACHE_HOME: cacheDir },
+  };
   const subjects: Subject[] = [
     { name: 'bare node -e ""', args: ['-e', ''] },
-    { name: 'ecr-refresh --help', args: [CLI, '--help'] },
-    {
-      name: 'ecr-refresh docker-config (one-shot refresh against moto)',
-      args: [CLI, 'docker-config', '-r', '123456789012:eu-west-1', '--force', '--log-level', 'warn', '--endpoint-url', moto.endpoint],
-      env: { AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE0000', AWS_SECRET_ACCESS_KEY: 'fake-secret-key-for-bench', DOCKER_CONFIG: dockerDir },
-    },
+    { name: 'ecr-refresh --help', args: [CLI, '--help'], env: { XDG_CACHE_HOME: cacheDir } },
+    { name: 'ecr-refresh docker-config (one-shot refresh against moto)', ...refresh },
+    { name: 'ecr-refresh docker-config, no code cache (a first run)', args: refresh.args, env: { ...refresh.env, NODE_DISABLE_COMPILE_CACHE: '1' } },
   ];
-  // One warm-up each: the first start fills the OS page cache and Node's compile cache.
+  // One warm-up each: the first start fills the OS page cache and the CLI's code cache.
   for (const subject of subjects) measure(subject);
   const samples = new Map(subjects.map((subject) => [subject.name, [] as Array<{ ms: number; rssKiB: number }>]));
   for (let i = 0; i < RUNS; i += 1) {
@@ -67,5 +71,6 @@ try {
   }
 } finally {
   rmSync(dockerDir, { recursive: true, force: true });
+  rmSync(cacheDir, { recursive: true, force: true });
   await moto.stop();
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -20,12 +20,50 @@ describe('cli/bin (built bundle)', () => {
   });
   afterEach(() => rmSync(home, { recursive: true, force: true }));
 
-  it('keeps its compile cache in the user cache directory: $XDG_CACHE_HOME, else ~/.cache', () => {
+  const cacheOf = (base: string) => join(base, 'ecr-refresh', 'code-cache');
+  /** The entries a `--version` run leaves: the CLI's own chunk and those it requires, each named after its chunk. */
+  const versionEntries = (directory: string) => {
+    const entries = readdirSync(directory);
+    assert.ok(entries.includes('cli.none.help.bin'), entries.join(', '));
+    assert.ok(entries.every((entry) => /^(cli|chunk-[A-Z0-9]+)\.none\.help\.bin$/.test(entry)), entries.join(', '));
+    return entries;
+  };
+
+  it('keeps its code cache in the user cache directory: $NODE_COMPILE_CACHE, else $XDG_CACHE_HOME, else ~/.cache', () => {
     assert.equal(run(['--version'], { HOME: home }).status, 0);
-    assert.ok(readdirSync(join(home, '.cache', 'ecr-refresh', 'compile-cache')).length > 0);
+    versionEntries(cacheOf(join(home, '.cache')));
     const xdg = join(home, 'xdg');
     assert.equal(run(['--version'], { HOME: home, XDG_CACHE_HOME: xdg }).status, 0);
-    assert.ok(existsSync(join(xdg, 'ecr-refresh', 'compile-cache')));
+    versionEntries(cacheOf(xdg));
+    const nodeCache = join(home, 'node-cache');
+    assert.equal(run(['--help'], { HOME: home, NODE_COMPILE_CACHE: nodeCache }).status, 0);
+    versionEntries(join(nodeCache, 'ecr-refresh'));
+    assert.equal(run(['--help'], { HOME: join(home, 'off'), NODE_DISABLE_COMPILE_CACHE: '1' }).status, 0);
+    assert.equal(existsSync(join(home, 'off')), false);
+  });
+
+  it('uses its code cache from the next run on, and replaces one V8 refuses', () => {
+    const env = { HOME: home, NODE_DEBUG: 'ecr-refresh' };
+    const entry = join(cacheOf(join(home, '.cache')), 'cli.none.help.bin');
+    assert.match(run(['--version'], env).stderr, /cli\.none\.help\.bin: none[\s\S]*cli\.none\.help\.bin: written/);
+    const entries = versionEntries(cacheOf(join(home, '.cache')));
+    const second = run(['--version'], env);
+    assert.equal(second.stdout, `${VERSION}\n`);
+    assert.deepEqual(second.stderr.match(/(?<=code cache \S+: ).+/g), entries.map(() => 'used'));
+
+    const content = readFileSync(entry);
+    const keyLength = content.indexOf(0x0a) + 1;
+    writeFileSync(entry, Buffer.concat([content.subarray(0, keyLength), Buffer.alloc(4096, 7)]));
+    const refused = run(['--version'], env);
+    assert.equal(refused.stdout, `${VERSION}\n`);
+    assert.match(refused.stderr, /cli\.none\.help\.bin: refused by V8[\s\S]*cli\.none\.help\.bin: written/);
+    assert.match(run(['--version'], env).stderr, /cli\.none\.help\.bin: used/);
+  });
+
+  it('writes no code cache after a run that failed, so a bad first run leaves nothing behind', () => {
+    assert.equal(run(['no-such-command'], { HOME: home }).status, 64);
+    assert.equal(run(['docker-config', '--registry', 'not-a-registry'], { HOME: home }).status, 64);
+    assert.equal(existsSync(cacheOf(join(home, '.cache'))), false);
   });
 
   it('runs on where its cache directory cannot be made, and never tries one under /proc', () => {

@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { codeCacheDirectory, openCodeCache, profileOf } from './code-cache.ts';
+
+// A chunk with a function that only runs when called, as most of a real chunk's functions do.
+const SOURCE = '(function (exports) { exports.answer = function answer() { return [1, 2, 3].map((n) => n * 14).at(2) / 3; }; })';
+
+function runChunk(cache: ReturnType<typeof openCodeCache>, chunkPath: string, source = SOURCE): { answer: number; rejected: boolean | undefined } {
+  const script = cache.compile(chunkPath, source);
+  const exports: { answer?: () => number } = {};
+  (script.runInThisContext() as (exports: object) => void)(exports);
+  return { answer: exports.answer?.() ?? Number.NaN, rejected: script.cachedDataRejected };
+}
+
+describe('cli/bin/code-cache', () => {
+  let home: string;
+  let chunkPath: string;
+  let env: NodeJS.ProcessEnv;
+  beforeEach(() => {
+    home = mkdtempSync(join(tmpdir(), 'ecr-refresh-code-cache-'));
+    chunkPath = join(home, 'core.cjs');
+    writeFileSync(chunkPath, SOURCE);
+    env = { HOME: home };
+  });
+  afterEach(() => rmSync(home, { recursive: true, force: true }));
+
+  // That V8 takes the data is proved across processes, in ecr-refresh.spec.ts: within one process,
+  // V8's in-memory compilation cache answers first for a source it has seen.
+  it('writes a cache after the run, private to the user, and hands it to V8 next time', () => {
+    const first = openCodeCache(['docker-config'], env);
+    assert.deepEqual(runChunk(first, chunkPath), { answer: 14, rejected: undefined });
+    first.persist();
+    const directory = join(home, '.cache', 'ecr-refresh', 'code-cache');
+    assert.deepEqual(readdirSync(directory), ['core.docker-config.bin']);
+    assert.equal(statSync(directory).mode & 0o777, 0o700);
+    assert.equal(statSync(join(directory, 'core.docker-config.bin')).mode & 0o777, 0o600);
+
+    const second = openCodeCache(['docker-config'], env);
+    assert.deepEqual(runChunk(second, chunkPath), { answer: 14, rejected: false });
+  });
+
+  it('keeps an accepted cache as it is, and keeps one cache per subcommand', () => {
+    const first = openCodeCache(['k8s'], env);
+    runChunk(first, chunkPath);
+    first.persist();
+    const entry = join(home, '.cache', 'ecr-refresh', 'code-cache', 'core.k8s.bin');
+    const written = readFileSync(entry);
+    utimesSync(entry, new Date(0), new Date(0));
+    const second = openCodeCache(['k8s'], env);
+    runChunk(second, chunkPath);
+    second.persist();
+    assert.equal(statSync(entry).mtimeMs, 0);
+    assert.deepEqual(readFileSync(entry), written);
+    const other = openCodeCache(['token'], env);
+    assert.equal(runChunk(other, chunkPath).rejected, undefined);
+  });
+
+  it('ignores and replaces a cache of another build of the chunk', () => {
+    const first = openCodeCache(['token'], env);
+    runChunk(first, chunkPath);
+    first.persist();
+    const entry = join(home, '.cache', 'ecr-refresh', 'code-cache', 'core.token.bin');
+    const written = readFileSync(entry);
+    // Same length, other code: V8 alone would take the old cache (it checks the source's length only).
+    const rebuilt = SOURCE.replace('* 14', '* 15');
+    writeFileSync(chunkPath, rebuilt);
+    utimesSync(chunkPath, new Date(), new Date(Date.now() + 5_000));
+    const afterRebuild = openCodeCache(['token'], env);
+    assert.deepEqual(runChunk(afterRebuild, chunkPath, rebuilt), { answer: 15, rejected: undefined });
+    afterRebuild.persist();
+    assert.notDeepEqual(readFileSync(entry), written);
+    assert.equal(runChunk(openCodeCache(['token'], env), chunkPath, rebuilt).rejected, false);
+  });
+
+  it('deletes entries untouched for 30 days when it writes one, and no others', () => {
+    const directory = join(home, '.cache', 'ecr-refresh', 'code-cache');
+    const first = openCodeCache(['k8s'], env);
+    runChunk(first, chunkPath);
+    first.persist();
+    const month = 30 * 24 * 3_600_000;
+    const stale = join(directory, 'chunk-OLDBUILD.k8s.bin');
+    const recent = join(directory, 'chunk-LASTWEEK.k8s.bin');
+    const notOurs = join(directory, 'notes.txt');
+    for (const file of [stale, recent, notOurs]) writeFileSync(file, 'x');
+    utimesSync(stale, new Date(), new Date(Date.now() - month - 60_000));
+    utimesSync(recent, new Date(), new Date(Date.now() - month / 4));
+    utimesSync(notOurs, new Date(), new Date(Date.now() - 2 * month));
+    const other = openCodeCache(['token'], env);
+    runChunk(other, chunkPath);
+    other.persist();
+    assert.deepEqual(readdirSync(directory).sort(), ['chunk-LASTWEEK.k8s.bin', 'core.k8s.bin', 'core.token.bin', 'notes.txt']);
+  });
+
+  it('changes nothing but the speed where the cache cannot be written', () => {
+    writeFileSync(join(home, '.cache'), 'a file where the directory would go');
+    const cache = openCodeCache(['token'], env);
+    assert.equal(runChunk(cache, chunkPath).answer, 14);
+    assert.doesNotThrow(() => cache.persist());
+  });
+
+  it('finds its directory under NODE_COMPILE_CACHE, XDG_CACHE_HOME or HOME, absolute paths only, never under /proc', () => {
+    assert.equal(codeCacheDirectory({ NODE_COMPILE_CACHE: '/var/cache/node', XDG_CACHE_HOME: '/x', HOME: '/h' }), '/var/cache/node/ecr-refresh');
+    assert.equal(codeCacheDirectory({ NODE_COMPILE_CACHE: 'relative', XDG_CACHE_HOME: '/x', HOME: '/h' }), '/x/ecr-refresh/code-cache');
+    assert.equal(codeCacheDirectory({ XDG_CACHE_HOME: 'relative', HOME: '/h' }), '/h/.cache/ecr-refresh/code-cache');
+    assert.equal(codeCacheDirectory({ HOME: '/h', NODE_DISABLE_COMPILE_CACHE: '1' }), undefined);
+    assert.equal(codeCacheDirectory({ HOME: '/proc/self' }), undefined);
+    assert.equal(codeCacheDirectory({}), undefined);
+  });
+
+  it('names a profile after the subcommand only when it comes first, so no other argument names a file', () => {
+    assert.equal(profileOf(['docker-config', '-r', '123456789012:eu-west-1']), 'docker-config');
+    assert.equal(profileOf(['k8s', '--help']), 'k8s.help');
+    assert.equal(profileOf(['--version']), 'none.help');
+    assert.equal(profileOf([]), 'none');
+    assert.equal(profileOf(['--secret-key', 'wJalrXUtnFEMIK7MDENG', 'rancher1']), 'none');
+    assert.equal(profileOf(['wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY']), 'none');
+    assert.equal(profileOf(['../../etc/passwd']), 'none');
+  });
+});

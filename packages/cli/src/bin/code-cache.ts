@@ -1,0 +1,146 @@
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, isAbsolute, join } from 'node:path';
+import { debuglog } from 'node:util';
+import { Script } from 'node:vm';
+
+// NODE_DEBUG=ecr-refresh shows what the cache did: why a start was slow, or that it was not.
+const debug = debuglog('ecr-refresh');
+
+/**
+ * V8 code caches of the bundle's chunks, one file per chunk and profile (the subcommand: which
+ * functions a run compiles depends on it). A cache is written when a run ends with status 0, so it
+ * holds every function that run compiled, lazily compiled ones included (Node's own compile cache
+ * is written before a module runs and misses them), and only when the chunk had none or V8 refused
+ * it. Later runs deserialize instead of compiling.
+ *
+ * A cache belongs to one build of its chunk (path, size, modification time) and one Node; any other
+ * is ignored and replaced. V8 checks its own version and flags but not the source, hence the key.
+ * Chunk names change with every build, so writing also deletes entries untouched for 30 days: the
+ * directory holds a month of upgrades at most, and a cache in use is rewritten once a month.
+ * Caching only ever changes the speed: an unreadable or unwritable cache is skipped silently.
+ */
+export interface CodeCache {
+  /** Compiles `source`, the chunk at `chunkPath`, with the chunk's cache when one matches. */
+  compile(chunkPath: string, source: string): Script;
+  /** Writes a cache for every chunk compiled without one or whose cache V8 refused. */
+  persist(): void;
+}
+
+interface Compiled {
+  readonly entry: string;
+  readonly key: Buffer;
+  readonly script: Script;
+}
+
+/** The cache for a run with these arguments; one that only compiles where there is no cache directory. */
+export function openCodeCache(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): CodeCache {
+  const directory = codeCacheDirectory(env);
+  if (directory === undefined) return { compile: (chunkPath, source) => new Script(source, { filename: chunkPath }), persist: () => undefined };
+  const profile = profileOf(argv);
+  const uncached: Compiled[] = [];
+  return {
+    compile(chunkPath, source) {
+      const key = keyOf(chunkPath);
+      const entry = join(directory, `${basename(chunkPath).replace(/\.cjs$/, '')}.${profile}.bin`);
+      const cachedData = key === undefined ? undefined : readEntry(entry, key);
+      const script = new Script(source, { filename: chunkPath, cachedData });
+      debug('code cache %s: %s', entry, cachedData === undefined ? 'none' : script.cachedDataRejected === true ? 'refused by V8' : 'used');
+      if (key !== undefined && (cachedData === undefined || script.cachedDataRejected === true)) uncached.push({ entry, key, script });
+      return script;
+    },
+    persist() {
+      if (uncached.length === 0 || !makeDirectory(directory)) return;
+      deleteEntriesOlderThan(directory, Date.now() - ENTRY_LIFETIME_MS);
+      for (const { entry, key, script } of uncached.splice(0)) writeEntry(entry, key, script.createCachedData());
+    },
+  };
+}
+
+/**
+ * `$NODE_COMPILE_CACHE/ecr-refresh` when Node is told where compiled code goes (the image sets
+ * it), else `$XDG_CACHE_HOME/ecr-refresh/code-cache`, else `$HOME/.cache/ecr-refresh/code-cache`;
+ * only absolute paths count, as the XDG spec says. None with NODE_DISABLE_COMPILE_CACHE=1, without
+ * any of them, or under /proc (where Node 26 loops forever creating a directory).
+ */
+export function codeCacheDirectory(env: NodeJS.ProcessEnv): string | undefined {
+  const { NODE_COMPILE_CACHE: nodeCache, XDG_CACHE_HOME: xdgCache, HOME: home } = env;
+  if (env.NODE_DISABLE_COMPILE_CACHE === '1') return undefined;
+  const directory =
+    nodeCache !== undefined && isAbsolute(nodeCache)
+      ? join(nodeCache, 'ecr-refresh')
+      : xdgCache !== undefined && isAbsolute(xdgCache)
+        ? join(xdgCache, 'ecr-refresh', 'code-cache')
+        : home !== undefined && isAbsolute(home)
+          ? join(home, '.cache', 'ecr-refresh', 'code-cache')
+          : undefined;
+  return directory === undefined || directory.startsWith('/proc/') ? undefined : directory;
+}
+
+/**
+ * The subcommand when it comes first, as usual; `none` otherwise, so that no other argument (which
+ * may be a secret) ever names a file. Marked when only help or the version is asked for, whose
+ * runs compile other functions. A first argument that is not a command fails the run, which
+ * writes nothing.
+ */
+export function profileOf(argv: readonly string[]): string {
+  const first = argv[0] ?? '';
+  const command = /^[a-z][a-z0-9-]{0,31}$/.test(first) ? first : 'none';
+  const onlyAsking = argv.some((arg) => arg === '--help' || arg === '-h' || arg === '--version');
+  return onlyAsking ? `${command}.help` : command;
+}
+
+const ENTRY_LIFETIME_MS = 30 * 24 * 3_600_000;
+
+/** What a cache entry must start with to be used for the chunk at `chunkPath`. */
+function keyOf(chunkPath: string): Buffer | undefined {
+  try {
+    const { size, mtimeMs } = statSync(chunkPath);
+    return Buffer.from(`${JSON.stringify({ chunkPath, size, mtimeMs, node: process.version, arch: process.arch })}\n`, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** V8's data after the key's line, when the entry starts with `key`. */
+function readEntry(entry: string, key: Buffer): Buffer | undefined {
+  try {
+    const content = readFileSync(entry);
+    return content.subarray(0, key.length).equals(key) ? content.subarray(key.length) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Written beside its final name and renamed, so a concurrent run never reads half an entry. */
+function writeEntry(entry: string, key: Buffer, data: Buffer): void {
+  const temporary = `${entry}.${process.pid}`;
+  try {
+    writeFileSync(temporary, Buffer.concat([key, data]), { mode: 0o600 });
+    renameSync(temporary, entry);
+    debug('code cache %s: written', entry);
+  } catch (error) {
+    debug('code cache %s: not written: %s', entry, (error as Error).message);
+    rmSync(temporary, { force: true });
+  }
+}
+
+function deleteEntriesOlderThan(directory: string, cutoffMs: number): void {
+  for (const name of readdirSync(directory)) {
+    const entry = join(directory, name);
+    try {
+      if (name.endsWith('.bin') && statSync(entry).mtimeMs < cutoffMs) rmSync(entry, { force: true });
+    } catch {
+      // Gone already, or not ours to delete: either way nothing to do.
+    }
+  }
+}
+
+function makeDirectory(directory: string): boolean {
+  try {
+    mkdirSync(directory, { recursive: true, mode: 0o700 });
+    return true;
+  } catch (error) {
+    debug('code cache %s: not made: %s', directory, (error as Error).message);
+    return false;
+  }
+}
