@@ -30,8 +30,8 @@ export type { TokenSource, TokenSourceOptions } from './token/token-source.ts';
 export { decodeAuthorizationToken } from './token/decode-token.ts';
 export type { DecodedToken } from './token/decode-token.ts';
 export type { EcrApi, EcrApiFactory, EcrApiSettings, EcrAuthorizationAnswer, EcrAuthorizationData } from './token/ecr-api.ts';
-export { DEFAULT_TIMEOUTS } from './http/aws-request-handler.ts';
-export type { HttpTimeouts } from './http/aws-request-handler.ts';
+export { DEFAULT_TIMEOUTS } from './http/http-timeouts.ts';
+export type { HttpTimeouts } from './http/http-timeouts.ts';
 export { agentFor, describeProxyFor } from './http/proxy-agent.ts';
 export { proxyUrlFor } from './http/proxy-url.ts';
 

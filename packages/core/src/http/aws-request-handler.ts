@@ -1,15 +1,6 @@
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { DEFAULT_TIMEOUTS, type HttpTimeouts } from './http-timeouts.ts';
 import { agentFor } from './proxy-agent.ts';
-
-/** Network limits of every AWS call. */
-export interface HttpTimeouts {
-  /** Time allowed to open a connection, in milliseconds. */
-  connectTimeoutMs: number;
-  /** Time a request may wait for the server without receiving anything, in milliseconds. */
-  requestTimeoutMs: number;
-}
-
-export const DEFAULT_TIMEOUTS: HttpTimeouts = { connectTimeoutMs: 5_000, requestTimeoutMs: 15_000 };
 
 /**
  * An AWS SDK request handler for calls to `endpoint`, with the proxy the environment names for it

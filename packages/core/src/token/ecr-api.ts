@@ -1,8 +1,6 @@
-import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
-import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { partition } from '@aws-sdk/util-endpoints';
-import { createAwsRequestHandler, type HttpTimeouts } from '../http/aws-request-handler.ts';
+import type { HttpTimeouts } from '../http/http-timeouts.ts';
 
 /** The one ECR call ecr-refresh makes, behind a seam that tests replace with a fake. */
 export interface EcrApi {
@@ -44,49 +42,19 @@ export interface EcrApiSettings {
 export type EcrApiFactory = (settings: EcrApiSettings) => EcrApi;
 
 /**
- * The default {@link EcrApiFactory}: an `ECRClient` on the SDK's default credential chain (env,
- * profile, SSO, web identity/IRSA, container, IMDS), optionally assuming a role, with the
- * environment's proxy and bounded timeouts. Throttling and 5xx answers are retried by the SDK's
- * standard retry strategy (exponential backoff with jitter).
+ * The default {@link EcrApiFactory}: the AWS SDK's ECR client (see ecr-sdk-client.ts), loaded on
+ * the first call: a run whose targets are all still fresh makes none, and never loads the client,
+ * its credential providers or its HTTP handler.
  */
 export const createEcrApi: EcrApiFactory = (settings) => {
-  const client = new ECRClient({
-    region: settings.region,
-    endpoint: settings.endpoint,
-    useFipsEndpoint: settings.useFipsEndpoint,
-    useDualstackEndpoint: settings.useDualstackEndpoint,
-    credentials: resolveCredentials(settings),
-    maxAttempts: settings.maxAttempts,
-    retryMode: 'standard',
-    requestHandler: createAwsRequestHandler(ecrEndpointUrl(settings), settings.timeouts),
-  });
+  let api: Promise<EcrApi> | undefined;
   return {
-    async getAuthorizationToken({ signal }) {
-      // registryIds is deprecated: one token serves every registry the identity may read.
-      const output = await client.send(new GetAuthorizationTokenCommand({}), { abortSignal: signal });
-      return { data: output.authorizationData ?? [], attempts: output.$metadata.attempts ?? 1 };
+    async getAuthorizationToken(options) {
+      api ??= import('./ecr-sdk-client.ts').then(({ createSdkEcrApi }) => createSdkEcrApi(settings));
+      return (await api).getAuthorizationToken(options);
     },
   };
 };
-
-function resolveCredentials(settings: EcrApiSettings): AwsCredentialIdentityProvider {
-  const stsConfig = {
-    region: settings.region,
-    maxAttempts: settings.maxAttempts,
-    requestHandler: createAwsRequestHandler(stsEndpointUrl(settings.region), settings.timeouts),
-  };
-  const base = settings.credentials ?? fromNodeProviderChain({ clientConfig: stsConfig });
-  if (settings.roleArn === undefined) return base;
-  return fromTemporaryCredentials({
-    masterCredentials: base,
-    params: {
-      RoleArn: settings.roleArn,
-      ExternalId: settings.externalId,
-      RoleSessionName: settings.roleSessionName ?? 'ecr-refresh',
-    },
-    clientConfig: stsConfig,
-  });
-}
 
 /** The URL the ECR client will call, used to choose its proxy. */
 export function ecrEndpointUrl(settings: Pick<EcrApiSettings, 'region' | 'endpoint' | 'useFipsEndpoint'>): string {
@@ -94,8 +62,4 @@ export function ecrEndpointUrl(settings: Pick<EcrApiSettings, 'region' | 'endpoi
   if (configured !== undefined && configured !== '') return configured;
   const service = settings.useFipsEndpoint ? 'ecr-fips' : 'api.ecr';
   return `https://${service}.${settings.region}.${partition(settings.region).dnsSuffix}`;
-}
-
-function stsEndpointUrl(region: string): string {
-  return process.env.AWS_ENDPOINT_URL_STS ?? process.env.AWS_ENDPOINT_URL ?? `https://sts.${region}.${partition(region).dnsSuffix}`;
 }

@@ -3,7 +3,7 @@ import { EcrRefreshError, TokenError } from '../errors.ts';
 import { effectiveExpiry, type RegistryCredential } from '../credential/registry-credential.ts';
 import type { RegistryTarget } from '../registry/registry-target.ts';
 import { silentLogger, type Logger } from '../log/logger.ts';
-import { DEFAULT_TIMEOUTS, type HttpTimeouts } from '../http/aws-request-handler.ts';
+import { DEFAULT_TIMEOUTS, type HttpTimeouts } from '../http/http-timeouts.ts';
 import { decodeAuthorizationToken } from './decode-token.ts';
 import { fromAwsError } from './aws-error.ts';
 import { createEcrApi, ecrEndpointUrl, type EcrApi, type EcrApiFactory, type EcrApiSettings } from './ecr-api.ts';
