@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { codeCacheDirectory, openCodeCache, profileOf } from './code-cache.ts';
@@ -91,6 +91,33 @@ describe('cli/bin/code-cache', () => {
     runChunk(other, chunkPath);
     other.persist();
     assert.deepEqual(readdirSync(directory).sort(), ['chunk-LASTWEEK.k8s.bin', 'core.k8s.bin', 'core.token.bin', 'notes.txt']);
+  });
+
+  it('uses only entries that are the user\'s own: not one others may write, not a symbolic link', () => {
+    const directory = join(home, '.cache', 'ecr-refresh', 'code-cache');
+    const first = openCodeCache(['token'], env);
+    runChunk(first, chunkPath);
+    first.persist();
+    const entry = join(directory, 'core.token.bin');
+    chmodSync(entry, 0o666);
+    const writableByOthers = openCodeCache(['token'], env);
+    assert.equal(runChunk(writableByOthers, chunkPath).rejected, undefined);
+    writableByOthers.persist();
+    assert.equal(statSync(entry).mode & 0o777, 0o600);
+
+    renameSync(entry, join(home, 'elsewhere.bin'));
+    symlinkSync(join(home, 'elsewhere.bin'), entry);
+    assert.equal(runChunk(openCodeCache(['token'], env), chunkPath).rejected, undefined);
+  });
+
+  it('writes nothing into a directory others may write', () => {
+    const directory = join(home, '.cache', 'ecr-refresh', 'code-cache');
+    mkdirSync(directory, { recursive: true });
+    chmodSync(directory, 0o777);
+    const cache = openCodeCache(['token'], env);
+    runChunk(cache, chunkPath);
+    cache.persist();
+    assert.deepEqual(readdirSync(directory), []);
   });
 
   it('changes nothing but the speed where the cache cannot be written', () => {

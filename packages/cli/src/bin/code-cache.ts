@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { basename, isAbsolute, join } from 'node:path';
 import { debuglog } from 'node:util';
 import { Script } from 'node:vm';
@@ -18,6 +18,11 @@ const debug = debuglog('ecr-refresh');
  * Chunk names change with every build, so writing also deletes entries untouched for 30 days: the
  * directory holds a month of upgrades at most, and a cache in use is rewritten once a month.
  * Caching only ever changes the speed: an unreadable or unwritable cache is skipped silently.
+ *
+ * Cached code runs as the user, so only the user's own files count: an entry is read through a
+ * descriptor (no symbolic link followed) and used only when the user owns it and nobody else may
+ * write it; entries are written only into a directory the user owns and nobody else may write.
+ * A cache directory in a shared place (NODE_COMPILE_CACHE=/tmp/...) cannot be planted with code.
  */
 export interface CodeCache {
   /** Compiles `source`, the chunk at `chunkPath`, with the chunk's cache when one matches. */
@@ -49,9 +54,14 @@ export function openCodeCache(argv: readonly string[], env: NodeJS.ProcessEnv = 
       return script;
     },
     persist() {
-      if (uncached.length === 0 || !makeDirectory(directory)) return;
-      deleteEntriesOlderThan(directory, Date.now() - ENTRY_LIFETIME_MS);
-      for (const { entry, key, script } of uncached.splice(0)) writeEntry(entry, key, script.createCachedData());
+      if (uncached.length === 0) return;
+      try {
+        if (!makePrivateDirectory(directory)) return;
+        deleteEntriesOlderThan(directory, Date.now() - ENTRY_LIFETIME_MS);
+        for (const { entry, key, script } of uncached.splice(0)) writeEntry(entry, key, script.createCachedData());
+      } catch (error) {
+        debug('code cache %s: not written: %s', directory, (error as Error).message);
+      }
     },
   };
 }
@@ -101,21 +111,34 @@ function keyOf(chunkPath: string): Buffer | undefined {
   }
 }
 
-/** V8's data after the key's line, when the entry starts with `key`. */
+/** V8's data after the key's line, when the entry is the user's own and starts with `key`. */
 function readEntry(entry: string, key: Buffer): Buffer | undefined {
+  let descriptor: number | undefined;
   try {
-    const content = readFileSync(entry);
+    descriptor = openSync(entry, constants.O_RDONLY | constants.O_NOFOLLOW);
+    if (!isPrivate(fstatSync(descriptor))) {
+      debug('code cache %s: not used: not the user\'s own file', entry);
+      return undefined;
+    }
+    const content = readFileSync(descriptor);
     return content.subarray(0, key.length).equals(key) ? content.subarray(key.length) : undefined;
   } catch {
     return undefined;
+  } finally {
+    if (descriptor !== undefined) closeSync(descriptor);
   }
+}
+
+/** Owned by the user running this and writable by nobody else (where Node knows users). */
+function isPrivate(stats: Stats): boolean {
+  return process.getuid === undefined || (stats.uid === process.getuid() && (stats.mode & 0o022) === 0);
 }
 
 /** Written beside its final name and renamed, so a concurrent run never reads half an entry. */
 function writeEntry(entry: string, key: Buffer, data: Buffer): void {
   const temporary = `${entry}.${process.pid}`;
   try {
-    writeFileSync(temporary, Buffer.concat([key, data]), { mode: 0o600 });
+    writeFileSync(temporary, Buffer.concat([key, data]), { mode: 0o600, flag: 'wx' });
     renameSync(temporary, entry);
     debug('code cache %s: written', entry);
   } catch (error) {
@@ -135,12 +158,11 @@ function deleteEntriesOlderThan(directory: string, cutoffMs: number): void {
   }
 }
 
-function makeDirectory(directory: string): boolean {
-  try {
-    mkdirSync(directory, { recursive: true, mode: 0o700 });
-    return true;
-  } catch (error) {
-    debug('code cache %s: not made: %s', directory, (error as Error).message);
-    return false;
-  }
+/** Makes the directory, or finds it, and tells whether it is the user's own: the only kind written into. */
+function makePrivateDirectory(directory: string): boolean {
+  mkdirSync(directory, { recursive: true, mode: 0o700 });
+  const stats = statSync(directory);
+  if (stats.isDirectory() && isPrivate(stats)) return true;
+  debug('code cache %s: not written: the directory is not the user\'s own', directory);
+  return false;
 }
