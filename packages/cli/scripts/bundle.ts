@@ -39,6 +39,9 @@ async function buildEsmChunks(): Promise<OutputFile[]> {
   const result = await build({
     ...common,
     entryPoints: { cli: 'src/main.ts' },
+    // Every name carries a hash of its content, the entry's too: a code cache is kept per chunk
+    // name, and must never meet other code of the same length (V8 checks nothing else).
+    entryNames: '[name]-[hash]',
     outdir: staging,
     outExtension: { '.js': '.cjs' },
     splitting: true,
@@ -55,11 +58,21 @@ async function buildEsmChunks(): Promise<OutputFile[]> {
 /**
  * One chunk as CommonJS with a linked source map of the original sources. Imports become
  * require() where they stood, and import() a require() when it runs, as lazy as before: a chunk
- * runs as a classic script, where import() has no module loader to ask.
+ * runs as a classic script, where import() has no module loader to ask. Strict, as the ES module
+ * it was.
  */
 async function writeCommonJsChunk(chunk: OutputFile): Promise<void> {
   const file = basename(chunk.path);
-  const { code, map } = await transform(chunk.text, { format: 'cjs', loader: 'js', platform: 'node', target: 'node22', supported: { 'dynamic-import': false }, sourcemap: 'external', sourcefile: file });
+  const { code, map } = await transform(chunk.text, {
+    format: 'cjs',
+    loader: 'js',
+    platform: 'node',
+    target: 'node22',
+    supported: { 'dynamic-import': false },
+    banner: '"use strict";',
+    sourcemap: 'external',
+    sourcefile: file,
+  });
   writeFileSync(join(staging, file), `${code}//# sourceMappingURL=${file}.map\n`);
   writeFileSync(join(staging, `${file}.map`), map);
 }
@@ -67,17 +80,28 @@ async function writeCommonJsChunk(chunk: OutputFile): Promise<void> {
 /**
  * The launcher, CommonJS too: an ES module importing node:fs or node:util builds a facade over
  * every export, some lazy (~4 ms each). The bundle's own package.json makes its .js CommonJS, so
- * the command keeps its name, `ecr-refresh.js`, which the package's bin and the image name.
+ * the command keeps its name, `ecr-refresh.js`, which the package's bin and the image name. It is
+ * told the name of the CLI's entry chunk, which changes with its content.
  */
-async function buildLauncher(): Promise<void> {
-  await build({ ...common, entryPoints: ['src/bin/ecr-refresh.ts'], outfile: join(staging, 'ecr-refresh.js'), format: 'cjs', sourcemap: 'linked', define: { 'import.meta.dirname': '__dirname' } });
+async function buildLauncher(cliChunk: string): Promise<void> {
+  await build({
+    ...common,
+    entryPoints: ['src/bin/ecr-refresh.ts'],
+    outfile: join(staging, 'ecr-refresh.js'),
+    format: 'cjs',
+    sourcemap: 'linked',
+    define: { 'import.meta.dirname': '__dirname', 'import.meta.filename': '__filename', ECR_REFRESH_CLI_CHUNK: JSON.stringify(cliChunk) },
+  });
   writeFileSync(join(staging, 'package.json'), `${JSON.stringify({ type: 'commonjs' }, null, 2)}\n`);
 }
 
 async function buildBundle(): Promise<void> {
   mkdirSync(staging, { recursive: true });
-  await buildLauncher();
-  await Promise.all((await buildEsmChunks()).map(writeCommonJsChunk));
+  const chunks = await buildEsmChunks();
+  await Promise.all(chunks.map(writeCommonJsChunk));
+  const cliChunk = chunks.map((chunk) => basename(chunk.path)).find((file) => /^cli-[A-Z0-9]+\.cjs$/.test(file));
+  if (cliChunk === undefined) throw new Error('esbuild made no cli-<hash>.cjs entry chunk');
+  await buildLauncher(cliChunk);
 }
 
 try {

@@ -110,6 +110,42 @@ describe('cli/bin/code-cache', () => {
     assert.equal(runChunk(openCodeCache(['token'], env), chunkPath).rejected, undefined);
   });
 
+  it('does not use an entry whose data was damaged, and replaces it', () => {
+    const first = openCodeCache(['token'], env);
+    runChunk(first, chunkPath);
+    first.persist();
+    const entry = join(home, '.cache', 'ecr-refresh', 'code-cache', 'core.token.bin');
+    const content = readFileSync(entry);
+    content.fill(0xff, content.length - 64, content.length - 56);
+    writeFileSync(entry, content);
+    const damaged = openCodeCache(['token'], env);
+    assert.equal(runChunk(damaged, chunkPath).rejected, undefined);
+    damaged.persist();
+    assert.notDeepEqual(readFileSync(entry), content);
+  });
+
+  it('writes and deletes nothing through a cache directory that is a symbolic link, or in a parent others may write', () => {
+    const elsewhere = join(home, 'elsewhere');
+    mkdirSync(elsewhere);
+    const precious = join(elsewhere, 'firmware.bin');
+    writeFileSync(precious, 'keep me');
+    utimesSync(precious, new Date(0), new Date(0));
+    mkdirSync(join(home, '.cache', 'ecr-refresh'), { recursive: true });
+    symlinkSync(elsewhere, join(home, '.cache', 'ecr-refresh', 'code-cache'));
+    const linked = openCodeCache(['token'], env);
+    runChunk(linked, chunkPath);
+    linked.persist();
+    assert.deepEqual(readdirSync(elsewhere), ['firmware.bin']);
+
+    const shared = join(home, 'shared');
+    mkdirSync(shared);
+    chmodSync(shared, 0o777);
+    const inShared = openCodeCache(['token'], { NODE_COMPILE_CACHE: shared });
+    runChunk(inShared, chunkPath);
+    inShared.persist();
+    assert.deepEqual(readdirSync(join(shared, 'ecr-refresh')), []);
+  });
+
   it('writes nothing into a directory others may write', () => {
     const directory = join(home, '.cache', 'ecr-refresh', 'code-cache');
     mkdirSync(directory, { recursive: true });
@@ -136,7 +172,7 @@ describe('cli/bin/code-cache', () => {
     assert.equal(codeCacheDirectory({}), undefined);
   });
 
-  it('names a profile after the subcommand only when it comes first, so no other argument names a file', () => {
+  it('names a profile after a subcommand only when one comes first, so no other argument names a file', () => {
     assert.equal(profileOf(['docker-config', '-r', '123456789012:eu-west-1']), 'docker-config');
     assert.equal(profileOf(['k8s', '--help']), 'k8s.help');
     assert.equal(profileOf(['--version']), 'none.help');
@@ -144,5 +180,7 @@ describe('cli/bin/code-cache', () => {
     assert.equal(profileOf(['--secret-key', 'wJalrXUtnFEMIK7MDENG', 'rancher1']), 'none');
     assert.equal(profileOf(['wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY']), 'none');
     assert.equal(profileOf(['../../etc/passwd']), 'none');
+    // yargs answers --help with status 0 whatever comes first: that argument still names nothing.
+    assert.equal(profileOf(['s3cr3t-token', '--help']), 'none.help');
   });
 });

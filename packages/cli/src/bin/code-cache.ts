@@ -1,7 +1,8 @@
-import { closeSync, constants, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
-import { basename, isAbsolute, join } from 'node:path';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import { debuglog } from 'node:util';
 import { Script } from 'node:vm';
+import { COMMAND_NAMES } from '../commands/names.ts';
 
 // NODE_DEBUG=ecr-refresh shows what the cache did: why a start was slow, or that it was not.
 const debug = debuglog('ecr-refresh');
@@ -13,16 +14,20 @@ const debug = debuglog('ecr-refresh');
  * is written before a module runs and misses them), and only when the chunk had none or V8 refused
  * it. Later runs deserialize instead of compiling.
  *
- * A cache belongs to one build of its chunk (path, size, modification time) and one Node; any other
- * is ignored and replaced. V8 checks its own version and flags but not the source, hence the key.
- * Chunk names change with every build, so writing also deletes entries untouched for 30 days: the
- * directory holds a month of upgrades at most, and a cache in use is rewritten once a month.
- * Caching only ever changes the speed: an unreadable or unwritable cache is skipped silently.
+ * A cache belongs to one build of its chunk and one Node; any other is ignored and replaced. V8
+ * checks its own version and flags but not the source, only its length: chunk names carry a hash
+ * of their content (scripts/bundle.ts), and an entry's key adds the chunk's path, size and
+ * modification time. Names change with every build, so writing also deletes entries untouched for
+ * 30 days: the directory holds a month of upgrades at most, and a cache in use is rewritten once a
+ * month. Caching only ever changes the speed: an unreadable or unwritable cache is skipped silently.
  *
  * Cached code runs as the user, so only the user's own files count: an entry is read through a
  * descriptor (no symbolic link followed) and used only when the user owns it and nobody else may
- * write it; entries are written only into a directory the user owns and nobody else may write.
+ * write it; entries are written (and old ones deleted) only in a directory that only the user can
+ * put files in (see makePrivateDirectory).
  * A cache directory in a shared place (NODE_COMPILE_CACHE=/tmp/...) cannot be planted with code.
+ * V8 does not verify its data (a damaged cache can crash it), so an entry carries a CRC-32 of it;
+ * where Node has no zlib.crc32 (before 22.2) nothing is cached.
  */
 export interface CodeCache {
   /** Compiles `source`, the chunk at `chunkPath`, with the chunk's cache when one matches. */
@@ -40,14 +45,15 @@ interface Compiled {
 /** The cache for a run with these arguments; one that only compiles where there is no cache directory. */
 export function openCodeCache(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): CodeCache {
   const directory = codeCacheDirectory(env);
-  if (directory === undefined) return { compile: (chunkPath, source) => new Script(source, { filename: chunkPath }), persist: () => undefined };
+  const crc32 = process.getBuiltinModule?.('node:zlib').crc32;
+  if (directory === undefined || crc32 === undefined) return { compile: (chunkPath, source) => new Script(source, { filename: chunkPath }), persist: () => undefined };
   const profile = profileOf(argv);
   const uncached: Compiled[] = [];
   return {
     compile(chunkPath, source) {
       const key = keyOf(chunkPath);
       const entry = join(directory, `${basename(chunkPath).replace(/\.cjs$/, '')}.${profile}.bin`);
-      const cachedData = key === undefined ? undefined : readEntry(entry, key);
+      const cachedData = key === undefined ? undefined : readEntry(entry, key, crc32);
       const script = new Script(source, { filename: chunkPath, cachedData });
       debug('code cache %s: %s', entry, cachedData === undefined ? 'none' : script.cachedDataRejected === true ? 'refused by V8' : 'used');
       if (key !== undefined && (cachedData === undefined || script.cachedDataRejected === true)) uncached.push({ entry, key, script });
@@ -58,7 +64,7 @@ export function openCodeCache(argv: readonly string[], env: NodeJS.ProcessEnv = 
       try {
         if (!makePrivateDirectory(directory)) return;
         deleteEntriesOlderThan(directory, Date.now() - ENTRY_LIFETIME_MS);
-        for (const { entry, key, script } of uncached.splice(0)) writeEntry(entry, key, script.createCachedData());
+        for (const { entry, key, script } of uncached.splice(0)) writeEntry(entry, key, script.createCachedData(), crc32);
       } catch (error) {
         debug('code cache %s: not written: %s', directory, (error as Error).message);
       }
@@ -87,14 +93,12 @@ export function codeCacheDirectory(env: NodeJS.ProcessEnv): string | undefined {
 }
 
 /**
- * The subcommand when it comes first, as usual; `none` otherwise, so that no other argument (which
- * may be a secret) ever names a file. Marked when only help or the version is asked for, whose
- * runs compile other functions. A first argument that is not a command fails the run, which
- * writes nothing.
+ * The subcommand when it comes first, as usual, else `none`: only a command's name ever names a
+ * file, never another argument (which may be a secret). Marked when help or the version is asked
+ * for, whose runs compile other functions.
  */
-export function profileOf(argv: readonly string[]): string {
-  const first = argv[0] ?? '';
-  const command = /^[a-z][a-z0-9-]{0,31}$/.test(first) ? first : 'none';
+export function profileOf(argv: readonly string[], commandNames: readonly string[] = COMMAND_NAMES): string {
+  const command = commandNames.includes(argv[0] ?? '') ? (argv[0] ?? 'none') : 'none';
   const onlyAsking = argv.some((arg) => arg === '--help' || arg === '-h' || arg === '--version');
   return onlyAsking ? `${command}.help` : command;
 }
@@ -111,8 +115,15 @@ function keyOf(chunkPath: string): Buffer | undefined {
   }
 }
 
-/** V8's data after the key's line, when the entry is the user's own and starts with `key`. */
-function readEntry(entry: string, key: Buffer): Buffer | undefined {
+type Crc32 = (data: Buffer) => number;
+
+/** The line after the key: the CRC-32 of V8's data, 8 hexadecimal digits. */
+function checksumLine(data: Buffer, crc32: Crc32): Buffer {
+  return Buffer.from(`${crc32(data).toString(16).padStart(8, '0')}\n`, 'latin1');
+}
+
+/** V8's data, when the entry is the user's own, starts with `key` and its data is intact. */
+function readEntry(entry: string, key: Buffer, crc32: Crc32): Buffer | undefined {
   let descriptor: number | undefined;
   try {
     descriptor = openSync(entry, constants.O_RDONLY | constants.O_NOFOLLOW);
@@ -121,7 +132,11 @@ function readEntry(entry: string, key: Buffer): Buffer | undefined {
       return undefined;
     }
     const content = readFileSync(descriptor);
-    return content.subarray(0, key.length).equals(key) ? content.subarray(key.length) : undefined;
+    if (!content.subarray(0, key.length).equals(key)) return undefined;
+    const data = content.subarray(key.length + CHECKSUM_LINE_LENGTH);
+    if (content.subarray(key.length, key.length + CHECKSUM_LINE_LENGTH).equals(checksumLine(data, crc32))) return data;
+    debug('code cache %s: not used: damaged', entry);
+    return undefined;
   } catch {
     return undefined;
   } finally {
@@ -129,16 +144,18 @@ function readEntry(entry: string, key: Buffer): Buffer | undefined {
   }
 }
 
+const CHECKSUM_LINE_LENGTH = 9;
+
 /** Owned by the user running this and writable by nobody else (where Node knows users). */
 function isPrivate(stats: Stats): boolean {
   return process.getuid === undefined || (stats.uid === process.getuid() && (stats.mode & 0o022) === 0);
 }
 
 /** Written beside its final name and renamed, so a concurrent run never reads half an entry. */
-function writeEntry(entry: string, key: Buffer, data: Buffer): void {
+function writeEntry(entry: string, key: Buffer, data: Buffer, crc32: Crc32): void {
   const temporary = `${entry}.${process.pid}`;
   try {
-    writeFileSync(temporary, Buffer.concat([key, data]), { mode: 0o600, flag: 'wx' });
+    writeFileSync(temporary, Buffer.concat([key, checksumLine(data, crc32), data]), { mode: 0o600, flag: 'wx' });
     renameSync(temporary, entry);
     debug('code cache %s: written', entry);
   } catch (error) {
@@ -147,22 +164,33 @@ function writeEntry(entry: string, key: Buffer, data: Buffer): void {
   }
 }
 
+/** An entry's name: a chunk's, then a profile's (see {@link profileOf}). */
+const ENTRY_NAME = /^[\w-]+\.[a-z0-9-]+(\.help)?\.bin$/;
+
+/** Deletes the user's own entries last written before `cutoffMs`; nothing else in the directory. */
 function deleteEntriesOlderThan(directory: string, cutoffMs: number): void {
   for (const name of readdirSync(directory)) {
     const entry = join(directory, name);
     try {
-      if (name.endsWith('.bin') && statSync(entry).mtimeMs < cutoffMs) rmSync(entry, { force: true });
+      const stats = lstatSync(entry);
+      if (ENTRY_NAME.test(name) && stats.isFile() && isPrivate(stats) && stats.mtimeMs < cutoffMs) rmSync(entry, { force: true });
     } catch {
-      // Gone already, or not ours to delete: either way nothing to do.
+      // Gone already: nothing to do.
     }
   }
 }
 
-/** Makes the directory, or finds it, and tells whether it is the user's own: the only kind written into. */
+/**
+ * Makes the directory, or finds it, and tells whether only the user can put files in it: a real
+ * directory (no symbolic link) of the user's, nobody else may write, in a parent that nobody else
+ * can rename it out of (the user's or root's, writable by others only with the sticky bit).
+ */
 function makePrivateDirectory(directory: string): boolean {
   mkdirSync(directory, { recursive: true, mode: 0o700 });
-  const stats = statSync(directory);
-  if (stats.isDirectory() && isPrivate(stats)) return true;
+  const stats = lstatSync(directory);
+  const parent = lstatSync(dirname(directory));
+  const parentHolds = process.getuid === undefined || ((parent.uid === process.getuid() || parent.uid === 0) && ((parent.mode & 0o022) === 0 || (parent.mode & 0o1000) !== 0));
+  if (stats.isDirectory() && isPrivate(stats) && parentHolds) return true;
   debug('code cache %s: not written: the directory is not the user\'s own', directory);
   return false;
 }

@@ -38,23 +38,15 @@ export interface EcrApiSettings {
   timeouts: HttpTimeouts;
 }
 
-/** Builds ECR API clients; replaced in unit tests. */
-export type EcrApiFactory = (settings: EcrApiSettings) => EcrApi;
+/** Builds ECR API clients, at once or asynchronously; replaced in unit tests. */
+export type EcrApiFactory = (settings: EcrApiSettings) => EcrApi | Promise<EcrApi>;
 
 /**
- * The default {@link EcrApiFactory}: the AWS SDK's ECR client (see ecr-sdk-client.ts), loaded on
- * the first call: a run whose targets are all still fresh makes none, and never loads the client,
- * its credential providers or its HTTP handler.
+ * The default {@link EcrApiFactory}: the AWS SDK's ECR client (see ecr-sdk-client.ts), loaded when
+ * the first client is built. A run whose targets are all still fresh builds none, and never loads
+ * the client, its credential providers or its HTTP handler.
  */
-export const createEcrApi: EcrApiFactory = (settings) => {
-  let api: Promise<EcrApi> | undefined;
-  return {
-    async getAuthorizationToken(options) {
-      api ??= import('./ecr-sdk-client.ts').then(({ createSdkEcrApi }) => createSdkEcrApi(settings));
-      return (await api).getAuthorizationToken(options);
-    },
-  };
-};
+export const createEcrApi: EcrApiFactory = async (settings) => (await import('./ecr-sdk-client.ts')).createSdkEcrApi(settings);
 
 /** The URL the ECR client will call, used to choose its proxy. */
 export function ecrEndpointUrl(settings: Pick<EcrApiSettings, 'region' | 'endpoint' | 'useFipsEndpoint'>): string {

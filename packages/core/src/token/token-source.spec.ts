@@ -109,4 +109,23 @@ describe('core/token/token-source', () => {
     rejected.failWith({ name: 'UnrecognizedClientException', $fault: 'client', $metadata: { httpStatusCode: 403 } });
     await assert.rejects(createTokenSource({ ecrApiFactory: rejected.factory }).fetch(registries('123456789012:eu-west-1')), { retryable: false });
   });
+
+  it('builds a client asynchronously once per group; a client that fails to build fails as itself, and is built again next time', async () => {
+    const ecr = createFakeEcr();
+    let builds = 0;
+    const setupError = new TypeError('Invalid URL');
+    const source = createTokenSource({
+      ecrApiFactory: async (settings) => {
+        builds += 1;
+        await new Promise((resolve) => setImmediate(resolve));
+        if (builds === 1) throw setupError;
+        return ecr.factory(settings);
+      },
+    });
+    await assert.rejects(source.fetch(registries('123456789012:eu-west-1')), (error) => error === setupError);
+    const [first, second] = await Promise.all([source.fetch(registries('123456789012:eu-west-1')), source.fetch(registries('123456789012:eu-west-1'))]);
+    assert.equal(first.size + second.size, 2);
+    await source.fetch(registries('123456789012:eu-west-1'));
+    assert.deepEqual([builds, ecr.calls.length], [2, 2]);
+  });
 });

@@ -48,7 +48,7 @@ export function createTokenSource(options: TokenSourceOptions = {}): TokenSource
   const logger = options.logger ?? silentLogger;
   const clock = options.clock ?? (() => new Date());
   const factory = options.ecrApiFactory ?? createEcrApi;
-  const clients = new Map<string, EcrApi>();
+  const clients = new Map<string, Promise<EcrApi>>();
   const inFlight = new Map<string, Promise<Omit<RegistryCredential, 'host'>>>();
   let calls = 0;
 
@@ -69,13 +69,27 @@ export function createTokenSource(options: TokenSourceOptions = {}): TokenSource
     };
   }
 
-  async function fetchGroup(key: string, group: RegistryTarget[], signal?: AbortSignal): Promise<Omit<RegistryCredential, 'host'>> {
-    const settings = settingsFor(group);
+  /**
+   * The group's client, built once; outside the call's error mapping, as building fails for other
+   * reasons than ECR (a malformed proxy URL, a broken install). A failed build is not kept.
+   */
+  function clientFor(key: string, settings: EcrApiSettings): Promise<EcrApi> {
     let client = clients.get(key);
     if (client === undefined) {
-      client = factory(settings);
+      client = Promise.resolve()
+        .then(() => factory(settings))
+        .catch((error: unknown) => {
+          clients.delete(key);
+          throw error;
+        });
       clients.set(key, client);
     }
+    return client;
+  }
+
+  async function fetchGroup(key: string, group: RegistryTarget[], signal?: AbortSignal): Promise<Omit<RegistryCredential, 'host'>> {
+    const settings = settingsFor(group);
+    const client = await clientFor(key, settings);
     const where = `ECR in ${settings.region} (${ecrEndpointUrl(settings)})`;
     const identity = options.roleArn === undefined ? 'the default AWS identity' : `role ${options.roleArn}`;
     calls += 1;
