@@ -1,5 +1,5 @@
-// Bundles the CLI into dist/bundle: a small ES-module launcher (`ecr-refresh.js`) and the CLI
-// itself (`cli.cjs`) with its lazily loaded chunks, which the launcher runs through a V8 code cache
+// Bundles the CLI into dist/bundle: a small launcher (`ecr-refresh.js`) and the CLI itself
+// (`cli-<hash>.cjs`) with its lazily loaded chunks, which the launcher runs through a V8 code cache
 // (src/bin/chunk-loader.ts). Resolving and compiling hundreds of small modules dominated start-up;
 // then compiling, on every run, the functions V8 compiles lazily did. A code cache written after a
 // run holds those too, and only a classic script can have one: Node's compile cache for modules is

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, lchownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { codeCacheDirectory, openCodeCache, profileOf } from './code-cache.ts';
@@ -144,6 +144,43 @@ describe('cli/bin/code-cache', () => {
     runChunk(inShared, chunkPath);
     inShared.persist();
     assert.deepEqual(readdirSync(join(shared, 'ecr-refresh')), []);
+  });
+
+  it('ignores a cache of a chunk edited in place, even with its size and modification time kept', () => {
+    const first = openCodeCache(['token'], env);
+    runChunk(first, chunkPath);
+    first.persist();
+    const { mtime } = statSync(chunkPath);
+    const edited = SOURCE.replace('* 14', '* 16');
+    writeFileSync(chunkPath, edited);
+    utimesSync(chunkPath, mtime, mtime);
+    assert.deepEqual(runChunk(openCodeCache(['token'], env), chunkPath, edited), { answer: 16, rejected: undefined });
+  });
+
+  it('writes into a parent its group may write when the group is the user\'s own (umask 002)', () => {
+    const parent = join(home, 'node-cache');
+    mkdirSync(parent);
+    chmodSync(parent, 0o775);
+    const cache = openCodeCache(['token'], { NODE_COMPILE_CACHE: parent });
+    runChunk(cache, chunkPath);
+    cache.persist();
+    assert.deepEqual(readdirSync(join(parent, 'ecr-refresh')), ['core.token.bin']);
+  });
+
+  it('writes and deletes nothing when a directory further up is a link another user planted', () => {
+    const victim = join(home, 'documents');
+    mkdirSync(join(victim, 'b', 'ecr-refresh'), { recursive: true });
+    const old = join(victim, 'b', 'ecr-refresh', 'thesis.v1.bin');
+    writeFileSync(old, 'keep me');
+    utimesSync(old, new Date(0), new Date(0));
+    const shared = join(home, 'shared');
+    mkdirSync(shared);
+    symlinkSync(victim, join(shared, 'a'));
+    lchownSync(join(shared, 'a'), 1234, 1234);
+    const cache = openCodeCache(['token'], { NODE_COMPILE_CACHE: join(shared, 'a', 'b') });
+    runChunk(cache, chunkPath);
+    cache.persist();
+    assert.deepEqual(readdirSync(join(victim, 'b', 'ecr-refresh')), ['thesis.v1.bin']);
   });
 
   it('writes nothing into a directory others may write', () => {

@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { debuglog } from 'node:util';
 import { Script } from 'node:vm';
@@ -27,7 +27,7 @@ const debug = debuglog('ecr-refresh');
  * put files in (see makePrivateDirectory).
  * A cache directory in a shared place (NODE_COMPILE_CACHE=/tmp/...) cannot be planted with code.
  * V8 does not verify its data (a damaged cache can crash it), so an entry carries a CRC-32 of it;
- * where Node has no zlib.crc32 (before 22.2) nothing is cached.
+ * where Node lacks process.getBuiltinModule or zlib.crc32 (before 22.3) nothing is cached.
  */
 export interface CodeCache {
   /** Compiles `source`, the chunk at `chunkPath`, with the chunk's cache when one matches. */
@@ -108,8 +108,9 @@ const ENTRY_LIFETIME_MS = 30 * 24 * 3_600_000;
 /** What a cache entry must start with to be used for the chunk at `chunkPath`. */
 function keyOf(chunkPath: string): Buffer | undefined {
   try {
-    const { size, mtimeMs } = statSync(chunkPath);
-    return Buffer.from(`${JSON.stringify({ chunkPath, size, mtimeMs, node: process.version, arch: process.arch })}\n`, 'utf8');
+    // ctime and the inode change with any write or replacement, even one that restores the mtime.
+    const { size, mtimeMs, ctimeMs, ino } = statSync(chunkPath);
+    return Buffer.from(`${JSON.stringify({ chunkPath, size, mtimeMs, ctimeMs, ino, node: process.version, arch: process.arch })}\n`, 'utf8');
   } catch {
     return undefined;
   }
@@ -182,15 +183,39 @@ function deleteEntriesOlderThan(directory: string, cutoffMs: number): void {
 
 /**
  * Makes the directory, or finds it, and tells whether only the user can put files in it: a real
- * directory (no symbolic link) of the user's, nobody else may write, in a parent that nobody else
- * can rename it out of (the user's or root's, writable by others only with the sticky bit).
+ * directory of the user's that nobody else may write, on a path nobody else can redirect.
  */
 function makePrivateDirectory(directory: string): boolean {
   mkdirSync(directory, { recursive: true, mode: 0o700 });
   const stats = lstatSync(directory);
-  const parent = lstatSync(dirname(directory));
-  const parentHolds = process.getuid === undefined || ((parent.uid === process.getuid() || parent.uid === 0) && ((parent.mode & 0o022) === 0 || (parent.mode & 0o1000) !== 0));
-  if (stats.isDirectory() && isPrivate(stats) && parentHolds) return true;
+  if (stats.isDirectory() && isPrivate(stats) && isTrustedPath(directory)) return true;
   debug('code cache %s: not written: the directory is not the user\'s own', directory);
   return false;
+}
+
+/**
+ * Whether nobody but the user (and root) can change what `path` names: every component of it, as
+ * written and as resolved, is owned by the user or root, and every directory on the way is
+ * writable by others only with the sticky bit, and by its group only when that is the user's
+ * own (umask 002 with a group per user). A symbolic link others own, or one in a directory others
+ * may write, could send the cache's writes and deletions anywhere the user can write.
+ */
+function isTrustedPath(path: string): boolean {
+  if (process.getuid === undefined) return true;
+  return [path, realpathSync.native(path)].every((start) => ancestorsOf(start).every((component) => isTrustedComponent(lstatSync(component))));
+}
+
+function ancestorsOf(path: string): string[] {
+  const ancestors = [path];
+  while (dirname(ancestors.at(-1) ?? '/') !== ancestors.at(-1)) ancestors.push(dirname(ancestors.at(-1) ?? '/'));
+  return ancestors;
+}
+
+function isTrustedComponent(stats: Stats): boolean {
+  const owner = stats.uid === process.getuid?.() || stats.uid === 0;
+  if (!owner || stats.isSymbolicLink()) return owner;
+  const sticky = (stats.mode & 0o1000) !== 0;
+  const othersWrite = (stats.mode & 0o002) !== 0;
+  const groupWrite = (stats.mode & 0o020) !== 0;
+  return (!othersWrite || sticky) && (!groupWrite || sticky || stats.gid === process.getgid?.());
 }
