@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { chmodSync, lchownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { crc32 } from 'node:zlib';
 import { join } from 'node:path';
 import { codeCacheDirectory, openCodeCache, profileOf } from './code-cache.ts';
 
@@ -18,8 +19,12 @@ describe('cli/bin/code-cache', () => {
   let home: string;
   let chunkPath: string;
   let env: NodeJS.ProcessEnv;
+  /** The name of the entry of `chunk` (in `home`) for `profile`. */
+  let entryName: (chunk: string, profile: string) => string;
   beforeEach(() => {
     home = mkdtempSync(join(tmpdir(), 'ecr-refresh-code-cache-'));
+    const installation = crc32(Buffer.from(home, 'utf8')).toString(16).padStart(8, '0');
+    entryName = (chunk, profile) => `${chunk}.${profile}.${installation}.bin`;
     chunkPath = join(home, 'core.cjs');
     writeFileSync(chunkPath, SOURCE);
     env = { HOME: home };
@@ -33,9 +38,9 @@ describe('cli/bin/code-cache', () => {
     assert.deepEqual(runChunk(first, chunkPath), { answer: 14, rejected: undefined });
     first.persist();
     const directory = join(home, '.cache', 'ecr-refresh', 'code-cache');
-    assert.deepEqual(readdirSync(directory), ['core.docker-config.bin']);
+    assert.deepEqual(readdirSync(directory), [entryName('core', 'docker-config')]);
     assert.equal(statSync(directory).mode & 0o777, 0o700);
-    assert.equal(statSync(join(directory, 'core.docker-config.bin')).mode & 0o777, 0o600);
+    assert.equal(statSync(join(directory, entryName('core', 'docker-config'))).mode & 0o777, 0o600);
 
     const second = openCodeCache(['docker-config'], env);
     assert.deepEqual(runChunk(second, chunkPath), { answer: 14, rejected: false });
@@ -45,7 +50,7 @@ describe('cli/bin/code-cache', () => {
     const first = openCodeCache(['k8s'], env);
     runChunk(first, chunkPath);
     first.persist();
-    const entry = join(home, '.cache', 'ecr-refresh', 'code-cache', 'core.k8s.bin');
+    const entry = join(home, '.cache', 'ecr-refresh', 'code-cache', entryName('core', 'k8s'));
     const written = readFileSync(entry);
     utimesSync(entry, new Date(0), new Date(0));
     const second = openCodeCache(['k8s'], env);
@@ -61,7 +66,7 @@ describe('cli/bin/code-cache', () => {
     const first = openCodeCache(['token'], env);
     runChunk(first, chunkPath);
     first.persist();
-    const entry = join(home, '.cache', 'ecr-refresh', 'code-cache', 'core.token.bin');
+    const entry = join(home, '.cache', 'ecr-refresh', 'code-cache', entryName('core', 'token'));
     const written = readFileSync(entry);
     // Same length, other code: V8 alone would take the old cache (it checks the source's length only).
     const rebuilt = SOURCE.replace('* 14', '* 15');
@@ -80,8 +85,8 @@ describe('cli/bin/code-cache', () => {
     runChunk(first, chunkPath);
     first.persist();
     const month = 30 * 24 * 3_600_000;
-    const stale = join(directory, 'chunk-OLDBUILD.k8s.bin');
-    const recent = join(directory, 'chunk-LASTWEEK.k8s.bin');
+    const stale = join(directory, entryName('chunk-OLDBUILD', 'k8s'));
+    const recent = join(directory, entryName('chunk-LASTWEEK', 'k8s'));
     const notOurs = join(directory, 'notes.txt');
     for (const file of [stale, recent, notOurs]) writeFileSync(file, 'x');
     utimesSync(stale, new Date(), new Date(Date.now() - month - 60_000));
@@ -90,7 +95,7 @@ describe('cli/bin/code-cache', () => {
     const other = openCodeCache(['token'], env);
     runChunk(other, chunkPath);
     other.persist();
-    assert.deepEqual(readdirSync(directory).sort(), ['chunk-LASTWEEK.k8s.bin', 'core.k8s.bin', 'core.token.bin', 'notes.txt']);
+    assert.deepEqual(readdirSync(directory).sort(), [entryName('chunk-LASTWEEK', 'k8s'), entryName('core', 'k8s'), entryName('core', 'token'), 'notes.txt'].sort());
   });
 
   it('uses only entries that are the user\'s own: not one others may write, not a symbolic link', () => {
@@ -98,7 +103,7 @@ describe('cli/bin/code-cache', () => {
     const first = openCodeCache(['token'], env);
     runChunk(first, chunkPath);
     first.persist();
-    const entry = join(directory, 'core.token.bin');
+    const entry = join(directory, entryName('core', 'token'));
     chmodSync(entry, 0o666);
     const writableByOthers = openCodeCache(['token'], env);
     assert.equal(runChunk(writableByOthers, chunkPath).rejected, undefined);
@@ -114,7 +119,7 @@ describe('cli/bin/code-cache', () => {
     const first = openCodeCache(['token'], env);
     runChunk(first, chunkPath);
     first.persist();
-    const entry = join(home, '.cache', 'ecr-refresh', 'code-cache', 'core.token.bin');
+    const entry = join(home, '.cache', 'ecr-refresh', 'code-cache', entryName('core', 'token'));
     const content = readFileSync(entry);
     content.fill(0xff, content.length - 64, content.length - 56);
     writeFileSync(entry, content);
@@ -127,7 +132,7 @@ describe('cli/bin/code-cache', () => {
   it('writes and deletes nothing through a cache directory that is a symbolic link, or in a parent others may write', () => {
     const elsewhere = join(home, 'elsewhere');
     mkdirSync(elsewhere);
-    const precious = join(elsewhere, 'firmware.bin');
+    const precious = join(elsewhere, 'firmware.x.0123abcd.bin');
     writeFileSync(precious, 'keep me');
     utimesSync(precious, new Date(0), new Date(0));
     mkdirSync(join(home, '.cache', 'ecr-refresh'), { recursive: true });
@@ -135,7 +140,7 @@ describe('cli/bin/code-cache', () => {
     const linked = openCodeCache(['token'], env);
     runChunk(linked, chunkPath);
     linked.persist();
-    assert.deepEqual(readdirSync(elsewhere), ['firmware.bin']);
+    assert.deepEqual(readdirSync(elsewhere), ['firmware.x.0123abcd.bin']);
 
     const shared = join(home, 'shared');
     mkdirSync(shared);
@@ -164,13 +169,13 @@ describe('cli/bin/code-cache', () => {
     const cache = openCodeCache(['token'], { NODE_COMPILE_CACHE: parent });
     runChunk(cache, chunkPath);
     cache.persist();
-    assert.deepEqual(readdirSync(join(parent, 'ecr-refresh')), ['core.token.bin']);
+    assert.deepEqual(readdirSync(join(parent, 'ecr-refresh')), [entryName('core', 'token')]);
   });
 
   it('writes and deletes nothing when a directory further up is a link another user planted', () => {
     const victim = join(home, 'documents');
     mkdirSync(join(victim, 'b', 'ecr-refresh'), { recursive: true });
-    const old = join(victim, 'b', 'ecr-refresh', 'thesis.v1.bin');
+    const old = join(victim, 'b', 'ecr-refresh', 'thesis.v1.0123abcd.bin');
     writeFileSync(old, 'keep me');
     utimesSync(old, new Date(0), new Date(0));
     const shared = join(home, 'shared');
@@ -180,7 +185,7 @@ describe('cli/bin/code-cache', () => {
     const cache = openCodeCache(['token'], { NODE_COMPILE_CACHE: join(shared, 'a', 'b') });
     runChunk(cache, chunkPath);
     cache.persist();
-    assert.deepEqual(readdirSync(join(victim, 'b', 'ecr-refresh')), ['thesis.v1.bin']);
+    assert.deepEqual(readdirSync(join(victim, 'b', 'ecr-refresh')), ['thesis.v1.0123abcd.bin']);
   });
 
   it('writes nothing into a directory others may write', () => {
@@ -191,6 +196,25 @@ describe('cli/bin/code-cache', () => {
     runChunk(cache, chunkPath);
     cache.persist();
     assert.deepEqual(readdirSync(directory), []);
+  });
+
+  it('keeps one entry per installation, so two installations of one build do not replace each other\'s', () => {
+    const other = join(home, 'other-install');
+    mkdirSync(other);
+    const otherChunk = join(other, 'core.cjs');
+    writeFileSync(otherChunk, SOURCE);
+    for (const path of [chunkPath, otherChunk]) {
+      const cache = openCodeCache(['token'], env);
+      runChunk(cache, path);
+      cache.persist();
+    }
+    const directory = join(home, '.cache', 'ecr-refresh', 'code-cache');
+    assert.equal(readdirSync(directory).filter((name) => name.startsWith('core.token.')).length, 2);
+    const again = readFileSync(join(directory, entryName('core', 'token')));
+    const cache = openCodeCache(['token'], env);
+    runChunk(cache, chunkPath);
+    cache.persist();
+    assert.deepEqual(readFileSync(join(directory, entryName('core', 'token'))), again);
   });
 
   it('changes nothing but the speed where the cache cannot be written', () => {

@@ -52,7 +52,7 @@ export function openCodeCache(argv: readonly string[], env: NodeJS.ProcessEnv = 
   return {
     compile(chunkPath, source) {
       const key = keyOf(chunkPath);
-      const entry = join(directory, `${basename(chunkPath).replace(/\.cjs$/, '')}.${profile}.bin`);
+      const entry = join(directory, `${basename(chunkPath).replace(/\.cjs$/, '')}.${profile}.${installationOf(chunkPath, crc32)}.bin`);
       const cachedData = key === undefined ? undefined : readEntry(entry, key, crc32);
       const script = new Script(source, { filename: chunkPath, cachedData });
       debug('code cache %s: %s', entry, cachedData === undefined ? 'none' : script.cachedDataRejected === true ? 'refused by V8' : 'used');
@@ -118,6 +118,15 @@ function keyOf(chunkPath: string): Buffer | undefined {
 
 type Crc32 = (data: Buffer) => number;
 
+/**
+ * Which installation a chunk belongs to, in 8 hexadecimal digits: two installations of one
+ * version (global and in a project) share chunk names, and with one entry each would replace
+ * each other's on every run.
+ */
+function installationOf(chunkPath: string, crc32: Crc32): string {
+  return crc32(Buffer.from(dirname(chunkPath), 'utf8')).toString(16).padStart(8, '0');
+}
+
 /** The line after the key: the CRC-32 of V8's data, 8 hexadecimal digits. */
 function checksumLine(data: Buffer, crc32: Crc32): Buffer {
   return Buffer.from(`${crc32(data).toString(16).padStart(8, '0')}\n`, 'latin1');
@@ -165,8 +174,8 @@ function writeEntry(entry: string, key: Buffer, data: Buffer, crc32: Crc32): voi
   }
 }
 
-/** An entry's name: a chunk's, then a profile's (see {@link profileOf}). */
-const ENTRY_NAME = /^[\w-]+\.[a-z0-9-]+(\.help)?\.bin$/;
+/** An entry's name: a chunk's, a profile's (see {@link profileOf}), an installation's. */
+const ENTRY_NAME = /^[\w-]+\.[a-z0-9-]+(\.help)?\.[0-9a-f]{8}\.bin$/;
 
 /** Deletes the user's own entries last written before `cutoffMs`; nothing else in the directory. */
 function deleteEntriesOlderThan(directory: string, cutoffMs: number): void {

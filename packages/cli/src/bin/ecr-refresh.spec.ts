@@ -24,8 +24,8 @@ describe('cli/bin (built bundle)', () => {
   /** The entries a `--version` run leaves: the CLI's own chunk and those it requires, each named after its chunk. */
   const versionEntries = (directory: string) => {
     const entries = readdirSync(directory);
-    assert.ok(entries.some((entry) => /^cli-[A-Z0-9]+\.none\.help\.bin$/.test(entry)), entries.join(', '));
-    assert.ok(entries.every((entry) => /^(cli|chunk)-[A-Z0-9]+\.none\.help\.bin$/.test(entry)), entries.join(', '));
+    assert.ok(entries.some((entry) => /^cli-[A-Z0-9]+\.none\.help\.[0-9a-f]{8}\.bin$/.test(entry)), entries.join(', '));
+    assert.ok(entries.every((entry) => /^(cli|chunk)-[A-Z0-9]+\.none\.help\.[0-9a-f]{8}\.bin$/.test(entry)), entries.join(', '));
     return entries;
   };
 
@@ -44,7 +44,7 @@ describe('cli/bin (built bundle)', () => {
 
   it('uses its code cache from the next run on, and replaces a damaged one', () => {
     const env = { HOME: home, NODE_DEBUG: 'ecr-refresh' };
-    assert.match(run(['--version'], env).stderr, /cli-\w+\.none\.help\.bin: none[\s\S]*cli-\w+\.none\.help\.bin: written/);
+    assert.match(run(['--version'], env).stderr, /cli-\w+\.none\.help\.[0-9a-f]{8}\.bin: none[\s\S]*cli-\w+\.none\.help\.[0-9a-f]{8}\.bin: written/);
     const entries = versionEntries(cacheOf(join(home, '.cache')));
     const second = run(['--version'], env);
     assert.equal(second.stdout, `${VERSION}\n`);
@@ -57,8 +57,8 @@ describe('cli/bin (built bundle)', () => {
     writeFileSync(entry, content);
     const damaged = run(['--version'], env);
     assert.deepEqual([damaged.status, damaged.stdout], [0, `${VERSION}\n`]);
-    assert.match(damaged.stderr, /cli-\w+\.none\.help\.bin: not used: damaged[\s\S]*cli-\w+\.none\.help\.bin: written/);
-    assert.match(run(['--version'], env).stderr, /cli-\w+\.none\.help\.bin: used/);
+    assert.match(damaged.stderr, /cli-\w+\.none\.help\.[0-9a-f]{8}\.bin: not used: damaged[\s\S]*cli-\w+\.none\.help\.[0-9a-f]{8}\.bin: written/);
+    assert.match(run(['--version'], env).stderr, /cli-\w+\.none\.help\.[0-9a-f]{8}\.bin: used/);
   });
 
   it('runs through Node\'s own loader under --enable-source-maps, which maps stack traces (a vm Script\'s are not), without the code cache', () => {
