@@ -31,12 +31,18 @@ describe('cli/bin/code-cache', () => {
   });
   afterEach(() => rmSync(home, { recursive: true, force: true }));
 
+  /** One run of the CLI in short: opens the cache for `profile`, runs the chunk, persists what the run compiled. */
+  function runOnce(profile: string, options: { environment?: NodeJS.ProcessEnv; path?: string; source?: string } = {}): ReturnType<typeof runChunk> {
+    const cache = openCodeCache([profile], options.environment ?? env);
+    const result = runChunk(cache, options.path ?? chunkPath, options.source);
+    cache.persist();
+    return result;
+  }
+
   // That V8 takes the data is proved across processes, in ecr-refresh.spec.ts: within one process,
   // V8's in-memory compilation cache answers first for a source it has seen.
   it('writes a cache after the run, private to the user, and hands it to V8 next time', () => {
-    const first = openCodeCache(['docker-config'], env);
-    assert.deepEqual(runChunk(first, chunkPath), { answer: 14, rejected: undefined });
-    first.persist();
+    assert.deepEqual(runOnce('docker-config'), { answer: 14, rejected: undefined });
     const directory = join(home, '.cache', 'ecr-refresh', 'code-cache');
     assert.deepEqual(readdirSync(directory), [entryName('core', 'docker-config')]);
     assert.equal(statSync(directory).mode & 0o777, 0o700);
@@ -47,15 +53,11 @@ describe('cli/bin/code-cache', () => {
   });
 
   it('keeps an accepted cache as it is, and keeps one cache per subcommand', () => {
-    const first = openCodeCache(['k8s'], env);
-    runChunk(first, chunkPath);
-    first.persist();
+    runOnce('k8s');
     const entry = join(home, '.cache', 'ecr-refresh', 'code-cache', entryName('core', 'k8s'));
     const written = readFileSync(entry);
     utimesSync(entry, new Date(0), new Date(0));
-    const second = openCodeCache(['k8s'], env);
-    runChunk(second, chunkPath);
-    second.persist();
+    runOnce('k8s');
     assert.equal(statSync(entry).mtimeMs, 0);
     assert.deepEqual(readFileSync(entry), written);
     const other = openCodeCache(['token'], env);
@@ -63,27 +65,21 @@ describe('cli/bin/code-cache', () => {
   });
 
   it('ignores and replaces a cache of another build of the chunk', () => {
-    const first = openCodeCache(['token'], env);
-    runChunk(first, chunkPath);
-    first.persist();
+    runOnce('token');
     const entry = join(home, '.cache', 'ecr-refresh', 'code-cache', entryName('core', 'token'));
     const written = readFileSync(entry);
     // Same length, other code: V8 alone would take the old cache (it checks the source's length only).
     const rebuilt = SOURCE.replace('* 14', '* 15');
     writeFileSync(chunkPath, rebuilt);
     utimesSync(chunkPath, new Date(), new Date(Date.now() + 5_000));
-    const afterRebuild = openCodeCache(['token'], env);
-    assert.deepEqual(runChunk(afterRebuild, chunkPath, rebuilt), { answer: 15, rejected: undefined });
-    afterRebuild.persist();
+    assert.deepEqual(runOnce('token', { source: rebuilt }), { answer: 15, rejected: undefined });
     assert.notDeepEqual(readFileSync(entry), written);
     assert.equal(runChunk(openCodeCache(['token'], env), chunkPath, rebuilt).rejected, false);
   });
 
   it('deletes entries untouched for 30 days when it writes one, and no others', () => {
     const directory = join(home, '.cache', 'ecr-refresh', 'code-cache');
-    const first = openCodeCache(['k8s'], env);
-    runChunk(first, chunkPath);
-    first.persist();
+    runOnce('k8s');
     const month = 30 * 24 * 3_600_000;
     const stale = join(directory, entryName('chunk-OLDBUILD', 'k8s'));
     const recent = join(directory, entryName('chunk-LASTWEEK', 'k8s'));
@@ -92,22 +88,16 @@ describe('cli/bin/code-cache', () => {
     utimesSync(stale, new Date(), new Date(Date.now() - month - 60_000));
     utimesSync(recent, new Date(), new Date(Date.now() - month / 4));
     utimesSync(notOurs, new Date(), new Date(Date.now() - 2 * month));
-    const other = openCodeCache(['token'], env);
-    runChunk(other, chunkPath);
-    other.persist();
+    runOnce('token');
     assert.deepEqual(readdirSync(directory).sort(), [entryName('chunk-LASTWEEK', 'k8s'), entryName('core', 'k8s'), entryName('core', 'token'), 'notes.txt'].sort());
   });
 
   it('uses only entries that are the user\'s own: not one others may write, not a symbolic link', () => {
     const directory = join(home, '.cache', 'ecr-refresh', 'code-cache');
-    const first = openCodeCache(['token'], env);
-    runChunk(first, chunkPath);
-    first.persist();
+    runOnce('token');
     const entry = join(directory, entryName('core', 'token'));
     chmodSync(entry, 0o666);
-    const writableByOthers = openCodeCache(['token'], env);
-    assert.equal(runChunk(writableByOthers, chunkPath).rejected, undefined);
-    writableByOthers.persist();
+    assert.equal(runOnce('token').rejected, undefined);
     assert.equal(statSync(entry).mode & 0o777, 0o600);
 
     renameSync(entry, join(home, 'elsewhere.bin'));
@@ -116,16 +106,12 @@ describe('cli/bin/code-cache', () => {
   });
 
   it('does not use an entry whose data was damaged, and replaces it', () => {
-    const first = openCodeCache(['token'], env);
-    runChunk(first, chunkPath);
-    first.persist();
+    runOnce('token');
     const entry = join(home, '.cache', 'ecr-refresh', 'code-cache', entryName('core', 'token'));
     const content = readFileSync(entry);
     content.fill(0xff, content.length - 64, content.length - 56);
     writeFileSync(entry, content);
-    const damaged = openCodeCache(['token'], env);
-    assert.equal(runChunk(damaged, chunkPath).rejected, undefined);
-    damaged.persist();
+    assert.equal(runOnce('token').rejected, undefined);
     assert.notDeepEqual(readFileSync(entry), content);
   });
 
@@ -137,24 +123,18 @@ describe('cli/bin/code-cache', () => {
     utimesSync(precious, new Date(0), new Date(0));
     mkdirSync(join(home, '.cache', 'ecr-refresh'), { recursive: true });
     symlinkSync(elsewhere, join(home, '.cache', 'ecr-refresh', 'code-cache'));
-    const linked = openCodeCache(['token'], env);
-    runChunk(linked, chunkPath);
-    linked.persist();
+    runOnce('token');
     assert.deepEqual(readdirSync(elsewhere), ['firmware.x.0123abcd.bin']);
 
     const shared = join(home, 'shared');
     mkdirSync(shared);
     chmodSync(shared, 0o777);
-    const inShared = openCodeCache(['token'], { NODE_COMPILE_CACHE: shared });
-    runChunk(inShared, chunkPath);
-    inShared.persist();
+    runOnce('token', { environment: { NODE_COMPILE_CACHE: shared } });
     assert.deepEqual(readdirSync(join(shared, 'ecr-refresh')), []);
   });
 
   it('ignores a cache of a chunk edited in place, even with its size and modification time kept', () => {
-    const first = openCodeCache(['token'], env);
-    runChunk(first, chunkPath);
-    first.persist();
+    runOnce('token');
     const { mtime } = statSync(chunkPath);
     const edited = SOURCE.replace('* 14', '* 16');
     writeFileSync(chunkPath, edited);
@@ -166,9 +146,7 @@ describe('cli/bin/code-cache', () => {
     const parent = join(home, 'node-cache');
     mkdirSync(parent);
     chmodSync(parent, 0o775);
-    const cache = openCodeCache(['token'], { NODE_COMPILE_CACHE: parent });
-    runChunk(cache, chunkPath);
-    cache.persist();
+    runOnce('token', { environment: { NODE_COMPILE_CACHE: parent } });
     assert.deepEqual(readdirSync(join(parent, 'ecr-refresh')), [entryName('core', 'token')]);
   });
 
@@ -182,9 +160,7 @@ describe('cli/bin/code-cache', () => {
     mkdirSync(shared);
     symlinkSync(victim, join(shared, 'a'));
     lchownSync(join(shared, 'a'), 1234, 1234);
-    const cache = openCodeCache(['token'], { NODE_COMPILE_CACHE: join(shared, 'a', 'b') });
-    runChunk(cache, chunkPath);
-    cache.persist();
+    runOnce('token', { environment: { NODE_COMPILE_CACHE: join(shared, 'a', 'b') } });
     assert.deepEqual(readdirSync(join(victim, 'b', 'ecr-refresh')), ['thesis.v1.0123abcd.bin']);
   });
 
@@ -192,9 +168,7 @@ describe('cli/bin/code-cache', () => {
     const directory = join(home, '.cache', 'ecr-refresh', 'code-cache');
     mkdirSync(directory, { recursive: true });
     chmodSync(directory, 0o777);
-    const cache = openCodeCache(['token'], env);
-    runChunk(cache, chunkPath);
-    cache.persist();
+    runOnce('token');
     assert.deepEqual(readdirSync(directory), []);
   });
 
@@ -203,17 +177,11 @@ describe('cli/bin/code-cache', () => {
     mkdirSync(other);
     const otherChunk = join(other, 'core.cjs');
     writeFileSync(otherChunk, SOURCE);
-    for (const path of [chunkPath, otherChunk]) {
-      const cache = openCodeCache(['token'], env);
-      runChunk(cache, path);
-      cache.persist();
-    }
+    for (const path of [chunkPath, otherChunk]) runOnce('token', { path });
     const directory = join(home, '.cache', 'ecr-refresh', 'code-cache');
     assert.equal(readdirSync(directory).filter((name) => name.startsWith('core.token.')).length, 2);
     const again = readFileSync(join(directory, entryName('core', 'token')));
-    const cache = openCodeCache(['token'], env);
-    runChunk(cache, chunkPath);
-    cache.persist();
+    runOnce('token');
     assert.deepEqual(readFileSync(join(directory, entryName('core', 'token'))), again);
   });
 

@@ -16,8 +16,8 @@ const debug = debuglog('ecr-refresh');
  *
  * A cache belongs to one build of its chunk and one Node; any other is ignored and replaced. V8
  * checks its own version and flags but not the source, only its length: chunk names carry a hash
- * of their content (scripts/bundle.ts), and an entry's key adds the chunk's path, size and
- * modification time. Names change with every build, so writing also deletes entries untouched for
+ * of their content (scripts/bundle.ts), and an entry's key adds the chunk's path, size, times
+ * and inode. Names change with every build, so writing also deletes entries untouched for
  * 30 days: the directory holds a month of upgrades at most, and a cache in use is rewritten once a
  * month. Caching only ever changes the speed: an unreadable or unwritable cache is skipped silently.
  *
@@ -124,12 +124,17 @@ type Crc32 = (data: Buffer) => number;
  * each other's on every run.
  */
 function installationOf(chunkPath: string, crc32: Crc32): string {
-  return crc32(Buffer.from(dirname(chunkPath), 'utf8')).toString(16).padStart(8, '0');
+  return crcHex(Buffer.from(dirname(chunkPath), 'utf8'), crc32);
 }
 
-/** The line after the key: the CRC-32 of V8's data, 8 hexadecimal digits. */
+/** The line after the key: the CRC-32 of V8's data. */
 function checksumLine(data: Buffer, crc32: Crc32): Buffer {
-  return Buffer.from(`${crc32(data).toString(16).padStart(8, '0')}\n`, 'latin1');
+  return Buffer.from(`${crcHex(data, crc32)}\n`, 'latin1');
+}
+
+/** A CRC-32 in 8 hexadecimal digits. */
+function crcHex(data: Buffer, crc32: Crc32): string {
+  return crc32(data).toString(16).padStart(8, '0');
 }
 
 /** V8's data, when the entry is the user's own, starts with `key` and its data is intact. */
@@ -214,9 +219,10 @@ function isTrustedPath(path: string): boolean {
   return [path, realpathSync.native(path)].every((start) => ancestorsOf(start).every((component) => isTrustedComponent(lstatSync(component))));
 }
 
+/** `path` and every directory above it, up to the root. */
 function ancestorsOf(path: string): string[] {
   const ancestors = [path];
-  while (dirname(ancestors.at(-1) ?? '/') !== ancestors.at(-1)) ancestors.push(dirname(ancestors.at(-1) ?? '/'));
+  for (let current = path; dirname(current) !== current; current = dirname(current)) ancestors.push(dirname(current));
   return ancestors;
 }
 
