@@ -34,6 +34,7 @@ export { DEFAULT_TIMEOUTS } from './http/http-timeouts.ts';
 export type { HttpTimeouts } from './http/http-timeouts.ts';
 export { agentFor, describeProxyFor } from './http/proxy-agent.ts';
 export { proxyUrlFor } from './http/proxy-url.ts';
+export { USER_AGENT, VERSION } from './http/user-agent.ts';
 
 export {
   DockerConfig,
