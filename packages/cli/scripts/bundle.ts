@@ -1,12 +1,33 @@
-// Bundles the CLI into dist/bundle: a small launcher (`ecr-refresh.js`) and the CLI itself
-// (`cli-<hash>.cjs`) with its lazily loaded chunks, which the launcher runs through a V8 code cache
-// (src/bin/chunk-loader.ts). Resolving and compiling hundreds of small modules dominated start-up;
-// then compiling, on every run, the functions V8 compiles lazily did. A code cache written after a
-// run holds those too, and only a classic script can have one: Node's compile cache for modules is
-// written before they run. So the chunks esbuild splits (ES modules only) are made CommonJS.
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { build, transform, type BuildOptions, type OutputFile, type Plugin } from 'esbuild';
+// Bundles the CLI into dist/bundle: an ES module launcher (`ecr-refresh.js`, which turns on Node's
+// compile cache) plus lazily loaded chunks, so that each command's code and the AWS SDK load only
+// when that command runs. Resolving and compiling hundreds of small modules dominated start-up.
+import { renameSync, rmSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
+import { build, type Plugin } from 'esbuild';
+
+// Importing a Node built-in as an ES module builds a facade that reads every export, and some are
+// lazy getters: node:http's loads the whole bundled undici, node:fs's its streams (a one-shot
+// docker-config loaded 213 built-in modules instead of 182, and 75 instead of 70 MiB RSS). Required
+// as CommonJS (through the banner's require), a built-in's getters stay untouched until used.
+// Each importing file gets its own one-line stub, which lands in that file's chunk: one stub per
+// built-in, shared, made a dozen tiny chunks, each one more module for Node to load at start-up.
+const importerIds = new Map<string, number>();
+function importerId(importer: string): number {
+  if (!importerIds.has(importer)) importerIds.set(importer, importerIds.size);
+  return importerIds.get(importer) ?? 0;
+}
+const builtinsAsCommonJs: Plugin = {
+  name: 'builtins-as-commonjs',
+  setup(plugin) {
+    plugin.onResolve({ filter: /^(node:)?[a-z][a-z0-9_/]*$/ }, (args) => {
+      if (!isBuiltin(args.path)) return undefined;
+      const name = args.path.replace(/^node:/, '');
+      if (args.namespace === 'commonjs-builtin') return { path: `node:${name}`, external: true };
+      return { path: `${name}~${importerId(args.importer)}`, namespace: 'commonjs-builtin' };
+    });
+    plugin.onLoad({ filter: /.*/, namespace: 'commonjs-builtin' }, (args) => ({ contents: `module.exports = require('node:${args.path.replace(/~.*$/, '')}');`, loader: 'js' }));
+  },
+};
 
 // pino loads worker_threads and thread-stream when imported, for transports (a logger in a worker
 // thread). ecr-refresh logs to standard error through its own stream and never starts a
@@ -29,83 +50,24 @@ const pinoWithoutTransports: Plugin = {
 // pile up stale chunks, and a run in progress would see a half-written bundle.
 const staging = `dist/bundle.${process.pid}`;
 
-const common: BuildOptions = { bundle: true, platform: 'node', target: 'node22', mainFields: ['module', 'main'], logLevel: 'warning' };
-
-/**
- * The CLI split into chunks, as ES modules held in memory with inline source maps. import.meta,
- * which a CommonJS chunk lacks, is the chunk's own file, as it is for the ES module bundled into it.
- */
-async function buildEsmChunks(): Promise<OutputFile[]> {
-  const result = await build({
-    ...common,
-    entryPoints: { cli: 'src/main.ts' },
-    // Every name carries a hash of its content, the entry's too: a code cache is kept per chunk
-    // name, and must never meet other code of the same length (V8 checks nothing else).
-    entryNames: '[name]-[hash]',
+try {
+  await build({
+    entryPoints: { 'ecr-refresh': 'src/bin/ecr-refresh.ts' },
     outdir: staging,
-    outExtension: { '.js': '.cjs' },
+    bundle: true,
     splitting: true,
     format: 'esm',
-    sourcemap: 'inline',
-    write: false,
-    define: { 'import.meta.url': '__import_meta_url', 'import.meta.dirname': '__dirname', 'import.meta.filename': '__filename' },
-    banner: { js: 'var __import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
-    plugins: [pinoWithoutTransports],
-  });
-  return result.outputFiles;
-}
-
-/**
- * One chunk as CommonJS with a linked source map of the original sources. Imports become
- * require() where they stood, and import() a require() when it runs, as lazy as before: a chunk
- * runs as a classic script, where import() has no module loader to ask. Strict, as the ES module
- * it was.
- */
-async function writeCommonJsChunk(chunk: OutputFile): Promise<void> {
-  const file = basename(chunk.path);
-  const { code, map } = await transform(chunk.text, {
-    format: 'cjs',
-    loader: 'js',
     platform: 'node',
     target: 'node22',
-    supported: { 'dynamic-import': false },
-    banner: '"use strict";',
-    sourcemap: 'external',
-    sourcefile: file,
-  });
-  writeFileSync(join(staging, file), `${code}//# sourceMappingURL=${file}.map\n`);
-  writeFileSync(join(staging, `${file}.map`), map);
-}
-
-/**
- * The launcher, CommonJS too: an ES module importing node:fs or node:util builds a facade over
- * every export, some lazy (~4 ms each). The bundle's own package.json makes its .js CommonJS, so
- * the command keeps its name, `ecr-refresh.js`, which the package's bin and the image name. It is
- * told the name of the CLI's entry chunk, which changes with its content.
- */
-async function buildLauncher(cliChunk: string): Promise<void> {
-  await build({
-    ...common,
-    entryPoints: ['src/bin/ecr-refresh.ts'],
-    outfile: join(staging, 'ecr-refresh.js'),
-    format: 'cjs',
+    mainFields: ['module', 'main'],
+    // Read only under --enable-source-maps (or NODE_OPTIONS with it): free otherwise.
     sourcemap: 'linked',
-    define: { 'import.meta.dirname': '__dirname', 'import.meta.filename': '__filename', ECR_REFRESH_CLI_CHUNK: JSON.stringify(cliChunk) },
+    // CommonJS dependencies bundled into ESM still call require() and read __filename/__dirname.
+    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+    define: { __filename: 'import.meta.filename', __dirname: 'import.meta.dirname' },
+    plugins: [pinoWithoutTransports, builtinsAsCommonJs],
+    logLevel: 'warning',
   });
-  writeFileSync(join(staging, 'package.json'), `${JSON.stringify({ type: 'commonjs' }, null, 2)}\n`);
-}
-
-async function buildBundle(): Promise<void> {
-  mkdirSync(staging, { recursive: true });
-  const chunks = await buildEsmChunks();
-  await Promise.all(chunks.map(writeCommonJsChunk));
-  const cliChunk = chunks.map((chunk) => basename(chunk.path)).find((file) => /^cli-[A-Z0-9]+\.cjs$/.test(file));
-  if (cliChunk === undefined) throw new Error('esbuild made no cli-<hash>.cjs entry chunk');
-  await buildLauncher(cliChunk);
-}
-
-try {
-  await buildBundle();
 } catch (error) {
   rmSync(staging, { recursive: true, force: true });
   throw error;

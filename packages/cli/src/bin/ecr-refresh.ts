@@ -1,28 +1,33 @@
 #!/usr/bin/env node
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { createChunkLoader } from './chunk-loader.ts';
-import { openCodeCache } from './code-cache.ts';
+import module from 'node:module';
+import { isAbsolute, join } from 'node:path';
 
-/** The CLI's entry chunk in this directory, named after its content; set by scripts/bundle.ts. */
-declare const ECR_REFRESH_CLI_CHUNK: string;
-
-const argv = process.argv.slice(2);
-const { main } = loadCli() as typeof import('../main.ts');
-void main(argv).then((status) => {
-  process.exitCode = status;
-});
+enableCompileCache();
+const { main } = await import('../main.ts');
+process.exitCode = await main(process.argv.slice(2));
 
 /**
- * The CLI, through the code cache; with --enable-source-maps, through Node's own loader instead,
- * which maps stack traces to the sources (a vm Script's are not).
+ * Turns on Node's compile cache (Node >= 22.1; a no-op on 22.0) before the CLI is imported, so
+ * that the bundle's chunks are compiled from cached bytecode after the first run. A cache Node
+ * already keeps (NODE_COMPILE_CACHE, as the image sets it to a directory baked at build time)
+ * stays. Otherwise it goes to the user's cache directory, not to a temporary directory shared
+ * with other users; where that cannot be made, the run goes on uncached, silently.
  */
-function loadCli(): unknown {
-  if (process.sourceMapsEnabled) return createRequire(import.meta.filename)(join(import.meta.dirname, ECR_REFRESH_CLI_CHUNK));
-  const codeCache = openCodeCache(argv);
-  // On exit rather than after main(): yargs ends the process itself once it has printed help.
-  process.on('exit', (status) => {
-    if (status === 0) codeCache.persist();
-  });
-  return createChunkLoader(import.meta.dirname, codeCache).load(ECR_REFRESH_CLI_CHUNK);
+function enableCompileCache(): void {
+  const directory = userCacheDirectory();
+  if (module.enableCompileCache === undefined || directory === undefined) return;
+  module.enableCompileCache(directory);
+}
+
+/**
+ * `$XDG_CACHE_HOME/ecr-refresh/compile-cache`, else `$HOME/.cache/…` (only absolute paths count,
+ * as the XDG spec says); undefined without either, or under /proc, where Node 26 loops forever
+ * trying to create it.
+ */
+function userCacheDirectory(): string | undefined {
+  const { XDG_CACHE_HOME: xdgCache, HOME: home } = process.env;
+  const base = xdgCache !== undefined && isAbsolute(xdgCache) ? xdgCache : home !== undefined && isAbsolute(home) ? join(home, '.cache') : undefined;
+  if (base === undefined) return undefined;
+  const directory = join(base, 'ecr-refresh', 'compile-cache');
+  return directory.startsWith('/proc/') ? undefined : directory;
 }
