@@ -103,6 +103,25 @@ describe('e2e: the container image, run with podman as users run it', function (
     assert.equal(Buffer.from(config.auths[HOST].auth, 'base64').toString(), `AWS:${MOTO_PASSWORD}`);
   });
 
+  it('compiles every file a run loads from the compile cache baked into the image, read-only, under the hardened settings', async () => {
+    await moto.reset();
+    const debug = ['--env', 'NODE_DEBUG_NATIVE=COMPILE_CACHE'];
+    const runs = [
+      await runImage(['--help'], debug),
+      await runImage(['docker-config', '--registry', HOST, '--endpoint-url', moto.endpoint], ['--volume', `${dir}:/docker`, '--env', 'DOCKER_CONFIG=/docker', ...awsEnv(), ...debug]),
+    ];
+    for (const run of runs) {
+      assert.equal(run.status, 0, run.stderr);
+      assert.match(run.stderr, /read-only cache directory \/app\/compile-cache\/v[\w.-]+-65532\.\.\.found/);
+      const lookups = [...run.stderr.matchAll(/reading cache from \S+ for ESM file:\/\/\/app\/dist\/bundle\/([\w.-]+\.js)\.\.\./g)].map((match) => match[1]);
+      const hits = [...run.stderr.matchAll(/V8 code cache for ESM file:\/\/\/app\/dist\/bundle\/([\w.-]+\.js) was accepted/g)].map((match) => match[1]);
+      assert.ok(lookups.includes('ecr-refresh.js'), run.stderr);
+      assert.deepEqual(hits, lookups);
+    }
+    // The one-shot loads the command, the SDK and the sink: many more files than --help.
+    assert.ok((runs[1]?.stderr.match(/was accepted/g)?.length ?? 0) > 10 + (runs[0]?.stderr.match(/was accepted/g)?.length ?? 0));
+  });
+
   describe('k8s', () => {
     let kube: KubeApiServer;
     before(async () => {

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 // The built bundle, as users run it (`npm run build` makes it).
 const BIN = join(import.meta.dirname, '..', '..', 'dist', 'bundle', 'ecr-refresh.js');
+const BAKE = join(import.meta.dirname, '..', '..', 'scripts', 'bake-compile-cache.ts');
 const VERSION = (JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
 
 function run(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
@@ -15,6 +16,11 @@ function run(args: string[], env: Record<string, string> = {}): { status: number
 
 /** The bundle's files Node's compile cache served from a cache entry, as NODE_DEBUG_NATIVE=COMPILE_CACHE reports them. */
 const cacheHits = (stderr: string): string[] => [...stderr.matchAll(/V8 code cache for ESM file:\/\/\S+\/([\w.-]+\.js) was accepted/g)].map((match) => match[1] ?? '');
+/** The bundle's files Node looked up in its compile cache, hit or not. */
+const cacheLookups = (stderr: string): string[] => [...stderr.matchAll(/reading cache from \S+ for ESM file:\/\/\S+\/([\w.-]+\.js)\.\.\./g)].map((match) => match[1] ?? '');
+/** Every file below `directory` with its size and modification time. */
+const listing = (directory: string): string[] =>
+  readdirSync(directory, { recursive: true, encoding: 'utf8' }).map((file) => `${file} ${statSync(join(directory, file)).size} ${statSync(join(directory, file)).mtimeMs}`).sort();
 
 describe('cli/bin (built bundle)', () => {
   let home: string;
@@ -47,6 +53,24 @@ describe('cli/bin (built bundle)', () => {
     const second = run(['--help'], env);
     assert.equal(second.status, 0);
     assert.ok(cacheHits(second.stderr).some((file) => file.startsWith('main-')), second.stderr);
+  });
+
+  it('runs every file it loads from a cache baked by scripts/bake-compile-cache.ts, read-only, and writes nothing there (as in the image)', () => {
+    const baked = join(home, 'baked');
+    const bake = spawnSync(process.execPath, [BAKE, join(BIN, '..'), baked], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(bake.status, 0, bake.stderr);
+    const before = listing(baked);
+    const env = { HOME: join(home, 'unused'), NODE_COMPILE_CACHE: baked, NODE_COMPILE_CACHE_READONLY: '1', NODE_DEBUG_NATIVE: 'COMPILE_CACHE' };
+    // --help loads the CLI; a refused registry loads the docker-config command's chunks too.
+    for (const [args, status] of [[['--help'], 0], [['docker-config', '--registry', 'not-a-registry'], 64]] as const) {
+      const result = run([...args], env);
+      assert.equal(result.status, status, result.stderr);
+      const lookups = cacheLookups(result.stderr);
+      assert.ok(lookups.includes('ecr-refresh.js') && lookups.some((file) => file.startsWith('main-')), result.stderr);
+      assert.deepEqual(cacheHits(result.stderr), lookups);
+    }
+    assert.deepEqual(listing(baked), before);
+    assert.equal(existsSync(join(home, 'unused')), false);
   });
 
   it('runs on where its cache directory cannot be made, and never tries one under /proc', () => {
