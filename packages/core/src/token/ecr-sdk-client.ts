@@ -3,6 +3,7 @@ import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { partition } from '@aws-sdk/util-endpoints';
 import { createAwsRequestHandler } from '../http/aws-request-handler.ts';
+import { USER_AGENT } from '../http/user-agent.ts';
 import { ecrEndpointUrl, type EcrApi, type EcrApiSettings } from './ecr-api.ts';
 
 /**
@@ -21,6 +22,8 @@ export function createSdkEcrApi(settings: EcrApiSettings): EcrApi {
     maxAttempts: settings.maxAttempts,
     retryMode: 'standard',
     requestHandler: createAwsRequestHandler(ecrEndpointUrl(settings), settings.timeouts),
+    // Added to the SDK's own product tokens in User-Agent and X-Amz-User-Agent, so CloudTrail names us.
+    customUserAgent: USER_AGENT,
   });
   return {
     async getAuthorizationToken({ signal }) {
@@ -36,6 +39,7 @@ function resolveCredentials(settings: EcrApiSettings): AwsCredentialIdentityProv
     region: settings.region,
     maxAttempts: settings.maxAttempts,
     requestHandler: createAwsRequestHandler(stsEndpointUrl(settings.region), settings.timeouts),
+    customUserAgent: USER_AGENT,
   };
   const base = settings.credentials ?? fromNodeProviderChain({ clientConfig: stsConfig });
   if (settings.roleArn === undefined) return base;
@@ -51,5 +55,6 @@ function resolveCredentials(settings: EcrApiSettings): AwsCredentialIdentityProv
 }
 
 function stsEndpointUrl(region: string): string {
-  return process.env.AWS_ENDPOINT_URL_STS ?? process.env.AWS_ENDPOINT_URL ?? `https://sts.${region}.${partition(region).dnsSuffix}`;
+  // An empty variable counts as unset, as ecrEndpointUrl does.
+  return process.env.AWS_ENDPOINT_URL_STS || process.env.AWS_ENDPOINT_URL || `https://sts.${region}.${partition(region).dnsSuffix}`;
 }
