@@ -2,8 +2,10 @@
 // (the same local base: Debian minbase + the pinned Node binary + npm, made by deploy/image).
 // Sizes: unpacked as podman stores it, compressed as gzip (level 6, what a registry push uses)
 // of `podman save`'s archive, and the layer count. Start-up: wall time of `podman run --rm`
-// from spawn to exit, `ecr-refresh --version` against `node --version`, interleaved in one run
-// with the hardened settings of the manifests. Writes bench/results/image.json.
+// from spawn to exit, `ecr-refresh --version` and `--help` against `node --version`, interleaved in
+// one run with the hardened settings of the manifests (read-only, no tmpfs: the image's compile
+// cache is the one baked into it). BENCH_BASELINE_IMAGE=<another tag> adds its `--version` and
+// `--help` to the same interleaving. Writes bench/results/image.json.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createGzip } from 'node:zlib';
@@ -12,6 +14,7 @@ import { podman, podmanChecked, spawnPodman } from '../deploy/image/podman.ts';
 import { describeMachine, round, summarize } from './machine.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
+const BASELINE = process.env.BENCH_BASELINE_IMAGE;
 const HARDENED = ['--read-only', '--read-only-tmpfs=false', '--user', '65532:65532', '--cap-drop=ALL', '--security-opt', 'no-new-privileges', '--network', 'none'];
 const MiB = 2 ** 20;
 
@@ -53,6 +56,11 @@ const built = await buildImage({ showProgress: false });
 const subjects: Subject[] = [
   { name: 'plain node image: node --version', image: built.baseImage, args: ['node', '--version'] },
   { name: 'ecr-refresh image: --version', image: built.tag, args: ['--version'] },
+  { name: 'ecr-refresh image: --help', image: built.tag, args: ['--help'] },
+  ...(BASELINE === undefined ? [] : [
+    { name: 'baseline image: --version', image: BASELINE, args: ['--version'] },
+    { name: 'baseline image: --help', image: BASELINE, args: ['--help'] },
+  ]),
 ];
 // One warm-up each: the first start fills the page cache and podman's storage caches.
 for (const subject of subjects) await startupMs(subject);
@@ -68,6 +76,8 @@ const result = {
   benchmark: 'image',
   machine: { ...describeMachine(), podman: (await podmanChecked(['--version'])).replace(/^podman version /, ''), runtime: 'runc, cgroupfs' },
   runsPerSubject: RUNS,
+  startupToExitMs: Object.fromEntries(subjects.map((subject) => [subject.name, summarize(samples.get(subject.name) ?? [])])),
+  ...(BASELINE === undefined ? {} : { baseline: BASELINE }),
   images: {
     plainNode: { image: built.baseImage, ...plain, startupToExitMs: plainStartup },
     ecrRefresh: { image: built.tag, ...ours, startupToExitMs: oursStartup },
@@ -85,4 +95,5 @@ for (const [name, figures] of Object.entries(result.images)) {
     `${name.padEnd(11)} ${String(figures.unpackedMiB).padStart(6)} MiB unpacked ${String(figures.compressedMiB).padStart(6)} MiB gzip ${figures.layers} layers  start-up to exit median ${figures.startupToExitMs.median} ms p90 ${figures.startupToExitMs.p90} ms\n`,
   );
 }
+for (const [name, figures] of Object.entries(result.startupToExitMs)) process.stdout.write(`${name.padEnd(36)} median ${figures.median} ms p90 ${figures.p90} ms\n`);
 process.stdout.write(`ecr-refresh over plain node: ${JSON.stringify(result.ecrRefreshOverPlainNode)}\n`);
