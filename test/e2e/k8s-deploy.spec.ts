@@ -6,7 +6,7 @@ import { join, relative } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import type { KubeApiServer, Moto } from '../peers/index.ts';
 import { DUMMY_AWS_ENV, runCli } from '../support/run-cli.ts';
-import { DEPLOY_DIR, HOST, createNamespaces, intoFreshNamespace, dockerConfigOf, kubectl, kustomize, pullSecretsOf, readSecret, uniqueName, useKubeAndMoto } from './k8s-helpers.ts';
+import { DEPLOY_DIR, HOST, SECRET, createNamespaces, intoFreshNamespace, dockerConfigOf, kubectl, kustomize, pullSecretsOf, readSecret, uniqueName, useKubeAndMoto } from './k8s-helpers.ts';
 
 const CHART = join(DEPLOY_DIR, 'helm', 'ecr-refresh');
 const HELM_BUILD = join(import.meta.dirname, '..', 'peers', 'helm', 'build.sh');
@@ -141,6 +141,15 @@ describe('e2e: deploy manifests and Helm chart on a real API server', function (
       const secret = await readSecret(kube, `${prefix}-a`, `ecr-${prefix}-a`);
       assert.ok(dockerConfigOf(secret).auths[HOST]);
       assert.deepEqual(await pullSecretsOf(kube, `${prefix}-b`), [`ecr-${prefix}-b`]);
+    });
+
+    it('cluster scope, globs, the default Secret name and ServiceAccount: lists by name and reads by name, no 403, no unused grant', async () => {
+      const home = uniqueName('helm-home');
+      const prefix = uniqueName('helm-lists');
+      await createNamespaces(kube, [home, `${prefix}-a`, `${prefix}-b`], { pullSecrets: ['theirs'] });
+      // Globs read what is in place with lists by name; a plain name (the flag over the chart's setting) reads it by name.
+      await runAsChart({ namespaces: [`${prefix}-*`] }, home, [[], ['--force'], ['-n', `${prefix}-a`, '--force']]);
+      for (const namespace of [`${prefix}-a`, `${prefix}-b`]) assert.deepEqual(await pullSecretsOf(kube, namespace), ['theirs', SECRET]);
     });
 
     it('namespace scope with the blog naming: only its own namespace, no 403, no unused grant', async () => {

@@ -44,6 +44,20 @@ function usedPairs(events: readonly AuditEvent[]): { used: string[]; forbidden: 
   };
 }
 
+/** A request as `verb path[?selectors]`: its page size and field manager left out. */
+function shown(event: AuditEvent): string {
+  const url = new URL(event.requestURI, 'https://api.invalid');
+  for (const parameter of ['limit', 'fieldManager']) url.searchParams.delete(parameter);
+  const query = decodeURIComponent(url.searchParams.toString());
+  return `${event.verb} ${url.pathname}${query === '' ? '' : `?${query}`}`;
+}
+
+/** The requests a user completed, oldest first, from the `from`-th on; `refused`: those answered 403. */
+async function requestsOf(kube: KubeApiServer, user: string, from = 0, refused = false): Promise<string[]> {
+  const complete = (await kube.auditEvents(user)).filter((event) => event.stage === 'ResponseComplete').slice(from);
+  return complete.filter((event) => !refused || event.responseStatus?.code === 403).map(shown);
+}
+
 describe('e2e: the shipped RBAC, used through a real ServiceAccount token', function () {
   this.timeout(120_000);
   let kube: KubeApiServer;
@@ -83,8 +97,9 @@ describe('e2e: the shipped RBAC, used through a real ServiceAccount token', func
     return { rules, kubeconfig: await kube.kubeconfigForToken(token, options.namespace), user: `system:serviceaccount:${options.namespace}:ecr-refresh` };
   }
 
-  const refresh = (kubeconfig: string, ...args: string[]) =>
-    runCli(['k8s', '-r', HOST, '--endpoint-url', moto.endpoint, '--kubeconfig', kubeconfig, '--output', 'json', '--log-level', 'warn', ...args], DUMMY_AWS_ENV);
+  const refreshLogging = (level: string, kubeconfig: string, ...args: string[]) =>
+    runCli(['k8s', '-r', HOST, '--endpoint-url', moto.endpoint, '--kubeconfig', kubeconfig, '--output', 'json', '--log-level', level, ...args], DUMMY_AWS_ENV);
+  const refresh = (kubeconfig: string, ...args: string[]) => refreshLogging('warn', kubeconfig, ...args);
 
   async function assertExactlyUsed(user: string, rules: readonly Rule[]): Promise<void> {
     const { used, forbidden } = usedPairs(await kube.auditEvents(user));
@@ -133,6 +148,9 @@ describe('e2e: the shipped RBAC, used through a real ServiceAccount token', func
     const forced = await refresh(kubeconfig, '-n', `${prefix}-*`, '--force');
     assert.equal(targetsByAction(forced.stdout).updated?.length, 2, forced.stdout);
     for (const namespace of targets) assert.deepEqual(await pullSecretsOf(kube, namespace), [SECRET]);
+    // Plain names are read namespace by namespace (get), as a namespaced Role allows: the install serves both.
+    const named = await refresh(kubeconfig, '-n', `${prefix}-a`, '--force');
+    assert.deepEqual(targetsByAction(named.stdout), { updated: [`ecr-refresh-test/${prefix}-a`] }, named.stdout + named.stderr);
     await assertExactlyUsed(user, rules);
     // And nothing more than that: no delete, no other Secret, no other ServiceAccount.
     for (const [verb, resource] of [['delete', 'secrets'], ['list', 'secrets'], ['get', 'secrets/someone-elses'], ['patch', 'serviceaccounts/builder'], ['delete', 'serviceaccounts']]) {
@@ -161,6 +179,9 @@ describe('e2e: the shipped RBAC, used through a real ServiceAccount token', func
     const prefix = uniqueName('rbac-svc');
     await createNamespaces(kube, [home, `${prefix}-a`]);
     const installed = await install('cluster-wide', { namespace: home, components: ['service-mode'] });
+    // The service lists what is in place (a glob); plain names and lost races read one by one (get).
+    const named = await refresh(installed.kubeconfig, '-n', `${prefix}-a`);
+    assert.equal(named.status, 0, named.stdout + named.stderr);
     await serveWhileWatching(installed, { existing: `${prefix}-a`, created: `${prefix}-b` }, ['-n', `${prefix}-*`]);
     // Watching is by name: neither another Secret nor every Secret of a namespace.
     assert.equal(canI(kube, installed.user, 'watch', 'secrets', `${prefix}-a`), false, 'watch of every Secret is granted');
@@ -186,5 +207,63 @@ describe('e2e: the shipped RBAC, used through a real ServiceAccount token', func
     assert.deepEqual(await pullSecretsOf(kube, namespace), ['theirs', SECRET]);
     await assertExactlyUsed(user, rules);
     assert.equal(rules.some((rule) => rule.resources.includes('namespaces')), false);
+  });
+  it('cluster-wide install: a run with nothing to write is three lists whatever the number of namespaces, an update one write per namespace more (audit log)', async () => {
+    const home = uniqueName('rbac-home');
+    const prefix = uniqueName('rbac-lists');
+    const targets = Array.from({ length: 6 }, (_, index) => `${prefix}-${index}`);
+    await createNamespaces(kube, [home, ...targets]);
+    const { kubeconfig, user } = await install('cluster-wide', { namespace: home });
+    const secretsByName = `list /api/v1/secrets?fieldSelector=metadata.name=${SECRET}`;
+    const accountsByName = 'list /api/v1/serviceaccounts?fieldSelector=metadata.name=default';
+    const lists = ['list /api/v1/namespaces', secretsByName, accountsByName];
+    const created = await refresh(kubeconfig, '-n', `${prefix}-*`);
+    assert.equal(targetsByAction(created.stdout).created?.length, targets.length, created.stdout + created.stderr);
+    const afterCreate = await requestsOf(kube, user);
+    assert.deepEqual([...afterCreate].sort(), [
+      ...lists,
+      ...targets.map((namespace) => `create /api/v1/namespaces/${namespace}/secrets`),
+      ...targets.map((namespace) => `patch /api/v1/namespaces/${namespace}/serviceaccounts/default`),
+    ].sort());
+    const unchanged = await refresh(kubeconfig, '-n', `${prefix}-*`);
+    assert.equal(targetsByAction(unchanged.stdout).unchanged?.length, targets.length, unchanged.stdout);
+    assert.deepEqual((await requestsOf(kube, user, afterCreate.length)).sort(), [...lists].sort());
+    const seen = (await requestsOf(kube, user)).length;
+    const forced = await refresh(kubeconfig, '-n', `${prefix}-*`, '--force');
+    assert.equal(targetsByAction(forced.stdout).updated?.length, targets.length, forced.stdout);
+    assert.deepEqual((await requestsOf(kube, user, seen)).sort(), [...lists, ...targets.map((namespace) => `update /api/v1/namespaces/${namespace}/secrets/${SECRET}`)].sort());
+    for (const namespace of targets) assert.deepEqual(await pullSecretsOf(kube, namespace), [SECRET]);
+  });
+
+  it('RBAC without the lists (an older install): each list refused once, said once, then read namespace by namespace with the same results (audit log)', async () => {
+    const home = uniqueName('rbac-home');
+    const prefix = uniqueName('rbac-nolist');
+    const targets = [`${prefix}-a`, `${prefix}-b`, `${prefix}-c`];
+    await createNamespaces(kube, [home, ...targets], { pullSecrets: ['theirs'] });
+    const { kubeconfig, user } = await install('cluster-wide', { namespace: home });
+    // Take `list` away from the rules by name, as the RBAC shipped before the lists had it.
+    const role = `ecr-refresh-${home}`;
+    const rules = JSON.parse(kubectl(kube, ['get', 'clusterrole', role, '-o', 'json'])).rules as Rule[];
+    const withoutLists = rules.map((rule) => (rule.resourceNames === undefined ? rule : { ...rule, verbs: rule.verbs.filter((verb) => verb !== 'list') }));
+    kubectl(kube, ['patch', 'clusterrole', role, '--type', 'json', '-p', JSON.stringify([{ op: 'replace', path: '/rules', value: withoutLists }])]);
+    assert.equal(canI(kube, user, 'list', 'secrets', targets[0] ?? ''), false);
+    const created = await refreshLogging('info', kubeconfig, '-n', `${prefix}-*`);
+    assert.equal(created.status, 0, created.stdout + created.stderr);
+    assert.equal(targetsByAction(created.stdout).created?.length, targets.length, created.stdout);
+    for (const message of ['not allowed to list Secrets across namespaces', 'not allowed to list ServiceAccounts across namespaces']) {
+      assert.equal(created.stderr.split(message).length - 1, 1, created.stderr);
+    }
+    const seen = (await requestsOf(kube, user)).length;
+    const unchanged = await refresh(kubeconfig, '-n', `${prefix}-*`);
+    assert.equal(targetsByAction(unchanged.stdout).unchanged?.length, targets.length, unchanged.stdout);
+    assert.deepEqual((await requestsOf(kube, user, seen, true)).sort(), [
+      `list /api/v1/secrets?fieldSelector=metadata.name=${SECRET}`,
+      'list /api/v1/serviceaccounts?fieldSelector=metadata.name=default',
+    ]);
+    assert.deepEqual((await requestsOf(kube, user, seen)).filter((request) => !request.startsWith('list ')).sort(), [
+      ...targets.map((namespace) => `get /api/v1/namespaces/${namespace}/secrets/${SECRET}`),
+      ...targets.map((namespace) => `get /api/v1/namespaces/${namespace}/serviceaccounts/default`),
+    ].sort());
+    for (const namespace of targets) assert.deepEqual(await pullSecretsOf(kube, namespace), ['theirs', SECRET]);
   });
 });

@@ -65,4 +65,30 @@ describe('k8s/client-node-api', () => {
     assert.deepEqual(namespaces.map((namespace) => namespace.name), ['a', 'b']);
     assert.deepEqual(seen, [undefined, 'next-page']);
   });
+  it('lists one page of each collection it serves, with selectors, limit and continue token', async () => {
+    const calls: string[] = [];
+    const answer = (call: string) => async (param: Record<string, unknown>) => (calls.push(`${call} ${JSON.stringify(param)}`), { items: [{ metadata: { name: 'x' } }], metadata: { _continue: '' } });
+    const core = {
+      listNamespace: answer('listNamespace'),
+      listSecretForAllNamespaces: answer('listSecretForAllNamespaces'),
+      listNamespacedSecret: answer('listNamespacedSecret'),
+      listServiceAccountForAllNamespaces: answer('listServiceAccountForAllNamespaces'),
+      listNamespacedServiceAccount: answer('listNamespacedServiceAccount'),
+    } as unknown as CoreV1Calls;
+    const api = kubeApiOver(core, 'prod');
+    const page = await api.listPage({ path: '/api/v1/secrets', fieldSelector: 'metadata.name=ecr', limit: 1000 }, 'token');
+    assert.deepEqual(page, { items: [{ metadata: { name: 'x' } }], continue: undefined });
+    await api.listPage({ path: '/api/v1/namespaces', labelSelector: 'team=a', limit: 2000 });
+    await api.listPage({ path: '/api/v1/serviceaccounts', limit: 5 });
+    await api.listPage({ path: '/api/v1/namespaces/team-a/secrets', limit: 5 });
+    await api.listPage({ path: '/api/v1/namespaces/team-a/serviceaccounts', limit: 5 });
+    assert.deepEqual(calls, [
+      'listSecretForAllNamespaces {"limit":1000,"fieldSelector":"metadata.name=ecr","_continue":"token"}',
+      'listNamespace {"limit":2000,"labelSelector":"team=a"}',
+      'listServiceAccountForAllNamespaces {"limit":5}',
+      'listNamespacedSecret {"limit":5,"namespace":"team-a"}',
+      'listNamespacedServiceAccount {"limit":5,"namespace":"team-a"}',
+    ]);
+    await assert.rejects(api.listPage({ path: '/api/v1/configmaps', limit: 5 }), /does not list \/api\/v1\/configmaps/);
+  });
 });

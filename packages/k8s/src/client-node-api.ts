@@ -20,7 +20,9 @@ import type {
   JsonPatchOperation,
   KubeApi,
   KubeCustomObject,
+  KubeListQuery,
   KubeNamespace,
+  KubeObject,
   KubeSecret,
   KubeServiceAccount,
   KubeWatchCalls,
@@ -30,6 +32,9 @@ import type {
 export type CoreV1Calls = Pick<
   CoreV1Api,
   | 'listNamespace'
+  | 'listSecretForAllNamespaces'
+  | 'listNamespacedSecret'
+  | 'listServiceAccountForAllNamespaces'
   | 'readNamespacedSecret'
   | 'createNamespacedSecret'
   | 'replaceNamespacedSecret'
@@ -78,6 +83,10 @@ export function kubeApiOver(core: CoreV1Calls, target: string): Omit<KubeApi, ke
   const accountPath = (namespace: string, name = '') => `/api/v1/namespaces/${namespace}/serviceaccounts${name === '' ? '' : `/${name}`}`;
 
   return {
+    async listPage(query, continueToken) {
+      const page = await call('GET', query.path, () => listCall(core, query, continueToken));
+      return { items: (page.items ?? []) as KubeObject[], continue: page.metadata?._continue || undefined };
+    },
     async listNamespaces(labelSelector) {
       const namespaces: KubeNamespace[] = [];
       let next: string | undefined;
@@ -111,6 +120,26 @@ export function kubeApiOver(core: CoreV1Calls, target: string): Omit<KubeApi, ke
         return (await core.patchNamespacedServiceAccount({ namespace, name, body: operations, fieldManager: FIELD_MANAGER }, options)) as V1ServiceAccount as KubeServiceAccount;
       }),
   };
+}
+
+/** The generated client's list call for `query.path`: one page of it. */
+function listCall(core: CoreV1Calls, query: KubeListQuery, continueToken: string | undefined) {
+  const page = {
+    limit: query.limit,
+    ...(query.labelSelector === undefined ? {} : { labelSelector: query.labelSelector }),
+    ...(query.fieldSelector === undefined ? {} : { fieldSelector: query.fieldSelector }),
+    ...(continueToken === undefined ? {} : { _continue: continueToken }),
+  };
+  const [, namespace, plural] = /^\/api\/v1(?:\/namespaces\/([^/]+))?\/(namespaces|secrets|serviceaccounts)$/.exec(query.path) ?? [];
+  if (namespace === undefined) {
+    if (plural === 'namespaces') return core.listNamespace(page);
+    if (plural === 'secrets') return core.listSecretForAllNamespaces(page);
+    if (plural === 'serviceaccounts') return core.listServiceAccountForAllNamespaces(page);
+  } else {
+    if (plural === 'secrets') return core.listNamespacedSecret({ ...page, namespace });
+    if (plural === 'serviceaccounts') return core.listNamespacedServiceAccount({ ...page, namespace });
+  }
+  throw new Error(`listPage does not list ${query.path}`);
 }
 
 /** {@link createClientNodeApi}'s custom-object calls over any implementation of CustomObjectsApi (a stub in tests). */

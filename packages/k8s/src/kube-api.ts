@@ -61,7 +61,7 @@ export type JsonPatchOperation =
   | { op: 'test' | 'add' | 'replace'; path: string; value: unknown }
   | { op: 'remove'; path: string };
 
-/** A collection to watch: its API path and an optional label selector. */
+/** A collection to watch (or list: {@link KubeListQuery}): its API path and optional selectors. */
 export interface KubeWatchQuery {
   /** `/api/v1/namespaces`, `/api/v1/secrets` (every namespace) or `/api/v1/namespaces/<ns>/secrets`. */
   readonly path: string;
@@ -70,16 +70,35 @@ export interface KubeWatchQuery {
   readonly fieldSelector?: string | undefined;
 }
 
-/** An object as a watch event carries it (an ERROR event carries a Status). */
-export interface KubeWatchObject {
+/**
+ * One page of a collection to list: a {@link KubeWatchQuery} and the most objects one answer may
+ * hold. The paths a list serves: `/api/v1/namespaces`, `/api/v1/secrets` and
+ * `/api/v1/serviceaccounts` (every namespace), `/api/v1/namespaces/<ns>/secrets` and
+ * `/api/v1/namespaces/<ns>/serviceaccounts`.
+ */
+export interface KubeListQuery extends KubeWatchQuery {
+  /** The server's `limit`: at most this many objects per page (it may send fewer, and a `continue`). */
+  readonly limit: number;
+}
+
+/** An object as a list or a watch event carries it (an ERROR event carries a Status). */
+export interface KubeObject {
   metadata?: KubeObjectMeta | undefined;
   [key: string]: unknown;
+}
+
+/** One answer of {@link KubeApi.listPage}. */
+export interface KubeListPage {
+  /** The page's objects, in the shape the other calls answer (a Secret as `readSecret` gives it). */
+  readonly items: KubeObject[];
+  /** The token of the next page; undefined on the last page (the server's empty `continue`). */
+  readonly continue?: string | undefined;
 }
 
 /** One event of a watch stream. */
 export interface KubeWatchEvent {
   readonly type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
-  readonly object: KubeWatchObject;
+  readonly object: KubeObject;
 }
 
 /** The calls a watch is made of; see `watch-collection.ts` for the reconnecting loop. */
@@ -96,6 +115,17 @@ export interface KubeWatchCalls {
 
 /** The Kubernetes API calls of one cluster (one kubeconfig context). */
 export interface KubeApi extends KubeWatchCalls {
+  /**
+   * One page of a collection, one request: `GET <path>?limit=<limit>` with `continue=<token>` when
+   * a token is given, and the query's `labelSelector` and `fieldSelector` when set; never a
+   * `resourceVersion`, so the first page is a consistent read of the newest state and the pages
+   * that follow its token continue that same snapshot. RBAC authorises a list with the field
+   * selector `metadata.name=<name>` by `list` on `resourceNames: [<name>]`; any other list needs
+   * `list` on the whole collection. Failures are thrown as `KubernetesApiError` like every call's
+   * (429, 5xx and broken connections retried first): 403 when RBAC refuses the list, 410 Expired
+   * when a `continue` token is too old to resume. Nothing is kept between calls.
+   */
+  listPage(query: KubeListQuery, continueToken?: string): Promise<KubeListPage>;
   /** Every namespace, or those matching a label selector (`list namespaces`). */
   listNamespaces(labelSelector?: string): Promise<KubeNamespace[]>;
   /** The Secret, or undefined when it does not exist (404). */

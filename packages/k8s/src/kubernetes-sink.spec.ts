@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ConfigError, type TargetResult } from '@ecr-refresh/core';
+import { ConfigError, type Logger, type TargetResult } from '@ecr-refresh/core';
 import { FakeKubeApi } from './__fixtures__/fake-kube-api.ts';
 import { HOST, OTHER_HOST, PASSWORD, contextFor } from './__fixtures__/apply-context.ts';
 import type { KubeSecret } from './kube-api.ts';
@@ -16,6 +16,13 @@ function dockerConfigIn(secret: KubeSecret | undefined): { auths: Record<string,
   const data = secret?.data?.['.dockerconfigjson'];
   assert.ok(data !== undefined, 'the Secret has no .dockerconfigjson');
   return JSON.parse(Buffer.from(data, 'base64').toString('utf8'));
+}
+
+/** A logger keeping `<level>: <message>` of each line. */
+function recordingLogger(lines: string[]): Logger {
+  const at = (level: string) => (fields: object | string, message?: string) => lines.push(`${level}: ${typeof fields === 'string' ? fields : (message ?? '')}`);
+  const logger: Logger = { trace: at('trace'), debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => logger };
+  return logger;
 }
 
 function byTarget(results: readonly TargetResult[]): Record<string, string> {
@@ -275,6 +282,172 @@ describe('k8s/kubernetes-sink', () => {
     });
   });
 
+  describe('what is in place, read with cluster-wide lists when the namespaces are listed', () => {
+    const SECRETS_LIST = `list /api/v1/secrets?fieldSelector=metadata.name=${SECRET}`;
+    const DEFAULT_LIST = 'list /api/v1/serviceaccounts?fieldSelector=metadata.name=default';
+    const TEAMS = ['team-a', 'team-b', 'team-c', 'team-d', 'team-e'];
+    const teams = { namespaces: ['team-*'] };
+    beforeEach(() => {
+      for (const namespace of TEAMS.slice(2)) {
+        api.addNamespace(namespace, { team: 'apps' });
+        api.addServiceAccount(namespace, 'default');
+      }
+    });
+
+    it('leaves fresh Secrets alone with three lists in all: no read per namespace, no ECR call, no write', async () => {
+      await sinkOn(api, teams).apply(contextFor());
+      api.requests.length = 0;
+      const context = contextFor({ now: new Date(Date.now() + 3600_000) });
+      const results = await sinkOn(api, teams).apply(context);
+      assert.deepEqual(byTarget(results), Object.fromEntries(TEAMS.map((namespace) => [`prod/${namespace}`, 'unchanged'])));
+      assert.ok(results.every((result) => result.reason === 'still fresh' && result.record !== undefined));
+      assert.equal(context.fetches, 0);
+      assert.deepEqual(api.requests, ['list /api/v1/namespaces', SECRETS_LIST, DEFAULT_LIST]);
+    });
+
+    it('creates with one request per namespace for the Secret and one per ServiceAccount that lacks the reference', async () => {
+      api.addServiceAccount('team-c', 'default', [SECRET]);
+      const results = await sinkOn(api, teams).apply(contextFor());
+      assert.deepEqual(byTarget(results), Object.fromEntries(TEAMS.map((namespace) => [`prod/${namespace}`, 'created'])));
+      assert.equal(api.count('list'), 3);
+      assert.equal(api.count('create'), TEAMS.length);
+      assert.equal(api.count('patch'), TEAMS.length - 1);
+      assert.equal(api.count('get'), 0);
+      for (const namespace of TEAMS) assert.deepEqual(api.serviceAccounts.get(`${namespace}/default`)?.imagePullSecrets, [{ name: SECRET }]);
+    });
+
+    it('replaces each stale Secret once, with the resourceVersion the list returned, keeping what else it holds', async () => {
+      await sinkOn(api, teams).apply(contextFor());
+      const stored = api.secrets.get(`team-b/${SECRET}`) as KubeSecret;
+      api.putSecret('team-b', { ...stored, data: { ...stored.data, extra: 'eA==' } });
+      api.requests.length = 0;
+      const results = await sinkOn(api, teams).apply(contextFor({ now: new Date(Date.now() + 7 * 3600_000), password: 'a-newer-password-9876' }));
+      assert.deepEqual(byTarget(results), Object.fromEntries(TEAMS.map((namespace) => [`prod/${namespace}`, 'updated'])));
+      assert.deepEqual(api.requests.filter((request) => !request.startsWith('list ')), TEAMS.map((namespace) => `replace secrets/${namespace}/${SECRET}`));
+      assert.equal(api.secrets.get(`team-b/${SECRET}`)?.data?.extra, 'eA==');
+      assert.equal(dockerConfigIn(api.secrets.get(`team-e/${SECRET}`)).auths[HOST]?.password, 'a-newer-password-9876');
+    });
+
+    it('retries a replace refused as stale (the Secret changed after the list) from a fresh read', async () => {
+      await sinkOn(api, teams).apply(contextFor());
+      api.beforeWrite = (kind, key) => {
+        if (kind !== 'replace' || key !== `team-c/${SECRET}` || api.count('get') > 0) return;
+        const current = api.secrets.get(key) as KubeSecret;
+        api.putSecret('team-c', { ...current, metadata: { ...current.metadata, labels: { ...current.metadata?.labels, touched: 'yes' } } });
+      };
+      const results = await sinkOn(api, teams).apply(contextFor({ force: true }));
+      assert.equal(byTarget(results)['prod/team-c'], 'updated');
+      assert.deepEqual(api.requests.filter((request) => request.startsWith('get ')), [`get secrets/team-c/${SECRET}`]);
+      assert.equal(api.secrets.get(`team-c/${SECRET}`)?.metadata?.labels?.touched, 'yes');
+    });
+
+    it('reads a Secret created after the list (409 AlreadyExists) and leaves it when it is fresh', async () => {
+      const racer = new FakeKubeApi();
+      racer.addNamespace('team-d');
+      await sinkOn(racer, { serviceAccounts: [] }, 'team-d').apply(contextFor());
+      api.beforeWrite = (kind, key) => {
+        if (kind === 'create' && key === `team-d/${SECRET}` && !api.secrets.has(key)) api.putSecret('team-d', racer.secrets.get(key) as KubeSecret);
+      };
+      const results = await sinkOn(api, teams).apply(contextFor());
+      assert.equal(byTarget(results)['prod/team-d'], 'updated');
+      assert.match(results.find((result) => result.target === 'prod/team-d')?.reason ?? '', /^still fresh; added to imagePullSecrets/);
+      assert.deepEqual(api.requests.filter((request) => request.startsWith('get ')), [`get secrets/team-d/${SECRET}`]);
+    });
+
+    it('patches a ServiceAccount changed after the list from a fresh read, keeping the entry added meanwhile', async () => {
+      api.beforeWrite = (kind, key) => {
+        if (kind === 'patch' && key === 'team-a/default' && api.count('get') === 0) api.addServiceAccount('team-a', 'default', ['added-meanwhile']);
+      };
+      await sinkOn(api, teams).apply(contextFor());
+      assert.deepEqual(api.serviceAccounts.get('team-a/default')?.imagePullSecrets, [{ name: 'added-meanwhile' }, { name: SECRET }]);
+      assert.deepEqual(api.requests.filter((request) => request.startsWith('get ')), ['get serviceaccounts/team-a/default']);
+    });
+
+    it('reads a named ServiceAccount the list did not have before calling it missing', async () => {
+      const list = api.listPage.bind(api);
+      api.listPage = async (query, token) => {
+        const page = await list(query, token);
+        // Created just after the ServiceAccounts were listed.
+        if (query.fieldSelector === 'metadata.name=builder') api.addServiceAccount('team-b', 'builder');
+        return page;
+      };
+      const results = await sinkOn(api, { ...teams, serviceAccounts: ['builder'] }).apply(contextFor());
+      assert.equal(byTarget(results)['prod/team-b'], 'created');
+      assert.deepEqual(api.serviceAccounts.get('team-b/builder')?.imagePullSecrets, [{ name: SECRET }]);
+      const missing = results.filter((result) => result.action === 'failed');
+      assert.equal(missing.length, TEAMS.length - 1);
+      assert.ok(missing.every((result) => result.error?.code === 'ERR_K8S_SERVICE_ACCOUNT_MISSING'));
+      assert.equal(api.count('get'), TEAMS.length);
+    });
+
+    it('lists every ServiceAccount once with "*" and patches those that lack the reference', async () => {
+      api.addServiceAccount('team-c', 'builder', ['theirs']);
+      api.addServiceAccount('kube-system', 'builder');
+      await sinkOn(api, { ...teams, serviceAccounts: ['*'] }).apply(contextFor());
+      assert.deepEqual(api.requests.filter((request) => request.startsWith('list ')), ['list /api/v1/namespaces', SECRETS_LIST, 'list /api/v1/serviceaccounts']);
+      assert.deepEqual(api.serviceAccounts.get('team-c/builder')?.imagePullSecrets, [{ name: 'theirs' }, { name: SECRET }]);
+      assert.equal(api.serviceAccounts.get('kube-system/builder')?.imagePullSecrets, undefined);
+      assert.equal(api.count('patch'), TEAMS.length + 1);
+    });
+
+    it('leaves a foreign Secret the list found untouched, and every Secret of a namespace it does not serve', async () => {
+      const foreign = { metadata: { name: SECRET }, type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': Buffer.from('{"auths":{}}').toString('base64') } };
+      api.putSecret('team-e', foreign);
+      api.putSecret('kube-system', { ...foreign, metadata: { name: SECRET, labels: { 'app.kubernetes.io/managed-by': 'ecr-refresh' } } });
+      const before = structuredClone([api.secrets.get(`team-e/${SECRET}`), api.secrets.get(`kube-system/${SECRET}`)]);
+      const results = await sinkOn(api, teams).apply(contextFor());
+      const failed = results.find((result) => result.target === 'prod/team-e');
+      assert.equal(failed?.action, 'failed');
+      assert.equal(failed?.error?.code, 'ERR_K8S_SECRET_CONFLICT');
+      assert.deepEqual([api.secrets.get(`team-e/${SECRET}`), api.secrets.get(`kube-system/${SECRET}`)], before);
+      assert.equal(api.requests.some((request) => /team-e|kube-system/.test(request)), false);
+    });
+
+    it('writes nothing in a dry run but reports what it would do, from the lists alone', async () => {
+      await sinkOn(api, { namespaces: ['team-a'] }).apply(contextFor());
+      api.requests.length = 0;
+      const results = await sinkOn(api, teams).apply(contextFor({ dryRun: true, force: true }));
+      assert.deepEqual(byTarget(results), { 'prod/team-a': 'updated', 'prod/team-b': 'created', 'prod/team-c': 'created', 'prod/team-d': 'created', 'prod/team-e': 'created' });
+      assert.ok(results.every((result) => result.dryRun === true));
+      assert.deepEqual(api.requests, ['list /api/v1/namespaces', SECRETS_LIST, DEFAULT_LIST]);
+      assert.equal(api.secrets.size, 1);
+    });
+
+    it('reads each namespace instead when listing Secrets is forbidden, saying so once', async () => {
+      await sinkOn(api, teams).apply(contextFor());
+      api.forbidden = ['list /api/v1/secrets'];
+      api.requests.length = 0;
+      const lines: string[] = [];
+      const results = await sinkOn(api, teams).apply({ ...contextFor(), logger: recordingLogger(lines) });
+      assert.deepEqual(byTarget(results), Object.fromEntries(TEAMS.map((namespace) => [`prod/${namespace}`, 'unchanged'])));
+      assert.deepEqual(api.requests.sort(), ['list /api/v1/namespaces', SECRETS_LIST, DEFAULT_LIST, ...TEAMS.map((namespace) => `get secrets/${namespace}/${SECRET}`)].sort());
+      assert.deepEqual(lines, ['info: not allowed to list Secrets across namespaces: reading them namespace by namespace in this run']);
+    });
+
+    it('reads each namespace instead when listing ServiceAccounts is forbidden, saying so once', async () => {
+      api.forbidden = ['list /api/v1/serviceaccounts'];
+      const lines: string[] = [];
+      const results = await sinkOn(api, teams).apply({ ...contextFor(), logger: recordingLogger(lines) });
+      assert.deepEqual(byTarget(results), Object.fromEntries(TEAMS.map((namespace) => [`prod/${namespace}`, 'created'])));
+      assert.equal(api.requests.filter((request) => request.startsWith('get serviceaccounts/')).length, TEAMS.length);
+      assert.equal(api.count('get'), TEAMS.length);
+      assert.deepEqual(lines, ['info: not allowed to list ServiceAccounts across namespaces: reading them namespace by namespace in this run']);
+    });
+
+    it('reads a Secret named per namespace ({namespace}) in each namespace, and still lists the ServiceAccounts', async () => {
+      await sinkOn(api, { ...teams, secretName: 'ecr-{namespace}' }).apply(contextFor());
+      assert.deepEqual(api.requests.filter((request) => request.startsWith('list ')), ['list /api/v1/namespaces', DEFAULT_LIST]);
+      assert.deepEqual(api.requests.filter((request) => request.startsWith('get ')), TEAMS.map((namespace) => `get secrets/${namespace}/ecr-${namespace}`));
+      assert.deepEqual(api.serviceAccounts.get('team-e/default')?.imagePullSecrets, [{ name: 'ecr-team-e' }]);
+    });
+
+    it('reads plain names namespace by namespace and lists nothing, as a namespaced Role allows', async () => {
+      await sinkOn(api, { namespaces: ['team-a', 'team-b'] }).apply(contextFor());
+      assert.equal(api.count('list'), 0);
+      assert.deepEqual(api.requests.filter((request) => request.startsWith('get ')).sort(), [`get secrets/team-a/${SECRET}`, `get secrets/team-b/${SECRET}`, 'get serviceaccounts/team-a/default', 'get serviceaccounts/team-b/default']);
+    });
+  });
+
   describe('namespaces and clusters', () => {
     it("serves the context's namespace by default, without listing namespaces", async () => {
       const results = await sinkOn(api, {}, 'team-b').apply(contextFor());
@@ -323,13 +496,14 @@ describe('k8s/kubernetes-sink', () => {
       }
       let inFlight = 0;
       let peak = 0;
-      const read = api.readSecret.bind(api);
-      api.readSecret = async (namespace, name) => {
+      // The namespaces are listed, so what is in place comes from lists: each one's own request is its create.
+      const create = api.createSecret.bind(api);
+      api.createSecret = async (namespace, secret) => {
         inFlight += 1;
         peak = Math.max(peak, inFlight);
         await new Promise((resolve) => setTimeout(resolve, 2));
         inFlight -= 1;
-        return read(namespace, name);
+        return create(namespace, secret);
       };
       const progress: number[] = [];
       const sink = createKubernetesSink({ namespaces: ['load-*'], concurrency: 3 }, { clusters: [{ context: 'prod', namespace: 'default', api }], onProgress: ({ done }) => progress.push(done) });

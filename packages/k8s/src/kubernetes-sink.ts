@@ -1,5 +1,6 @@
 import pLimit from 'p-limit';
 import { SinkWriteError, toEcrRefreshError, type ApplyContext, type Sink, type TargetResult } from '@ecr-refresh/core';
+import { readInPlace, type InPlace } from './in-place.ts';
 import { connectClusters, type ClusterConnection } from './kube-config.ts';
 import { resolveNamespaces } from './namespace-selection.ts';
 import { parseKubernetesSinkOptions, secretNameIn, type KubernetesSinkOptions, type KubernetesSinkOptionsInput } from './options.ts';
@@ -38,8 +39,10 @@ export interface KubernetesSinkRuntime {
  * The Kubernetes sink: one `kubernetes.io/dockerconfigjson` Secret per chosen namespace of every
  * chosen cluster, holding every registry of the run, written in place (never deleted), with the
  * chosen ServiceAccounts referencing it. Targets are reported as `<context>/<namespace>`; a
- * cluster whose namespaces cannot be listed is one failed target named by its context. In service
- * mode, `watch` reports new namespaces and deleted or altered Secrets (see `kubernetes-watch.ts`).
+ * cluster whose namespaces cannot be listed is one failed target named by its context. When the
+ * namespaces are listed, what is in place is read with a few cluster-wide lists rather than per
+ * namespace, so only what needs writing costs requests (see `in-place.ts`). In service mode,
+ * `watch` reports new namespaces and deleted or altered Secrets (see `kubernetes-watch.ts`).
  *
  * Options are validated and the kubeconfig is read here, synchronously: an invalid option, an
  * unreadable kubeconfig or an unknown context throws `ConfigError` before any request.
@@ -72,12 +75,14 @@ async function applyToCluster(
   } catch (error) {
     return [{ sink: SINK_ID, target: cluster.context, action: 'failed', error: toEcrRefreshError(error, `cannot list the namespaces of ${cluster.context}`) }];
   }
+  // What is in place, read with a few lists when the namespaces were listed (see in-place.ts).
+  const inPlace = await readInPlace(cluster.api, namespaces, options, { context, cluster: cluster.context });
   const limit = pLimit(options.concurrency);
   let done = 0;
   return Promise.all(
     namespaces.map((namespace) =>
       limit(async () => {
-        const result = await applyToNamespace(cluster, namespace, options, context);
+        const result = await applyToNamespace(cluster, namespace, options, context, inPlace);
         done += 1;
         onProgress?.({ context: cluster.context, done, total: namespaces.length });
         return result;
@@ -86,8 +91,10 @@ async function applyToCluster(
   );
 }
 
-async function applyToNamespace(cluster: ClusterConnection, namespace: string, options: KubernetesSinkOptions, context: ApplyContext): Promise<TargetResult> {
+async function applyToNamespace(cluster: ClusterConnection, namespace: string, options: KubernetesSinkOptions, context: ApplyContext, inPlace: InPlace): Promise<TargetResult> {
   const target = `${cluster.context}/${namespace}`;
+  const listedSecret = inPlace.takeSecret(namespace);
+  const listedAccounts = inPlace.takeServiceAccounts(namespace);
   const base = { sink: SINK_ID, target, ...(context.dryRun ? { dryRun: true } : {}) };
   if (context.signal.aborted) {
     return { ...base, action: 'failed', error: new SinkWriteError(SINK_ID, target, 'not attempted: the run was interrupted', { retryable: true }) };
@@ -95,10 +102,10 @@ async function applyToNamespace(cluster: ClusterConnection, namespace: string, o
   const secretName = secretNameIn(options, namespace);
   let outcome: Awaited<ReturnType<typeof writeSecret>> | undefined;
   try {
-    outcome = await writeSecret(cluster.api, { namespace, name: secretName, target }, context, options);
+    outcome = await writeSecret(cluster.api, { namespace, name: secretName, target }, context, options, listedSecret);
     const patched = options.serviceAccounts.length === 0
       ? []
-      : await addPullSecret(cluster.api, { namespace, names: options.serviceAccounts, secretName, target }, { dryRun: context.dryRun, signal: context.signal });
+      : await addPullSecret(cluster.api, { namespace, names: options.serviceAccounts, secretName, target }, { dryRun: context.dryRun, signal: context.signal, listed: listedAccounts });
     const action = outcome.action === 'unchanged' && patched.length > 0 ? 'updated' : outcome.action;
     const reasons = [outcome.reason, patched.length > 0 ? `added to imagePullSecrets of ServiceAccount ${patched.join(', ')}` : undefined];
     const reason = reasons.filter((part) => part !== undefined).join('; ');

@@ -1,4 +1,5 @@
 import type { KubeApi } from './kube-api.ts';
+import { PAGE_SIZE, pagesOf } from './list-pages.ts';
 
 /** Which namespaces to serve, as validated options give them. */
 export interface NamespaceSelection {
@@ -30,21 +31,25 @@ export function needsNamespaceList(selection: NamespaceSelection): boolean {
 /**
  * The namespaces to serve in one cluster, sorted, exclusions removed. Plain names are taken as
  * given (a missing one fails when written, with the server's answer); globs and selectors are
- * matched against the list, from which `Terminating` namespaces (which refuse new objects) drop.
+ * matched against the list (read page by page, keeping names only), from which `Terminating`
+ * namespaces (which refuse new objects) drop.
  */
-export async function resolveNamespaces(api: KubeApi, selection: NamespaceSelection, contextNamespace: string): Promise<string[]> {
+export async function resolveNamespaces(api: Pick<KubeApi, 'listPage'>, selection: NamespaceSelection, contextNamespace: string): Promise<string[]> {
   const patterns = patternsOf(selection, contextNamespace);
-  let names: string[];
+  const names = new Set<string>();
   if (needsNamespaceList(selection)) {
-    const listed = await api.listNamespaces(selection.namespaceSelector);
-    names = listed
-      .filter((namespace) => namespace.phase !== 'Terminating')
-      .map((namespace) => namespace.name)
-      .filter((name) => patterns.some((pattern) => matchesGlob(name, pattern)));
+    const query = { path: '/api/v1/namespaces', labelSelector: selection.namespaceSelector, limit: PAGE_SIZE.namespaces };
+    for await (const page of pagesOf(api, query)) {
+      for (const namespace of page) {
+        const name = namespace.metadata?.name;
+        const phase = (namespace.status as { phase?: unknown } | undefined)?.phase;
+        if (typeof name === 'string' && phase !== 'Terminating' && patterns.some((pattern) => matchesGlob(name, pattern))) names.add(name);
+      }
+    }
   } else {
-    names = [...patterns];
+    for (const name of patterns) names.add(name);
   }
-  return [...new Set(names)].filter((name) => !isExcluded(selection, name)).sort();
+  return [...names].filter((name) => !isExcluded(selection, name)).sort();
 }
 
 /**

@@ -20,14 +20,23 @@ export interface ServiceAccountTarget {
  * patch that only appends, guarded by a `test` of the read `resourceVersion`; a lost race (409,
  * 422) is retried from a fresh read. Nothing is ever removed. A named ServiceAccount that does not
  * exist throws {@link ServiceAccountMissingError}.
+ *
+ * `listed`, when given, holds the namespace's ServiceAccounts as a cluster-wide list found them
+ * (those of `names`, or all for `*`): they are used instead of a first read. A named one the list
+ * did not have is read before it is called missing (it may have been created since).
  */
-export async function addPullSecret(api: KubeApi, target: ServiceAccountTarget, options: { dryRun: boolean; signal?: AbortSignal }): Promise<string[]> {
+export async function addPullSecret(
+  api: KubeApi,
+  target: ServiceAccountTarget,
+  options: { dryRun: boolean; signal?: AbortSignal; listed?: ReadonlyMap<string, KubeServiceAccount> | undefined },
+): Promise<string[]> {
   const changed: string[] = [];
   if (target.names.includes('*')) {
     // Every ServiceAccount comes from the list, and a lost race re-reads the list: this mode
     // needs `list` and `patch` only, never `get`.
     const reread = async (name: string) => (await api.listServiceAccounts(target.namespace)).find((account) => account.metadata?.name === name);
-    for (const account of await api.listServiceAccounts(target.namespace)) {
+    const accounts = options.listed === undefined ? await api.listServiceAccounts(target.namespace) : [...options.listed.values()];
+    for (const account of accounts) {
       const name = account.metadata?.name;
       if (typeof name === 'string' && (await ensureReferenced(api, target, name, account, reread, options))) changed.push(name);
     }
@@ -35,7 +44,8 @@ export async function addPullSecret(api: KubeApi, target: ServiceAccountTarget, 
   }
   const read = (name: string) => api.readServiceAccount(target.namespace, name);
   for (const name of target.names) {
-    if (await ensureReferenced(api, target, name, await read(name), read, options)) changed.push(name);
+    const first = options.listed?.get(name) ?? (await read(name));
+    if (await ensureReferenced(api, target, name, first, read, options)) changed.push(name);
   }
   return changed;
 }

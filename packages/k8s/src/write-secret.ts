@@ -32,12 +32,19 @@ export interface SecretOutcome {
 }
 
 /**
+ * What a list found of one namespace's Secret, so that {@link writeSecret} need not read it:
+ * the outcome when it needs no write (kept instead of the Secret: a fresh one costs no memory
+ * beyond its record), else the Secret as listed, or undefined when the list had none.
+ */
+export type ListedSecret = { readonly unchanged: SecretOutcome } | { readonly secret: KubeSecret | undefined };
+
+/**
  * Brings one dockerconfigjson Secret up to date without ever deleting it, so no pull finds it
- * missing: read → (fresh: unchanged, no ECR call) → create, or replace with the read
- * `resourceVersion`. Losing a race (409 AlreadyExists on create, 409 Conflict on replace) starts
- * again from a fresh read, which may then find the Secret already fresh. A Secret of another
- * type, or one without our label (unless `adopt`), is left untouched and throws
- * {@link SecretConflictError}. In a dry run, reads only.
+ * missing: read (or take what a list found: `listed`) → (fresh: unchanged, no ECR call) → create,
+ * or replace with the `resourceVersion` read. Losing a race (409 AlreadyExists on create, 409
+ * Conflict on replace) starts again from a fresh read, which may then find the Secret already
+ * fresh. A Secret of another type, or one without our label (unless `adopt`), is left untouched
+ * and throws {@link SecretConflictError}. In a dry run, reads only.
  */
 export async function writeSecret(
   api: KubeApi,
@@ -52,16 +59,20 @@ export async function writeSecret(
      */
     beforeLabelling?: (() => Promise<void>) | undefined;
   },
+  listed?: ListedSecret,
 ): Promise<SecretOutcome> {
+  let first = listed;
   return retryConflicts([409], async () => {
-    const existing = await api.readSecret(secret.namespace, secret.name);
-    const adopting = existing !== undefined && !isManagedByUs(existing);
-    if (existing !== undefined) assertWritable(existing, secret, options.adopt);
-    const where = `Secret ${secret.namespace}/${secret.name}`;
-    const config = dockerConfigOf(existing, where);
-    const record = existing === undefined || adopting ? undefined : recordOf(existing, config);
-    if (record !== undefined && !context.needsRefresh(record) && carriesLabels(existing, secret.labels)) return { action: 'unchanged', record, reason: 'still fresh' };
+    // Only the first attempt may use the list: a lost race means it is stale.
+    const known = first;
+    first = undefined;
+    if (known !== undefined && 'unchanged' in known) return known.unchanged;
+    const existing = known === undefined ? await api.readSecret(secret.namespace, secret.name) : known.secret;
+    const unchanged = unchangedOutcome(existing, secret, context, options.adopt);
+    if (unchanged !== undefined) return unchanged;
 
+    const adopting = existing !== undefined && !isManagedByUs(existing);
+    const config = dockerConfigOf(existing, whereOf(secret));
     const credentials = credentialsFor(await context.credentials(), context, secret.target);
     const action = existing === undefined ? 'created' : 'updated';
     const reason = adopting ? `adopted a Secret not created by ecr-refresh` : undefined;
@@ -75,12 +86,32 @@ export async function writeSecret(
   }, context.signal);
 }
 
+/**
+ * What {@link writeSecret} reports for `existing` when it needs no write: ours, with a trusted
+ * record that is still fresh, carrying the target's labels. Undefined when it must be written
+ * (missing, refreshed, adopted, relabelled). Throws {@link SecretConflictError} when it must be
+ * left untouched, and ConfigError when its `.dockerconfigjson` is not a docker config.
+ */
+export function unchangedOutcome(existing: KubeSecret | undefined, secret: SecretTarget, context: ApplyContext, adopt: boolean): SecretOutcome | undefined {
+  if (existing === undefined) return undefined;
+  assertWritable(existing, secret, adopt);
+  const config = dockerConfigOf(existing, whereOf(secret));
+  if (!isManagedByUs(existing)) return undefined;
+  const record = recordOf(existing, config);
+  if (record === undefined || context.needsRefresh(record) || !carriesLabels(existing, secret.labels)) return undefined;
+  return { action: 'unchanged', record, reason: 'still fresh' };
+}
+
+function whereOf(secret: SecretTarget): string {
+  return `Secret ${secret.namespace}/${secret.name}`;
+}
+
 function carriesLabels(existing: KubeSecret | undefined, labels: SecretTarget['labels']): boolean {
   return Object.entries(labels ?? {}).every(([key, value]) => existing?.metadata?.labels?.[key] === value);
 }
 
 function assertWritable(existing: KubeSecret, secret: SecretTarget, adopt: boolean): void {
-  const where = `Secret ${secret.namespace}/${secret.name}`;
+  const where = whereOf(secret);
   if (existing.metadata?.annotations?.[RANCHER_COPY_ANNOTATION] === 'true') {
     // It carries our label and record only because Rancher copied them from the project's Secret.
     throw new SecretConflictError(

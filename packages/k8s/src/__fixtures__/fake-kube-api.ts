@@ -1,5 +1,18 @@
 import { KubernetesApiError } from '../errors.ts';
-import type { CustomResourceKind, JsonPatchOperation, KubeApi, KubeCustomObject, KubeNamespace, KubeSecret, KubeServiceAccount, KubeWatchEvent, KubeWatchQuery } from '../kube-api.ts';
+import type {
+  CustomResourceKind,
+  JsonPatchOperation,
+  KubeApi,
+  KubeCustomObject,
+  KubeListPage,
+  KubeListQuery,
+  KubeNamespace,
+  KubeObject,
+  KubeSecret,
+  KubeServiceAccount,
+  KubeWatchEvent,
+  KubeWatchQuery,
+} from '../kube-api.ts';
 
 interface Change {
   readonly version: number;
@@ -10,7 +23,8 @@ interface Change {
 /**
  * An in-memory API server for one cluster with the semantics the sink relies on: resourceVersion
  * bumped on every write, 409 AlreadyExists on create, 409 Conflict on a stale replace, JSON patch
- * with `test` (422 when it fails), 404 for missing objects and namespaces. `beforeWrite` lets a
+ * with `test` (422 when it fails), 404 for missing objects and namespaces, lists in pages of at
+ * most `limit` with a `continue` token and `metadata.name=` field selectors. `beforeWrite` lets a
  * test act between the sink's read and its write (a racing writer). Watches replay the changes
  * of namespaces and Secrets after a resourceVersion; a test can drop them, make them fail to
  * connect, or forget the history (410 Gone), as a real API server does.
@@ -24,6 +38,8 @@ export class FakeKubeApi implements KubeApi {
   readonly requests: string[] = [];
   /** Runs before each write is applied; may change the store to simulate a concurrent writer. */
   beforeWrite: ((kind: 'create' | 'replace' | 'patch', key: string) => void) | undefined;
+  /** Requests (as recorded in {@link requests}) starting with one of these are refused with 403, as RBAC would. */
+  forbidden: string[] = [];
   /** Makes the next matching request fail with this status. */
   failNext: { verb: string; status: number; reason: string } | undefined;
   /** Connection attempts (list or watch) that fail with no answer before one succeeds. */
@@ -99,10 +115,30 @@ export class FakeKubeApi implements KubeApi {
     this.emit('secret', existed ? 'MODIFIED' : 'ADDED', this.secrets.get(`${namespace}/${name}`) as KubeSecret);
   }
 
+  /** Recorded as `list <path>[?labelSelector=…][&fieldSelector=…]`, once per page. */
+  async listPage(query: KubeListQuery, continueToken?: string): Promise<KubeListPage> {
+    const selectors = new URLSearchParams({ ...(query.labelSelector === undefined ? {} : { labelSelector: query.labelSelector }), ...(query.fieldSelector === undefined ? {} : { fieldSelector: query.fieldSelector }) });
+    this.record('list', `${query.path}${selectors.size === 0 ? '' : `?${decodeURIComponent(selectors.toString())}`}`);
+    const [, namespace, plural] = /^\/api\/v1(?:\/namespaces\/([^/]+))?\/(namespaces|secrets|serviceaccounts)$/.exec(query.path) ?? [];
+    if (plural === undefined || (plural === 'namespaces' && namespace !== undefined)) throw new Error(`the fake does not list ${query.path}`);
+    const fieldName = query.fieldSelector === undefined ? undefined : /^metadata\.name=(.+)$/.exec(query.fieldSelector)?.[1];
+    if (query.fieldSelector !== undefined && fieldName === undefined) throw new Error(`the fake does not select by ${query.fieldSelector}`);
+    const all: KubeObject[] =
+      plural === 'namespaces'
+        ? [...this.namespaces.values()].map(({ name, labels, phase }) => ({ metadata: { name, labels }, status: { phase } }))
+        : [...(plural === 'secrets' ? this.secrets : this.serviceAccounts).entries()]
+            .sort(([a], [b]) => (a < b ? -1 : 1))
+            .filter(([key]) => namespace === undefined || key.startsWith(`${namespace}/`))
+            .map(([key, object]) => structuredClone({ ...object, metadata: { ...object.metadata, namespace: key.split('/')[0] } }));
+    const matching = all.filter((object) => (fieldName === undefined || object.metadata?.name === fieldName) && selects(query.labelSelector, object.metadata?.labels ?? {}));
+    const start = Number(continueToken ?? 0);
+    const end = start + query.limit;
+    return { items: matching.slice(start, end), continue: end < matching.length ? String(end) : undefined };
+  }
+
   async listNamespaces(labelSelector?: string): Promise<KubeNamespace[]> {
     this.record('list', 'namespaces');
-    const wanted = (labelSelector ?? '').split(',').filter((part) => part !== '').map((part) => part.split('='));
-    return [...this.namespaces.values()].filter((namespace) => wanted.every(([key, value]) => namespace.labels[key ?? ''] === value));
+    return [...this.namespaces.values()].filter((namespace) => selects(labelSelector, namespace.labels));
   }
 
   async readSecret(namespace: string, name: string): Promise<KubeSecret | undefined> {
@@ -197,6 +233,7 @@ export class FakeKubeApi implements KubeApi {
 
   private record(verb: string, what: string): void {
     this.requests.push(`${verb} ${what}`);
+    if (this.forbidden.some((prefix) => `${verb} ${what}`.startsWith(prefix))) throw this.error(verb.toUpperCase(), what, 403, 'Forbidden');
     if (this.failNext !== undefined && this.failNext.verb === verb) {
       const { status, reason } = this.failNext;
       this.failNext = undefined;
@@ -246,6 +283,12 @@ export class FakeKubeApi implements KubeApi {
   }
 }
 
+// Whether `labels` satisfy a selector of `key=value` requirements.
+function selects(selector: string | undefined, labels: Record<string, string>): boolean {
+  const wanted = (selector ?? '').split(',').filter((part) => part !== '').map((part) => part.split('='));
+  return wanted.every(([key, value]) => labels[key ?? ''] === value);
+}
+
 // A change a watch of `query` sees: the collection's kind, its namespace, `key=value` label selectors and a name.
 function matches(change: Change, query: KubeWatchQuery): boolean {
   const secretsOf = /^\/api\/v1\/namespaces\/([^/]+)\/secrets$/.exec(query.path)?.[1];
@@ -254,9 +297,8 @@ function matches(change: Change, query: KubeWatchQuery): boolean {
     (query.path === '/api/v1/namespaces' && change.kind === 'namespace') ||
     (query.path === '/api/v1/secrets' && change.kind === 'secret') ||
     (secretsOf !== undefined && change.kind === 'secret' && namespace === secretsOf);
-  const wanted = (query.labelSelector ?? '').split(',').filter((part) => part !== '').map((part) => part.split('='));
   const named = query.fieldSelector === undefined || query.fieldSelector === `metadata.name=${name}`;
-  return kindMatches && named && wanted.every(([key, value]) => labels[key ?? ''] === value);
+  return kindMatches && named && selects(query.labelSelector, labels);
 }
 
 function customObjectKey(kind: CustomResourceKind, name: string): string {
