@@ -170,7 +170,10 @@ describe('e2e: the shipped RBAC, used through a real ServiceAccount token', func
     // The component says --service-account=* through the CronJob's settings; here it is a flag.
     assert.deepEqual(await pullSecretsOf(kube, target, 'builder'), ['theirs', SECRET]);
     // Listing namespaces is granted for globs; this run named its namespace, so use it once more with a glob.
+    const seen = (await requestsOf(kube, user)).length;
     assert.equal((await refresh(kubeconfig, '-n', `${target.slice(0, -2)}*`, '--service-account', '*')).status, 0);
+    // With a glob, every ServiceAccount is one list across namespaces, as the component's grant allows.
+    assert.deepEqual((await requestsOf(kube, user, seen)).sort(), ['list /api/v1/namespaces', `list /api/v1/secrets?fieldSelector=metadata.name=${SECRET}`, 'list /api/v1/serviceaccounts']);
     await assertExactlyUsed(user, rules);
   });
 
@@ -201,8 +204,15 @@ describe('e2e: the shipped RBAC, used through a real ServiceAccount token', func
     await createNamespaces(kube, [namespace], { pullSecrets: ['theirs'] });
     const { rules, kubeconfig, user } = await install('single-namespace', { namespace });
     assert.equal((await refresh(kubeconfig)).status, 0);
+    const seen = (await requestsOf(kube, user)).length;
     const forced = await refresh(kubeconfig, '--force');
     assert.equal(forced.status, 0, forced.stdout + forced.stderr);
+    // Its namespace is named, not listed: read with one GET each, no list at all.
+    assert.deepEqual(await requestsOf(kube, user, seen), [
+      `get /api/v1/namespaces/${namespace}/secrets/${SECRET}`,
+      `update /api/v1/namespaces/${namespace}/secrets/${SECRET}`,
+      `get /api/v1/namespaces/${namespace}/serviceaccounts/default`,
+    ]);
     assert.ok(await readSecret(kube, namespace));
     assert.deepEqual(await pullSecretsOf(kube, namespace), ['theirs', SECRET]);
     await assertExactlyUsed(user, rules);
