@@ -3,10 +3,10 @@ import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
 import { ConfigError, redactSecrets } from '@ecr-refresh/core';
 import { rancherKubeconfigText, type RancherKubeconfigOptions } from '../../../test/peers/rancher-kubeconfig.ts';
 import { connectClusters } from './kube-config.ts';
+import { parseKubeconfig } from './transport/kubeconfig.ts';
 
 function kubeconfig(contexts: Array<{ name: string; namespace?: string; cluster?: string }>, current?: string): string {
   return JSON.stringify({
@@ -118,10 +118,9 @@ describe('k8s/kube-config', () => {
       const path = await rancherKubeconfig();
       const text = readFileSync(path, 'utf8');
       assert.ok(text.includes('\\\n      '), 'the fixture is folded as Rancher folds it');
-      const parsed = new KubeConfig();
-      parsed.loadFromString(text);
-      assert.equal(parsed.getCluster('downstream')?.caData, Buffer.from(CA).toString('base64'));
-      assert.equal(parsed.getCluster('downstream')?.server, PROXY);
+      const downstream = parseKubeconfig(text, path).clusters.find((cluster) => cluster.name === 'downstream');
+      assert.equal(downstream?.caData, Buffer.from(CA).toString('base64'));
+      assert.equal(downstream?.server, PROXY);
       assert.deepEqual(connectClusters({ kubeconfig: path, env: {} }).map(({ context }) => context), ['downstream']);
     });
 

@@ -1,0 +1,165 @@
+import { request as httpRequest, type Agent, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { HttpsProxyAgent } from 'https-proxy-agent';
+import { agentFor, USER_AGENT } from '@ecr-refresh/core';
+import { apiErrorOfAnswer, apiErrorOfFailure } from '../to-kubernetes-api-error.ts';
+import { KubernetesApiError } from '../errors.ts';
+import type { Authentication, RequestCredentials } from './authentication.ts';
+import type { KubeCluster } from './kubeconfig.ts';
+import { withRetries, type RequestPolicy } from './retries.ts';
+
+/** Query parameters; undefined ones are left out. */
+export type Query = Readonly<Record<string, string | number | boolean | undefined>>;
+
+/** What a request sends besides its method and path. */
+export interface RequestOptions {
+  readonly query?: Query | undefined;
+  /** Sent as JSON. */
+  readonly body?: unknown;
+  /** The body's media type; default `application/json` (a JSON patch says `application/json-patch+json`). */
+  readonly contentType?: string | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/**
+ * The HTTP requests of one cluster: JSON in, JSON out, each failure a {@link KubernetesApiError}
+ * with method, path, status and Status reason, and never a header or a token.
+ */
+export interface KubeHttpClient {
+  /** The context, as errors name it. */
+  readonly target: string;
+  /** The answer's JSON (undefined for an empty body); retried as `policy` says. */
+  request(method: string, path: string, options?: RequestOptions): Promise<unknown>;
+  /** A GET whose answer is read as it comes (a watch), its status checked; not retried: a watch's caller reconnects. */
+  stream(path: string, query: Query, signal: AbortSignal): Promise<IncomingMessage>;
+}
+
+/** Where the requests go and what they carry. */
+export interface HttpClientSettings {
+  /** The cluster's `server`, path included (Rancher's `…/k8s/clusters/<id>`): every path is appended to it. */
+  readonly server: string;
+  /** The connection pool, shared by every client of one context: see {@link connectionPoolFor}. */
+  readonly agent: Agent;
+  readonly authentication: Authentication;
+  readonly policy: RequestPolicy;
+  /** The context, as errors name it. */
+  readonly target: string;
+}
+
+/** An answer read whole. */
+interface Answer {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Buffer;
+}
+
+// The server ends each watch after 240 s (watch-stream.ts); no byte for longer than this, not even
+// a bookmark, means the connection is dead.
+const STREAM_IDLE_LIMIT_MS = 300_000;
+
+/**
+ * The keep-alive connection pool of a cluster: through its kubeconfig `proxy-url`, else through
+ * the proxy HTTPS_PROXY/NO_PROXY name for its server (core's `agentFor`), else direct. TLS
+ * settings travel with each request, and Node keeps one pool per distinct set of them, so a
+ * rotated client certificate gets new connections and an unchanged one reuses them.
+ */
+export function connectionPoolFor(cluster: Pick<KubeCluster, 'server' | 'proxyUrl'>): Agent {
+  if (cluster.proxyUrl !== undefined && cluster.proxyUrl !== '') return new HttpsProxyAgent(cluster.proxyUrl, { keepAlive: true });
+  return agentFor(cluster.server, { keepAlive: true });
+}
+
+/**
+ * A {@link KubeHttpClient} on `node:http(s)`. An attempt that gets no answer's headers, or no
+ * next chunk of its body, within `policy.timeoutMs` fails with ETIMEDOUT; 429, 5xx and failed
+ * connections are retried (see `retries.ts`). Every request says `User-Agent: ecr-refresh/<version>`.
+ */
+export function createHttpClient({ server, agent, authentication, policy, target }: HttpClientSettings): KubeHttpClient {
+  const base = server.replace(/\/+$/, '');
+  const send = base.startsWith('http:') ? httpRequest : httpsRequest;
+  const urlOf = (path: string, query: Query = {}) => {
+    const search = new URLSearchParams();
+    for (const [name, value] of Object.entries(query)) if (value !== undefined) search.set(name, String(value));
+    const text = search.toString();
+    return `${base}${path}${text === '' ? '' : `?${text}`}`;
+  };
+  const credentialsFor = async (method: string, path: string): Promise<RequestCredentials> => {
+    try {
+      return await authentication.current();
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      throw new KubernetesApiError(target, { method, path }, `${method} ${path}: no credentials for the API server (${detail})`, { retryable: false, cause: error });
+    }
+  };
+  const open = (method: string, url: string, credentials: RequestCredentials, headers: Record<string, string>, timeoutMs: number, signal: AbortSignal | undefined, onResponse: (response: IncomingMessage) => void, onError: (error: unknown) => void) => {
+    const request = send(url, {
+      method,
+      agent,
+      headers: { 'User-Agent': USER_AGENT, Accept: 'application/json', ...(credentials.authorization === undefined ? {} : { Authorization: credentials.authorization }), ...headers },
+      ...definedOnly(credentials.tls),
+      ...(signal === undefined ? {} : { signal }),
+    }, onResponse);
+    request.setTimeout(timeoutMs, () => request.destroy(Object.assign(new Error('the API server went silent'), { code: 'ETIMEDOUT' })));
+    request.on('error', onError);
+    return request;
+  };
+  const exchange = (method: string, url: string, credentials: RequestCredentials, body: string | undefined, contentType: string, signal: AbortSignal | undefined) =>
+    new Promise<Answer>((resolve, reject) => {
+      const headers: Record<string, string> = body === undefined ? {} : { 'Content-Type': contentType, 'Content-Length': String(Buffer.byteLength(body)) };
+      const request = open(method, url, credentials, headers, policy.timeoutMs, signal, (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }));
+        // A connection cut mid-body: ECONNRESET ("aborted"), retried like a reset.
+        response.on('error', reject);
+      }, reject);
+      request.end(body);
+    });
+
+  const failed = (answer: Answer, method: string, path: string): KubernetesApiError => {
+    if (answer.status === 401) authentication.refused();
+    return apiErrorOfAnswer(answer.status, answer.body.toString('utf8'), method, path, target);
+  };
+
+  return {
+    target,
+    async request(method, path, options = {}) {
+      const credentials = await credentialsFor(method, path);
+      const url = urlOf(path, options.query);
+      const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+      let answer: Answer;
+      try {
+        answer = await withRetries(policy, { method, path, signal: options.signal }, () => exchange(method, url, credentials, body, options.contentType ?? 'application/json', options.signal));
+      } catch (error) {
+        throw apiErrorOfFailure(error, method, path, target);
+      }
+      if (answer.status < 200 || answer.status >= 300) throw failed(answer, method, path);
+      if (answer.body.length === 0) return undefined;
+      try {
+        return JSON.parse(answer.body.toString('utf8')) as unknown;
+      } catch {
+        throw new KubernetesApiError(target, { method, path, status: answer.status }, `${method} ${path}: HTTP ${answer.status} answer is not JSON`);
+      }
+    },
+    async stream(path, query, signal) {
+      const credentials = await credentialsFor('GET', path);
+      const response = await new Promise<IncomingMessage>((resolve, reject) => {
+        const request = open('GET', urlOf(path, query), credentials, {}, policy.timeoutMs, signal, (answer) => {
+          // The answer has begun: from now on only a connection silent for longer than a watch lasts is dead.
+          request.setTimeout(STREAM_IDLE_LIMIT_MS);
+          resolve(answer);
+        }, reject);
+        request.end();
+      }).catch((error: unknown) => {
+        throw apiErrorOfFailure(error, 'GET', path, target);
+      });
+      if (response.statusCode === 200) return response;
+      const chunks: Buffer[] = [];
+      for await (const chunk of response) chunks.push(chunk as Buffer);
+      throw failed({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }, 'GET', path);
+    },
+  };
+}
+
+function definedOnly<Options extends object>(options: Options): Partial<Options> {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<Options>;
+}
