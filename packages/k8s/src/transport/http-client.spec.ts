@@ -168,11 +168,21 @@ describe('k8s/transport/http-client', () => {
     assert.deepEqual(retries.map((retry) => retry.reason), ['ECONNRESET', 'ECONNRESET']);
   });
 
-  it('sends every request of a run over one kept connection', async () => {
+  it('sends every request of a run over one kept connection, also after it idled longer than the timeout', async () => {
     const server = await serve((_request, response) => json(response, 200, { metadata: { name: 'x' } }));
-    const api = apiAt(server.url);
+    const api = apiAt(server.url, { timeoutMs: 200 });
     for (let index = 0; index < 5; index += 1) await api.readSecret('team-a', 'x');
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    await api.readSecret('team-a', 'x');
     assert.equal(server.connections(), 1);
+  });
+
+  it('fails an answer whose body stops coming once the timeout passes', async () => {
+    const stalled = await serve((_request, response) => void response.writeHead(200, { 'content-type': 'application/json' }).write('{"items":'));
+    const started = Date.now();
+    const error = await failureOf(() => apiAt(stalled.url, { timeoutMs: 300, retries: 1 }).listNamespaces());
+    assert.match(error.message, /no answer from the API server \(ETIMEDOUT, after 2 attempts\)$/);
+    assert.ok(Date.now() - started < 5_000);
   });
 
   it('pages through a list with limit and the continue token, keeping the selector', async () => {

@@ -98,7 +98,10 @@ export function createHttpClient({ server, agent, authentication, policy, target
       ...definedOnly(credentials.tls),
       ...(signal === undefined ? {} : { signal }),
     }, onResponse);
-    request.setTimeout(timeoutMs, () => request.destroy(Object.assign(new Error('the API server went silent'), { code: 'ETIMEDOUT' })));
+    // Own timers, not request.setTimeout(): that one stays on a kept socket and kills it while idle in the pool.
+    const waiting = setTimeout(() => request.destroy(silence()), timeoutMs);
+    request.once('response', () => clearTimeout(waiting));
+    request.once('close', () => clearTimeout(waiting));
     request.on('error', onError);
     return request;
   };
@@ -107,7 +110,9 @@ export function createHttpClient({ server, agent, authentication, policy, target
       const headers: Record<string, string> = body === undefined ? {} : { 'Content-Type': contentType, 'Content-Length': String(Buffer.byteLength(body)) };
       const request = open(method, url, credentials, headers, policy.timeoutMs, signal, (response) => {
         const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        const idle = setTimeout(() => response.destroy(silence()), policy.timeoutMs);
+        response.on('data', (chunk: Buffer) => (chunks.push(chunk), idle.refresh()));
+        response.once('close', () => clearTimeout(idle));
         response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }));
         // A connection cut mid-body: ECONNRESET ("aborted"), retried like a reset.
         response.on('error', reject);
@@ -145,7 +150,11 @@ export function createHttpClient({ server, agent, authentication, policy, target
       const response = await new Promise<IncomingMessage>((resolve, reject) => {
         const request = open('GET', urlOf(path, query), credentials, {}, policy.timeoutMs, signal, (answer) => {
           // The answer has begun: from now on only a connection silent for longer than a watch lasts is dead.
-          request.setTimeout(STREAM_IDLE_LIMIT_MS);
+          const socket = answer.socket;
+          const idle = () => answer.destroy(silence());
+          socket.setTimeout(STREAM_IDLE_LIMIT_MS);
+          socket.once('timeout', idle);
+          answer.once('close', () => (socket.setTimeout(0), socket.removeListener('timeout', idle)));
           resolve(answer);
         }, reject);
         request.end();
@@ -158,6 +167,11 @@ export function createHttpClient({ server, agent, authentication, policy, target
       throw failed({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }, 'GET', path);
     },
   };
+}
+
+/** The error of an API server that sent nothing for too long: retried like a failed connection. */
+function silence(): Error {
+  return Object.assign(new Error('the API server went silent'), { code: 'ETIMEDOUT' });
 }
 
 function definedOnly<Options extends object>(options: Options): Partial<Options> {
