@@ -1,8 +1,9 @@
 import { KubernetesApiError } from './errors.ts';
 
 // Node's codes for a system call that failed (ECONNREFUSED, ECONNRESET, ETIMEDOUT, EAI_AGAIN…):
-// the code says it all, the message repeats it with an address.
-const ERRNO_CODE = /^E[A-Z_]+$/;
+// the code says it all, the message repeats it with an address. Not ERR_… (ERR_TLS_CERT_ALTNAME_INVALID):
+// their messages say more.
+const ERRNO_CODE = /^E(?!RR_)[A-Z_]+$/;
 
 /**
  * The {@link KubernetesApiError} of an answer that is not a success: its status, and the
