@@ -1,4 +1,4 @@
-import { request as httpRequest, type Agent, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { request as httpRequest, type Agent, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 import { agentFor, USER_AGENT } from '@ecr-refresh/core';
@@ -75,13 +75,6 @@ export function connectionPoolFor(cluster: Pick<KubeCluster, 'server' | 'proxyUr
  */
 export function createHttpClient({ server, agent, authentication, policy, target }: HttpClientSettings): KubeHttpClient {
   const base = server.replace(/\/+$/, '');
-  const send = base.startsWith('http:') ? httpRequest : httpsRequest;
-  const urlOf = (path: string, query: Query = {}) => {
-    const search = new URLSearchParams();
-    for (const [name, value] of Object.entries(query)) if (value !== undefined) search.set(name, String(value));
-    const text = search.toString();
-    return `${base}${path}${text === '' ? '' : `?${text}`}`;
-  };
   const credentialsFor = async (method: string, path: string): Promise<RequestCredentials> => {
     try {
       return await authentication.current();
@@ -90,54 +83,23 @@ export function createHttpClient({ server, agent, authentication, policy, target
       throw new KubernetesApiError(target, { method, path }, `${method} ${path}: no credentials for the API server (${detail})`, { retryable: false, cause: error });
     }
   };
-  const open = (method: string, url: string, credentials: RequestCredentials, headers: Record<string, string>, timeoutMs: number, signal: AbortSignal | undefined, onResponse: (response: IncomingMessage) => void, onError: (error: unknown) => void) => {
-    const request = send(url, {
-      method,
-      agent,
-      headers: { 'User-Agent': USER_AGENT, Accept: 'application/json', ...(credentials.authorization === undefined ? {} : { Authorization: credentials.authorization }), ...headers },
-      ...definedOnly(credentials.tls),
-      ...(signal === undefined ? {} : { signal }),
-    }, onResponse);
-    // Own timers, not request.setTimeout(): that one stays on a kept socket and kills it while idle in the pool.
-    const waiting = setTimeout(() => request.destroy(silence()), timeoutMs);
-    request.once('response', () => clearTimeout(waiting));
-    request.once('close', () => clearTimeout(waiting));
-    request.on('error', onError);
-    return request;
-  };
-  const exchange = (method: string, url: string, credentials: RequestCredentials, body: string | undefined, contentType: string, signal: AbortSignal | undefined) =>
-    new Promise<Answer>((resolve, reject) => {
-      const headers: Record<string, string> = body === undefined ? {} : { 'Content-Type': contentType, 'Content-Length': String(Buffer.byteLength(body)) };
-      const request = open(method, url, credentials, headers, policy.timeoutMs, signal, (response) => {
-        const chunks: Buffer[] = [];
-        const idle = setTimeout(() => response.destroy(silence()), policy.timeoutMs);
-        response.on('data', (chunk: Buffer) => (chunks.push(chunk), idle.refresh()));
-        response.once('close', () => clearTimeout(idle));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }));
-        // A connection cut mid-body: ECONNRESET ("aborted"), retried like a reset.
-        response.on('error', reject);
-      }, reject);
-      request.end(body);
-    });
-
-  const failed = (answer: Answer, method: string, path: string): KubernetesApiError => {
+  const refused = (answer: Answer, method: string, path: string): KubernetesApiError => {
     if (answer.status === 401) authentication.refused();
     return apiErrorOfAnswer(answer.status, answer.body.toString('utf8'), method, path, target);
   };
 
   return {
     target,
-    async request(method, path, options = {}) {
-      const credentials = await credentialsFor(method, path);
-      const url = urlOf(path, options.query);
-      const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    async request(method, path, { query, body, contentType = 'application/json', signal } = {}) {
+      const outgoing = { method, url: urlOf(base, path, query), agent, credentials: await credentialsFor(method, path), timeoutMs: policy.timeoutMs, signal };
+      const text = body === undefined ? undefined : JSON.stringify(body);
       let answer: Answer;
       try {
-        answer = await withRetries(policy, { method, path, signal: options.signal }, () => exchange(method, url, credentials, body, options.contentType ?? 'application/json', options.signal));
+        answer = await withRetries(policy, { method, path, signal }, () => exchange(outgoing, text, contentType));
       } catch (error) {
         throw apiErrorOfFailure(error, method, path, target);
       }
-      if (answer.status < 200 || answer.status >= 300) throw failed(answer, method, path);
+      if (answer.status < 200 || answer.status >= 300) throw refused(answer, method, path);
       if (answer.body.length === 0) return undefined;
       try {
         return JSON.parse(answer.body.toString('utf8')) as unknown;
@@ -146,27 +108,85 @@ export function createHttpClient({ server, agent, authentication, policy, target
       }
     },
     async stream(path, query, signal) {
-      const credentials = await credentialsFor('GET', path);
-      const response = await new Promise<IncomingMessage>((resolve, reject) => {
-        const request = open('GET', urlOf(path, query), credentials, {}, policy.timeoutMs, signal, (answer) => {
-          // The answer has begun: from now on only a connection silent for longer than a watch lasts is dead.
-          const socket = answer.socket;
-          const idle = () => answer.destroy(silence());
-          socket.setTimeout(STREAM_IDLE_LIMIT_MS);
-          socket.once('timeout', idle);
-          answer.once('close', () => (socket.setTimeout(0), socket.removeListener('timeout', idle)));
-          resolve(answer);
-        }, reject);
-        request.end();
-      }).catch((error: unknown) => {
+      const outgoing = { method: 'GET', url: urlOf(base, path, query), agent, credentials: await credentialsFor('GET', path), timeoutMs: policy.timeoutMs, signal };
+      const response = await openStream(outgoing).catch((error: unknown) => {
         throw apiErrorOfFailure(error, 'GET', path, target);
       });
       if (response.statusCode === 200) return response;
-      const chunks: Buffer[] = [];
-      for await (const chunk of response) chunks.push(chunk as Buffer);
-      throw failed({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }, 'GET', path);
+      throw refused({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(await response.toArray()) }, 'GET', path);
     },
   };
+}
+
+/** One attempt of a request: where it goes, what it carries, how long it may wait. */
+interface Outgoing {
+  readonly method: string;
+  readonly url: string;
+  readonly agent: Agent;
+  readonly credentials: RequestCredentials;
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal | undefined;
+}
+
+function urlOf(base: string, path: string, query: Query = {}): string {
+  const search = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) if (value !== undefined) search.set(name, String(value));
+  const text = search.toString();
+  return `${base}${path}${text === '' ? '' : `?${text}`}`;
+}
+
+/** Sends `outgoing`; fails it with ETIMEDOUT when its answer's headers take longer than its timeout. */
+function send(outgoing: Outgoing, headers: Record<string, string>, onResponse: (response: IncomingMessage) => void, onError: (error: unknown) => void): ClientRequest {
+  const { method, url, agent, credentials, timeoutMs, signal } = outgoing;
+  const request = (url.startsWith('http:') ? httpRequest : httpsRequest)(url, {
+    method,
+    agent,
+    headers: { 'User-Agent': USER_AGENT, Accept: 'application/json', ...(credentials.authorization === undefined ? {} : { Authorization: credentials.authorization }), ...headers },
+    ...definedOnly(credentials.tls),
+    ...(signal === undefined ? {} : { signal }),
+  }, onResponse);
+  // Own timers, not request.setTimeout(): that one stays on a kept socket and kills it while idle in the pool.
+  const waiting = setTimeout(() => request.destroy(silence()), timeoutMs);
+  request.once('response', () => clearTimeout(waiting));
+  request.once('close', () => clearTimeout(waiting));
+  request.on('error', onError);
+  return request;
+}
+
+/** One attempt, its answer read whole; the body must keep coming, each chunk within the timeout. */
+function exchange(outgoing: Outgoing, body: string | undefined, contentType: string): Promise<Answer> {
+  return new Promise<Answer>((resolve, reject) => {
+    const headers: Record<string, string> = body === undefined ? {} : { 'Content-Type': contentType, 'Content-Length': String(Buffer.byteLength(body)) };
+    const onResponse = (response: IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      const idle = setTimeout(() => response.destroy(silence()), outgoing.timeoutMs);
+      response.on('data', (chunk: Buffer) => (chunks.push(chunk), idle.refresh()));
+      response.once('close', () => clearTimeout(idle));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }));
+      // A connection cut mid-body: ECONNRESET ("aborted"), retried like a reset.
+      response.on('error', reject);
+    };
+    send(outgoing, headers, onResponse, reject).end(body);
+  });
+}
+
+/**
+ * A GET whose answer is handed over as soon as its headers arrive (a watch). From then on only a
+ * connection silent for longer than a watch lasts is dead; the socket's timeout is given back when
+ * the answer closes, so a kept socket does not carry it into the pool.
+ */
+function openStream(outgoing: Outgoing): Promise<IncomingMessage> {
+  return new Promise<IncomingMessage>((resolve, reject) => {
+    const onResponse = (response: IncomingMessage) => {
+      const { socket } = response;
+      const idle = () => response.destroy(silence());
+      socket.setTimeout(STREAM_IDLE_LIMIT_MS);
+      socket.once('timeout', idle);
+      response.once('close', () => (socket.setTimeout(0), socket.removeListener('timeout', idle)));
+      resolve(response);
+    };
+    send(outgoing, {}, onResponse, reject).end();
+  });
 }
 
 /** The error of an API server that sent nothing for too long: retried like a failed connection. */
