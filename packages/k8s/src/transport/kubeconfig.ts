@@ -61,17 +61,19 @@ export interface Kubeconfig {
 }
 
 const text = z.string();
-const optionalText = text.nullish().transform((value) => value ?? undefined);
+// YAML's null (a key with nothing after it) is the same as an absent key.
+const orUndefined = <Value>(value: Value | null | undefined): Value | undefined => value ?? undefined;
+const optionalText = text.nullish().transform(orUndefined);
 // `clusters:` with nothing after it is null in YAML: the same as no list.
 const listOf = <Item extends z.ZodType>(item: Item) => z.array(item).nullish().transform((items) => items ?? []);
 
 const execSchema = z.looseObject({
   apiVersion: optionalText,
   command: optionalText,
-  args: z.array(text).nullish(),
-  env: z.array(z.looseObject({ name: text, value: text })).nullish(),
+  args: z.array(text).nullish().transform(orUndefined),
+  env: z.array(z.looseObject({ name: text, value: text })).nullish().transform(orUndefined),
   installHint: optionalText,
-  provideClusterInfo: z.boolean().nullish(),
+  provideClusterInfo: z.boolean().nullish().transform(orUndefined),
   interactiveMode: optionalText,
 });
 
@@ -148,7 +150,7 @@ export function parseKubeconfig(source: string, path: string): Kubeconfig {
       password: user.password,
       exec: user.exec ?? undefined,
       authProvider: user['auth-provider'] ? { name: user['auth-provider'].name, config: user['auth-provider'].config ?? {} } : undefined,
-    })) as KubeUser[],
+    })),
     contexts: contexts.map(({ name, context }) => ({ name, ...context })),
     currentContext: parsed.data['current-context'],
   };
