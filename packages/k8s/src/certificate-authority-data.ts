@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import type { Cluster } from '@kubernetes/client-node';
+import type { KubeCluster } from './transport/kubeconfig.ts';
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
@@ -15,7 +15,7 @@ const HTML_ESCAPED_PLUS = '&#43;';
  * would silently decode them into a CA that matches nothing — every request then fails with a
  * certificate error that does not say the kubeconfig is at fault.
  */
-export function certificateAuthorityDataProblem(cluster: Cluster): string | undefined {
+export function certificateAuthorityDataProblem(cluster: KubeCluster): string | undefined {
   const data = cluster.caData;
   if (data === undefined || data === '') return undefined;
   const compact = data.replace(/\s+/g, '');

@@ -1,6 +1,6 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
-import type { User } from '@kubernetes/client-node';
+import type { KubeUser } from './transport/kubeconfig.ts';
 
 /** The part of a kubeconfig user's `exec` section that decides which program runs. */
 interface ExecSection {
@@ -17,7 +17,7 @@ interface ExecSection {
  * the client will spawn it: a name on PATH (the plugin's own `env` may set PATH), a path with a
  * slash from the working directory.
  */
-export function execPluginProblem(user: User, env: NodeJS.ProcessEnv): string | undefined {
+export function execPluginProblem(user: KubeUser, env: NodeJS.ProcessEnv): string | undefined {
   const exec = user.exec as ExecSection | undefined | null;
   if (exec === undefined || exec === null) return undefined;
   if (typeof exec.command !== 'string' || exec.command === '') return `user "${user.name}" has an exec credential plugin without a command`;

@@ -1,7 +1,7 @@
 /**
  * The few Kubernetes API calls the sink makes, behind a narrow interface so the sink is tested
- * against an in-memory fake and runs against `@kubernetes/client-node` (see
- * `client-node-api.ts`). Objects are the API's JSON shapes, reduced to the fields we read or
+ * against an in-memory fake and runs over our own transport on node:https (see
+ * `http-kube-api.ts` and `transport/`). Objects are the API's JSON shapes, reduced to the fields we read or
  * write; every failure is thrown as a `KubernetesApiError` carrying status and reason.
  */
 

@@ -3,10 +3,10 @@ import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
 import { ConfigError, redactSecrets } from '@ecr-refresh/core';
 import { rancherKubeconfigText, type RancherKubeconfigOptions } from '../../../test/peers/rancher-kubeconfig.ts';
 import { connectClusters } from './kube-config.ts';
+import { parseKubeconfig } from './transport/kubeconfig.ts';
 
 function kubeconfig(contexts: Array<{ name: string; namespace?: string; cluster?: string }>, current?: string): string {
   return JSON.stringify({
@@ -102,6 +102,58 @@ describe('k8s/kube-config', () => {
     }
   });
 
+  describe('what a user and a cluster may say', () => {
+    async function withUser(user: Record<string, unknown>, cluster: Record<string, unknown> = {}): Promise<string> {
+      const path = join(dir, 'config');
+      const config = JSON.parse(kubeconfig([{ name: 'prod' }], 'prod'));
+      config.users[0].user = user;
+      Object.assign(config.clusters[0].cluster, cluster);
+      await writeFile(path, JSON.stringify(config));
+      return path;
+    }
+
+    it('refuses an auth-provider other than oidc with an id-token up front, naming the user and the way out', async () => {
+      for (const name of ['gcp', 'azure']) {
+        const path = await withUser({ 'auth-provider': { name, config: { 'access-token': 'x' } } });
+        assert.deepEqual(problemsOf(() => connectClusters({ kubeconfig: path, env: {} })), [
+          `k8s.contexts: context "prod": user "u" uses the auth-provider "${name}", which ecr-refresh does not support (kubectl removed its auth-providers too): `
+            + 'use an exec credential plugin instead (kubelogin, gke-gcloud-auth-plugin, aws eks get-token)',
+        ]);
+      }
+      const noIdToken = await withUser({ 'auth-provider': { name: 'oidc', config: { 'refresh-token': 'r' } } });
+      assert.match(problemsOf(() => connectClusters({ kubeconfig: noIdToken, env: {} }))[0] ?? '', /user "u" uses the oidc auth-provider without an id-token, which ecr-refresh does not support/);
+      const withIdToken = await withUser({ 'auth-provider': { name: 'oidc', config: { 'id-token': 'an-oidc-id-token-for-tests' } } });
+      assert.equal(connectClusters({ kubeconfig: withIdToken, env: {} }).length, 1);
+      assert.ok(!redactSecrets('an-oidc-id-token-for-tests').includes('an-oidc-id-token-for-tests'));
+    });
+
+    it('refuses an exec plugin of a version it does not speak, and a SOCKS proxy-url', async () => {
+      const old = await withUser({ exec: { apiVersion: 'client.authentication.k8s.io/v1alpha1', command: 'sh' } }, { 'proxy-url': 'socks5://127.0.0.1:1080' });
+      assert.deepEqual(problemsOf(() => connectClusters({ kubeconfig: old, env: { PATH: '/bin:/usr/bin' } })), [
+        'k8s.contexts: context "prod": the proxy-url of cluster "c" is not an http:// or https:// URL (SOCKS proxies are not supported)',
+        'k8s.contexts: context "prod": user "u" has an exec credential plugin of apiVersion "client.authentication.k8s.io/v1alpha1"; '
+          + 'supported: client.authentication.k8s.io/v1, client.authentication.k8s.io/v1beta1',
+      ]);
+    });
+
+    it('names every field of a kubeconfig that has the wrong shape, and none of its values', async () => {
+      const path = join(dir, 'config');
+      await writeFile(path, 'clusters:\n- name: c\n  cluster: {server: 6443}\nusers:\n- user: {token: [a-secret-in-a-list]}\ncontexts: []\n');
+      const [problem] = problemsOf(() => connectClusters({ kubeconfig: path, env: {} }));
+      assert.match(problem ?? '', /^k8s\.kubeconfig: cannot read ".*config": clusters\.0\.cluster\.server: .*; users\.0\.name: .*; users\.0\.user\.token: /);
+      assert.ok(!problem?.includes('a-secret-in-a-list'));
+    });
+
+    it('reads file paths relative to the kubeconfig, as kubectl does', () => {
+      const parsed = parseKubeconfig(
+        'clusters: [{name: c, cluster: {server: "https://h", certificate-authority: ca.crt}}]\nusers: [{name: u, user: {client-certificate: ../u.crt, client-key: /abs/u.key, tokenFile: t}}]\n',
+        '/etc/kube/config',
+      );
+      assert.equal(parsed.clusters[0]?.caFile, '/etc/kube/ca.crt');
+      assert.deepEqual([parsed.users[0]?.certFile, parsed.users[0]?.keyFile, parsed.users[0]?.tokenFile], ['/etc/u.crt', '/abs/u.key', '/etc/kube/t']);
+    });
+  });
+
   describe("Rancher's kubeconfigs", () => {
     const CA = readFileSync(new URL('./__fixtures__/rancher-ca.pem', import.meta.url), 'utf8');
     const SECRET = 'bcdfghjklmnpqrstvwxz2456789bcdfghjklmnpqrstvwxz245678';
@@ -118,10 +170,9 @@ describe('k8s/kube-config', () => {
       const path = await rancherKubeconfig();
       const text = readFileSync(path, 'utf8');
       assert.ok(text.includes('\\\n      '), 'the fixture is folded as Rancher folds it');
-      const parsed = new KubeConfig();
-      parsed.loadFromString(text);
-      assert.equal(parsed.getCluster('downstream')?.caData, Buffer.from(CA).toString('base64'));
-      assert.equal(parsed.getCluster('downstream')?.server, PROXY);
+      const downstream = parseKubeconfig(text, path).clusters.find((cluster) => cluster.name === 'downstream');
+      assert.equal(downstream?.caData, Buffer.from(CA).toString('base64'));
+      assert.equal(downstream?.server, PROXY);
       assert.deepEqual(connectClusters({ kubeconfig: path, env: {} }).map(({ context }) => context), ['downstream']);
     });
 

@@ -1,15 +1,19 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { KubeConfig, type Cluster, type User } from '@kubernetes/client-node';
-import { ConfigError, proxyUrlFor, quoteInput, registerCredentialPair, registerSecret } from '@ecr-refresh/core';
+import { ConfigError, quoteInput, registerCredentialPair, registerSecret } from '@ecr-refresh/core';
 import { certificateAuthorityDataProblem } from './certificate-authority-data.ts';
-import { createClientNodeApi } from './client-node-api.ts';
 import { execPluginProblem } from './exec-credential-plugin.ts';
 import { withExplainedFailures } from './explained-failures.ts';
+import { createHttpKubeApi } from './http-kube-api.ts';
 import type { KubeApi } from './kube-api.ts';
-import type { RequestPolicy } from './request-http-library.ts';
 import { DEFAULT_REQUEST_TIMEOUT_MS, isNamespaceName } from './options.ts';
+import { createAuthentication, type Authentication } from './transport/authentication.ts';
+import { EXEC_API_VERSIONS } from './transport/exec-credential.ts';
+import { connectionPoolFor, createHttpClient } from './transport/http-client.ts';
+import { inClusterKubeconfig, isInCluster } from './transport/in-cluster.ts';
+import { mergeKubeconfigs, parseKubeconfig, type KubeCluster, type Kubeconfig, type KubeContext, type KubeUser } from './transport/kubeconfig.ts';
+import type { RequestPolicy } from './transport/retries.ts';
 
 /** One cluster to serve: a kubeconfig context, its default namespace and its API. */
 export interface ClusterConnection {
@@ -51,51 +55,46 @@ export interface OptionNames {
 
 const K8S_OPTION_NAMES: OptionNames = { kubeconfig: 'k8s.kubeconfig', contexts: 'k8s.contexts' };
 
-const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 const IN_CLUSTER = 'the in-cluster ServiceAccount';
 
 /**
  * Loads the kubeconfig as kubectl finds it — `kubeconfig`, else `KUBECONFIG` (several files
  * merged), else `~/.kube/config`, else the pod's ServiceAccount — and returns one connection per
- * chosen context. Clusters without a `proxy-url` get the proxy HTTPS_PROXY/NO_PROXY name for
- * their server, which the Kubernetes client would otherwise ignore. Synchronous and offline:
- * throws {@link ConfigError} naming the file or context at fault, before any request.
+ * chosen context. Clusters without a `proxy-url` go through the proxy HTTPS_PROXY/NO_PROXY name
+ * for their server. Synchronous and offline: throws {@link ConfigError} naming the file or
+ * context at fault, before any request.
  */
 export function connectClusters(source: KubeConfigSource): ClusterConnection[] {
   const env = source.env ?? process.env;
   const names = source.optionNames ?? K8S_OPTION_NAMES;
-  const { kubeConfig, origin } = loadKubeConfig(source, env, names);
-  const known = kubeConfig.getContexts().map((context) => context.name);
+  const { kubeconfig, origin } = loadKubeconfig(source, env, names);
+  const known = kubeconfig.contexts.map((context) => context.name);
   if (known.length === 0) throw new ConfigError(`${names.kubeconfig}: ${origin} defines no context`);
-  const wanted = source.contexts === 'all' ? known : (source.contexts ?? [kubeConfig.getCurrentContext()]);
+  const wanted = source.contexts === 'all' ? known : (source.contexts ?? [kubeconfig.currentContext]);
   const problems = wanted.flatMap((name): string[] => {
     if (name === '' || name === undefined) return [`${names.contexts}: ${origin} has no current-context; name one with --context (known: ${known.join(', ')})`];
     if (!known.includes(name)) return [`${names.contexts}: no context "${name}" in ${origin} (known: ${known.join(', ')})`];
-    return contextProblems(kubeConfig, name, env, names);
+    return contextProblems(kubeconfig, name, env, names);
   });
   if (problems.length > 0) throw new ConfigError(problems);
-  return wanted.map((name) => connect(kubeConfig, name, origin === IN_CLUSTER ? 'in-cluster' : name, { timeoutMs: source.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, onRetry: source.onRetry }));
+  const policy = { timeoutMs: source.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, onRetry: source.onRetry };
+  return (wanted as string[]).map((name) => connect(resolveContext(kubeconfig, name), origin === IN_CLUSTER ? 'in-cluster' : name, env, policy));
 }
 
-function loadKubeConfig(source: KubeConfigSource, env: NodeJS.ProcessEnv, names: OptionNames): { kubeConfig: KubeConfig; origin: string } {
-  const kubeConfig = new KubeConfig();
+function loadKubeconfig(source: KubeConfigSource, env: NodeJS.ProcessEnv, names: OptionNames): { kubeconfig: Kubeconfig; origin: string } {
   const fromEnv = env.KUBECONFIG?.split(':').filter((path) => path !== '') ?? [];
   const home = join(env.HOME ?? homedir(), '.kube', 'config');
-  const inCluster = (source.inClusterRoot ?? '') + SERVICE_ACCOUNT_TOKEN;
-  let origin: string;
+  const inClusterRoot = source.inClusterRoot ?? '';
+  let loaded: { kubeconfig: Kubeconfig; origin: string };
   try {
     if (source.kubeconfig !== undefined) {
-      origin = `kubeconfig "${source.kubeconfig}"`;
-      kubeConfig.loadFromFile(source.kubeconfig);
+      loaded = { kubeconfig: readKubeconfig(source.kubeconfig), origin: `kubeconfig "${source.kubeconfig}"` };
     } else if (fromEnv.length > 0) {
-      origin = `KUBECONFIG "${fromEnv.join(':')}"`;
-      loadMerged(kubeConfig, fromEnv);
+      loaded = { kubeconfig: mergeKubeconfigs(fromEnv.map(readKubeconfig)), origin: `KUBECONFIG "${fromEnv.join(':')}"` };
     } else if (existsSync(home)) {
-      origin = `kubeconfig "${home}"`;
-      kubeConfig.loadFromFile(home);
-    } else if (env.KUBERNETES_SERVICE_HOST !== undefined && existsSync(inCluster)) {
-      origin = IN_CLUSTER;
-      kubeConfig.loadFromCluster(source.inClusterRoot);
+      loaded = { kubeconfig: readKubeconfig(home), origin: `kubeconfig "${home}"` };
+    } else if (isInCluster(inClusterRoot, env)) {
+      loaded = { kubeconfig: inClusterKubeconfig(inClusterRoot, env), origin: IN_CLUSTER };
     } else {
       throw new ConfigError(
         `${names.kubeconfig}: no Kubernetes configuration found: pass --kubeconfig, set KUBECONFIG, create ~/.kube/config, or run in a pod with a ServiceAccount`,
@@ -104,32 +103,22 @@ function loadKubeConfig(source: KubeConfigSource, env: NodeJS.ProcessEnv, names:
   } catch (error) {
     if (error instanceof ConfigError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    const detail = code ?? ((error as Error).message ?? String(error)).split('\n')[0];
+    const detail = typeof code === 'string' && /^E[A-Z]+$/.test(code) ? code : ((error as Error).message ?? String(error)).split('\n')[0];
     throw new ConfigError(`${names.kubeconfig}: cannot read ${describeSource(source, fromEnv, home)}: ${detail}`, { cause: error });
   }
-  for (const user of kubeConfig.getUsers()) registerUserSecrets(user);
-  return { kubeConfig, origin };
+  for (const user of loaded.kubeconfig.users) registerUserSecrets(user);
+  return loaded;
+}
+
+function readKubeconfig(path: string): Kubeconfig {
+  return parseKubeconfig(readFileSync(path, 'utf8'), path);
 }
 
 // A Rancher token is `<token name>:<secret>` (kubeconfig-u-…:…): the secret alone is a secret too.
-function registerUserSecrets(user: User): void {
-  for (const secret of [user.token, user.password, user.keyData]) registerSecret(secret);
+function registerUserSecrets(user: KubeUser): void {
+  for (const secret of [user.token, user.password, user.keyData, user.authProvider?.config['id-token'], user.authProvider?.config['refresh-token']]) registerSecret(secret);
   const colon = user.token?.indexOf(':') ?? -1;
   if (user.token !== undefined && colon > 0) registerCredentialPair(user.token.slice(0, colon), user.token.slice(colon + 1));
-}
-
-// kubectl's rule for KUBECONFIG=a:b: the first file to define a name (or the current context)
-// wins; later definitions of the same name are ignored. (client-node's merge throws on them.)
-function loadMerged(kubeConfig: KubeConfig, paths: readonly string[]): void {
-  kubeConfig.loadFromFile(paths[0] ?? '');
-  for (const path of paths.slice(1)) {
-    const next = new KubeConfig();
-    next.loadFromFile(path);
-    for (const cluster of next.getClusters()) if (kubeConfig.getCluster(cluster.name) === null) kubeConfig.addCluster(cluster);
-    for (const user of next.getUsers()) if (kubeConfig.getUser(user.name) === null) kubeConfig.addUser(user);
-    for (const context of next.getContexts()) if (kubeConfig.getContextObject(context.name) === null) kubeConfig.addContext(context);
-    if (!kubeConfig.getCurrentContext()) kubeConfig.setCurrentContext(next.getCurrentContext());
-  }
 }
 
 function describeSource(source: KubeConfigSource, fromEnv: readonly string[], home: string): string {
@@ -137,90 +126,122 @@ function describeSource(source: KubeConfigSource, fromEnv: readonly string[], ho
   return fromEnv.length > 0 ? `KUBECONFIG "${fromEnv.join(':')}"` : `"${home}"`;
 }
 
-function contextProblems(kubeConfig: KubeConfig, context: string, env: NodeJS.ProcessEnv, names: OptionNames): string[] {
+/** A context with its cluster and user looked up (either may be missing from the kubeconfig). */
+interface ResolvedContext {
+  readonly context: KubeContext;
+  readonly cluster: KubeCluster | undefined;
+  readonly user: KubeUser | undefined;
+}
+
+function resolveContext(kubeconfig: Kubeconfig, name: string): ResolvedContext {
+  const context = kubeconfig.contexts.find((candidate) => candidate.name === name) as KubeContext;
+  return {
+    context,
+    cluster: kubeconfig.clusters.find((cluster) => cluster.name === context.cluster),
+    user: kubeconfig.users.find((user) => user.name === context.user),
+  };
+}
+
+function contextProblems(kubeconfig: Kubeconfig, name: string, env: NodeJS.ProcessEnv, names: OptionNames): string[] {
+  const { context, cluster, user } = resolveContext(kubeconfig, name);
   const problems: string[] = [];
-  const namespace = namespaceOf(kubeConfig, context);
-  if (!isNamespaceName(namespace)) problems.push(`${names.contexts}: context "${context}" names an invalid namespace "${namespace}"`);
-  const cluster = kubeConfig.getContextObject(context)?.cluster;
-  const definition = cluster === undefined ? null : kubeConfig.getCluster(cluster);
-  if (definition === null) {
-    problems.push(`${names.contexts}: context "${context}" names a cluster the kubeconfig does not define`);
+  const namespace = namespaceOf(context);
+  if (!isNamespaceName(namespace)) problems.push(`${names.contexts}: context "${name}" names an invalid namespace "${namespace}"`);
+  if (cluster === undefined) {
+    problems.push(`${names.contexts}: context "${name}" names a cluster the kubeconfig does not define`);
   } else {
-    for (const problem of [serverProblem(definition), certificateAuthorityDataProblem(definition)]) {
-      if (problem !== undefined) problems.push(`${names.contexts}: context "${context}": ${problem}`);
+    for (const problem of [serverProblem(cluster), certificateAuthorityDataProblem(cluster), proxyProblem(cluster)]) {
+      if (problem !== undefined) problems.push(`${names.contexts}: context "${name}": ${problem}`);
     }
   }
-  const user = kubeConfig.getUser(kubeConfig.getContextObject(context)?.user ?? '');
-  const execProblem = user === null ? undefined : execPluginProblem(user, env);
-  if (execProblem !== undefined) problems.push(`${names.contexts}: context "${context}": ${execProblem}`);
+  if (user !== undefined) {
+    for (const problem of [execPluginProblem(user, env), execVersionProblem(user), authProviderProblem(user)]) {
+      if (problem !== undefined) problems.push(`${names.contexts}: context "${name}": ${problem}`);
+    }
+  }
   return problems;
 }
 
-// The Kubernetes client finds these only when the first request is made (a failed target, exit 1);
-// they are mistakes in the input, so they are reported with the rest, before any request.
-function serverProblem(cluster: Cluster): string | undefined {
-  const server = quoteInput(cluster.server ?? '');
-  if (!/^https?:\/\/[^/]/i.test(cluster.server ?? '') || !URL.canParse(cluster.server)) return `server ${server} is not an https:// URL (for example https://203.0.113.10:6443)`;
+// These would only show at the first request (a failed target, exit 1); they are mistakes in the
+// input, so they are reported with the rest, before any request.
+function serverProblem(cluster: KubeCluster): string | undefined {
+  const server = quoteInput(cluster.server);
+  if (!/^https?:\/\/[^/]/i.test(cluster.server) || !URL.canParse(cluster.server)) return `server ${server} is not an https:// URL (for example https://203.0.113.10:6443)`;
   if (/^http:/i.test(cluster.server) && cluster.skipTLSVerify !== true) {
     return `server ${server} is plain http://, which the Kubernetes client refuses without insecure-skip-tls-verify; expected an https:// URL`;
   }
   return undefined;
 }
 
-function namespaceOf(kubeConfig: KubeConfig, context: string): string {
-  return kubeConfig.getContextObject(context)?.namespace?.trim() || 'default';
+function proxyProblem(cluster: KubeCluster): string | undefined {
+  if (cluster.proxyUrl === undefined || cluster.proxyUrl === '') return undefined;
+  if (URL.canParse(cluster.proxyUrl) && /^https?:$/.test(new URL(cluster.proxyUrl).protocol)) return undefined;
+  return `the proxy-url of cluster "${cluster.name}" is not an http:// or https:// URL (SOCKS proxies are not supported)`;
 }
 
-function connect(kubeConfig: KubeConfig, context: string, reportedAs: string, policy: RequestPolicy): ClusterConnection {
-  const single = new KubeConfig();
-  single.loadFromOptions({
-    clusters: kubeConfig.getClusters().map(withEnvironmentProxy),
-    users: kubeConfig.getUsers(),
-    contexts: kubeConfig.getContexts(),
-    currentContext: context,
-  });
-  return { context: reportedAs, namespace: namespaceOf(kubeConfig, context), api: apiOf(single, reportedAs, policy), reach: rancherClusters(single, reportedAs, policy) };
+function execVersionProblem(user: KubeUser): string | undefined {
+  const version = user.exec?.apiVersion;
+  if (user.exec === undefined || (EXEC_API_VERSIONS as readonly (string | undefined)[]).includes(version)) return undefined;
+  return `user "${user.name}" has an exec credential plugin of apiVersion ${quoteInput(version ?? '')}; supported: ${EXEC_API_VERSIONS.join(', ')}`;
 }
 
-/** The API of the current context of `kubeConfig`, whose failures name its server and user. */
-function apiOf(kubeConfig: KubeConfig, reportedAs: string, policy: RequestPolicy): KubeApi {
-  const facts = { server: kubeConfig.getCurrentCluster()?.server ?? '', user: kubeConfig.getCurrentUser()?.name ?? '' };
-  return withExplainedFailures(createClientNodeApi(kubeConfig, reportedAs, policy), facts);
+// kubectl removed the gcp and azure providers (1.26); an oidc id-token is a bearer token like any other.
+function authProviderProblem(user: KubeUser): string | undefined {
+  const provider = user.authProvider;
+  if (provider === undefined) return undefined;
+  if (provider.name === 'oidc' && (provider.config['id-token'] ?? '') !== '') return undefined;
+  const what = provider.name === 'oidc' ? 'the oidc auth-provider without an id-token' : `the auth-provider ${quoteInput(provider.name)}`;
+  return `user "${user.name}" uses ${what}, which ecr-refresh does not support (kubectl removed its auth-providers too): `
+    + 'use an exec credential plugin instead (kubelogin, gke-gcloud-auth-plugin, aws eks get-token)';
+}
+
+function namespaceOf(context: KubeContext): string {
+  return context.namespace?.trim() || 'default';
+}
+
+/** One context's connection: one pool and one authentication for its API and every Rancher cluster it reaches. */
+function connect(resolved: ResolvedContext, reportedAs: string, env: NodeJS.ProcessEnv, policy: RequestPolicy): ClusterConnection {
+  const cluster = resolved.cluster as KubeCluster;
+  const user = resolved.user ?? { name: resolved.context.user };
+  const shared: SharedConnection = { agent: connectionPoolFor(cluster), authentication: createAuthentication(cluster, user, env), user: user.name, policy };
+  return {
+    context: reportedAs,
+    namespace: namespaceOf(resolved.context),
+    api: apiAt(cluster.server, reportedAs, shared),
+    reach: rancherClusters(cluster.server, reportedAs, shared),
+  };
+}
+
+interface SharedConnection {
+  readonly agent: ReturnType<typeof connectionPoolFor>;
+  readonly authentication: Authentication;
+  readonly user: string;
+  readonly policy: RequestPolicy;
+}
+
+/** The API at `server` over the context's connection, its failures naming the server and the user. */
+function apiAt(server: string, reportedAs: string, { agent, authentication, user, policy }: SharedConnection): KubeApi {
+  const http = createHttpClient({ server, agent, authentication, policy, target: reportedAs });
+  return withExplainedFailures(createHttpKubeApi(http), { server, user });
 }
 
 // Rancher's proxy serves each cluster it manages under this path of its server.
 const RANCHER_CLUSTER_PATH = /\/k8s\/clusters\/[^/]+\/*$/;
 
 /**
- * When the current context goes through Rancher's proxy (`https://<rancher>/k8s/clusters/<id>`),
- * the other clusters of that Rancher by id: the same server, user, CA and proxy under the other
+ * When the context goes through Rancher's proxy (`https://<rancher>/k8s/clusters/<id>`), the
+ * other clusters of that Rancher by id: the same server, user, CA and proxy under the other
  * cluster's path (a Rancher token is valid for every cluster its user may reach, unless it is
  * scoped to one). Undefined for any other server.
  */
-function rancherClusters(single: KubeConfig, reportedAs: string, policy: RequestPolicy): ClusterConnection['reach'] {
-  const current = single.getCurrentCluster();
-  if (current === null || !URL.canParse(current.server) || !RANCHER_CLUSTER_PATH.test(new URL(current.server).pathname)) return undefined;
+function rancherClusters(server: string, reportedAs: string, shared: SharedConnection): ClusterConnection['reach'] {
+  if (!URL.canParse(server) || !RANCHER_CLUSTER_PATH.test(new URL(server).pathname)) return undefined;
   const reached = new Map<string, KubeApi>();
   return (clusterId) => {
     const known = reached.get(clusterId);
     if (known !== undefined) return known;
-    const server = current.server.replace(RANCHER_CLUSTER_PATH, `/k8s/clusters/${encodeURIComponent(clusterId)}`);
-    const other = new KubeConfig();
-    other.loadFromOptions({
-      clusters: single.getClusters().map((cluster) => (cluster.name === current.name ? { ...cluster, server } : cluster)),
-      users: single.getUsers(),
-      contexts: single.getContexts(),
-      currentContext: single.getCurrentContext(),
-    });
-    const api = apiOf(other, `${reportedAs} (cluster ${clusterId})`, policy);
+    const api = apiAt(server.replace(RANCHER_CLUSTER_PATH, `/k8s/clusters/${encodeURIComponent(clusterId)}`), `${reportedAs} (cluster ${clusterId})`, shared);
     reached.set(clusterId, api);
     return api;
   };
-}
-
-// HTTPS_PROXY/NO_PROXY are read from process.env, as every other client of ecr-refresh does.
-function withEnvironmentProxy(cluster: Cluster): Cluster {
-  if (cluster.proxyUrl !== undefined && cluster.proxyUrl !== '') return cluster;
-  const proxyUrl = proxyUrlFor(cluster.server);
-  return proxyUrl === undefined ? cluster : { ...cluster, proxyUrl };
 }

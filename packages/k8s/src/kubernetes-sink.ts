@@ -6,7 +6,7 @@ import { resolveNamespaces } from './namespace-selection.ts';
 import { parseKubernetesSinkOptions, secretNameIn, type KubernetesSinkOptions, type KubernetesSinkOptionsInput } from './options.ts';
 import { addPullSecret } from './service-accounts.ts';
 import { watchClusters } from './kubernetes-watch.ts';
-import type { RequestPolicy } from './request-http-library.ts';
+import type { RequestPolicy } from './transport/retries.ts';
 import type { CollectionWatchOptions } from './watch-collection.ts';
 import { writeSecret } from './write-secret.ts';
 

@@ -12,7 +12,7 @@ import {
 import { KubernetesApiError } from '../errors.ts';
 import { connectClusters, type ClusterConnection } from '../kube-config.ts';
 import type { KubeApi } from '../kube-api.ts';
-import type { RequestPolicy } from '../request-http-library.ts';
+import type { RequestPolicy } from '../transport/retries.ts';
 import type { CollectionWatchOptions } from '../watch-collection.ts';
 import { writeSecret } from '../write-secret.ts';
 import { warnOfOverwrites } from './overwrite-check.ts';
