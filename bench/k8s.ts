@@ -6,11 +6,11 @@
 // each repeated (BENCH_REPEATS, default 3) with the two clients interleaved; medians reported.
 // Wall time from spawn to exit, peak RSS from GNU time's %M, and requests per namespace counted
 // by the API server itself (audit log, one ServiceAccount per client). Writes bench/results/k8s.json.
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { startKubeApiServer, startMoto, type KubeApiServer } from '../test/peers/index.ts';
+import { startKubeApiServer, startMoto } from '../test/peers/index.ts';
+import { clientIdentity, createNamespaces, requestsSince, resetNamespaces, timed } from './kube-bench.ts';
 import { describeMachine, round, summarize } from './machine.ts';
 
 const SIZES = (process.env.BENCH_SIZES ?? '10,100,1000').split(',').map(Number);
@@ -25,69 +25,13 @@ type Phase = (typeof PHASES)[number];
 interface Client {
   name: 'cli' | 'floor';
   user: string;
-  run(prefix: string, phase: Phase): { ms: number; rssKiB: number };
-}
-
-function timed(args: string[], env: Record<string, string>): { ms: number; rssKiB: number } {
-  const started = process.hrtime.bigint();
-  const run = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, ...args], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env }, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
-  const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  if (run.status !== 0) throw new Error(`${args.join(' ')} exited ${run.status}: ${run.stderr.slice(-2000)}`);
-  return { ms, rssKiB: Number(run.stderr.trim().split('\n').at(-1)) };
-}
-
-async function createNamespaces(kube: KubeApiServer, names: readonly string[]): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: 16 }, async () => {
-    while (next < names.length) {
-      const name = names[next++] as string;
-      await kube.createNamespace(name);
-      const account = await kube.request('POST', `/api/v1/namespaces/${name}/serviceaccounts`, { metadata: { name: 'default' } });
-      if (account.status !== 201) throw new Error(`serviceaccount in ${name}: ${account.status}`);
-    }
-  }));
-}
-
-/** Undoes a create run (untimed): the Secrets deleted, the ServiceAccounts' references removed. */
-async function resetNamespaces(kube: KubeApiServer, names: readonly string[]): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: 16 }, async () => {
-    while (next < names.length) {
-      const name = names[next++] as string;
-      await kube.request('DELETE', `/api/v1/namespaces/${name}/secrets/ecr-pull-credentials`);
-      const account = await kube.request('PUT', `/api/v1/namespaces/${name}/serviceaccounts/default`, { metadata: { name: 'default', namespace: name } });
-      if (account.status !== 200) throw new Error(`reset serviceaccount in ${name}: ${account.status}`);
-    }
-  }));
-}
-
-async function clientIdentity(kube: KubeApiServer, name: string): Promise<{ token: string; user: string }> {
-  const token = await kube.createServiceAccountToken('bench-home', name, { expirationSeconds: 7200 });
-  const binding = await kube.request('POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
-    metadata: { name: `bench-${name}` },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
-    subjects: [{ kind: 'ServiceAccount', name, namespace: 'bench-home' }],
-  });
-  if (binding.status !== 201) throw new Error(`binding for ${name}: ${binding.status}`);
-  return { token, user: `system:serviceaccount:bench-home:${name}` };
-}
-
-/** Requests the API server completed for `user` since `from` events: per resource and in all. */
-async function requestsSince(kube: KubeApiServer, user: string, from: number): Promise<{ count: number; byResource: Record<string, number> }> {
-  const events = (await kube.auditEvents(user)).filter((event) => event.stage === 'ResponseComplete');
-  const byResource: Record<string, number> = {};
-  for (const event of events.slice(from)) {
-    const key = `${event.objectRef?.resource ?? 'other'} ${event.verb}`;
-    byResource[key] = (byResource[key] ?? 0) + 1;
-  }
-  return { count: events.length, byResource };
+  run(prefix: string, phase: Phase): Promise<{ ms: number; rssKiB: number }>;
 }
 
 const loadAtStart = loadavg().map(round);
 const kube = await startKubeApiServer();
 const moto = await startMoto();
 try {
-  await kube.createNamespace('bench-home');
   const cliIdentity = await clientIdentity(kube, 'cli');
   const floorIdentity = await clientIdentity(kube, 'floor');
   const cliKubeconfig = await kube.kubeconfigForToken(cliIdentity.token);
@@ -97,6 +41,7 @@ try {
       user: cliIdentity.user,
       run: (prefix, phase) =>
         timed(
+          process.execPath,
           [CLI, 'k8s', '-r', HOST, '--endpoint-url', moto.endpoint, '--kubeconfig', cliKubeconfig, '-n', `${prefix}*`, '--concurrency', String(CONCURRENCY), '--log-level', 'warn', '--output', 'json', ...(phase === 'update' ? ['--force'] : [])],
           { AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE0000', AWS_SECRET_ACCESS_KEY: 'fake-secret-key-for-bench', AWS_REGION: 'eu-west-1' },
         ),
@@ -105,7 +50,7 @@ try {
       name: 'floor',
       user: floorIdentity.user,
       run: (prefix, phase) =>
-        timed([FLOOR], { FLOOR_SERVER: kube.server, FLOOR_CA: kube.caPath, FLOOR_TOKEN: floorIdentity.token, FLOOR_PREFIX: prefix, FLOOR_PHASE: phase, FLOOR_CONCURRENCY: String(CONCURRENCY) }),
+        timed(process.execPath, [FLOOR], { FLOOR_SERVER: kube.server, FLOOR_CA: kube.caPath, FLOOR_TOKEN: floorIdentity.token, FLOOR_PREFIX: prefix, FLOOR_PHASE: phase, FLOOR_CONCURRENCY: String(CONCURRENCY) }),
     },
   ];
   const seen = new Map<string, number>(clients.map((client) => [client.user, 0]));
@@ -121,7 +66,7 @@ try {
       for (let repeat = 0; repeat < repeats; repeat += 1) {
         for (const client of clients) {
           if (phase === 'create' && repeat > 0) await resetNamespaces(kube, namesOf(client));
-          samples.get(client.name)?.push(client.run(prefixes[client.name] as string, phase));
+          samples.get(client.name)?.push(await client.run(prefixes[client.name] as string, phase));
           const counted = await requestsSince(kube, client.user, seen.get(client.user) ?? 0);
           if (repeat === 0) requests.set(client.name, { count: counted.count - (seen.get(client.user) ?? 0), byResource: counted.byResource });
           seen.set(client.user, counted.count);
