@@ -22,7 +22,7 @@
 //                            BENCH_SERVICE_SECONDS=60)
 // Writes bench/results/peers.json and prints a markdown table. Loopback only; builds what is missing.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startFaultProxy, startKubeApiServer, startMoto, type FaultProxy, type KubeApiServer } from '../test/peers/index.ts';
@@ -70,6 +70,15 @@ function ensureCli(): void {
   progress(`${CLI} missing: npm run build`);
   const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
   if (build.status !== 0 || !existsSync(CLI)) throw new Error('npm run build failed');
+}
+
+/** Warns when a package's source changed after the CLI was built: the figures would be of an older build. */
+function warnIfStale(): void {
+  const builtAt = statSync(CLI).mtimeMs;
+  const changed = spawnSync('git', ['-C', ROOT, 'ls-files', '-m', '-o', '--exclude-standard', '--', 'packages/*/src'], { encoding: 'utf8' }).stdout.split('\n').filter((path) => path !== '');
+  const lastCommit = Number(spawnSync('git', ['-C', ROOT, 'log', '-1', '--format=%ct', '--', 'packages'], { encoding: 'utf8' }).stdout.trim()) * 1000;
+  const newer = changed.filter((path) => (statSync(join(ROOT, path), { throwIfNoEntry: false })?.mtimeMs ?? 0) > builtAt);
+  if (lastCommit > builtAt || newer.length > 0) progress(`warning: packages/ changed after ${CLI} was built (${newer.length} files, last commit ${new Date(lastCommit).toISOString()}): run npm run build for current figures`);
 }
 
 /** RSS of a process and all its descendants, in KiB (0 once it is gone). */
@@ -195,6 +204,7 @@ async function serviceMemory(kube: KubeApiServer, ecr: FaultProxy, size: number,
 const loadAtStart = loadavg().map(round);
 const started = Date.now();
 ensureCli();
+warnIfStale();
 progress('NAB: bench/nab/build.sh (cached after the first build)');
 const NAB = await runScript(NAB_BUILD);
 const cliVersion = spawnSync(process.execPath, [CLI, '--version'], { encoding: 'utf8' }).stdout.trim();
