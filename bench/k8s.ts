@@ -8,11 +8,11 @@
 // each repeated (BENCH_REPEATS, default 3) with the clients interleaved; medians reported.
 // Wall time from spawn to exit, peak RSS from GNU time's %M, and requests counted by the API
 // server itself (audit log): per cluster (the lists) and per namespace. Writes bench/results/k8s.json.
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { startKubeApiServer, startMoto, type KubeApiServer } from '../test/peers/index.ts';
+import { clientIdentity, createNamespaces, requestsSince, resetNamespaces, timed, type TimedRun } from './kube-bench.ts';
 import { describeMachine, round, summarize } from './machine.ts';
 
 const SIZES = (process.env.BENCH_SIZES ?? '10,100,1000').split(',').map(Number);
@@ -28,7 +28,7 @@ interface Client {
   name: 'cli' | 'floor' | 'cli-all-sa';
   /** Timed against the floor (the ratio); otherwise its requests only are of interest. */
   compared: boolean;
-  run(kube: Served, prefix: string, phase: Phase | 'warm-up'): { ms: number; rssKiB: number };
+  run(kube: Served, prefix: string, phase: Phase | 'warm-up'): Promise<TimedRun>;
 }
 
 /** A client's own API server for one size, and who the client is there. */
@@ -39,65 +39,11 @@ interface Served {
   kubeconfig: string;
 }
 
-function timed(args: string[], env: Record<string, string>): { ms: number; rssKiB: number } {
-  const started = process.hrtime.bigint();
-  const run = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, ...args], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env }, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
-  const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  if (run.status !== 0) throw new Error(`${args.join(' ')} exited ${run.status}: ${run.stderr.slice(-2000)}`);
-  return { ms, rssKiB: Number(run.stderr.trim().split('\n').at(-1)) };
-}
-
-async function createNamespaces(kube: KubeApiServer, names: readonly string[]): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: 16 }, async () => {
-    while (next < names.length) {
-      const name = names[next++] as string;
-      await kube.createNamespace(name);
-      const account = await kube.request('POST', `/api/v1/namespaces/${name}/serviceaccounts`, { metadata: { name: 'default' } });
-      if (account.status !== 201) throw new Error(`serviceaccount in ${name}: ${account.status}`);
-    }
-  }));
-}
-
-/** Undoes a create run (untimed): the Secrets deleted, the ServiceAccounts' references removed. */
-async function resetNamespaces(kube: KubeApiServer, names: readonly string[]): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: 16 }, async () => {
-    while (next < names.length) {
-      const name = names[next++] as string;
-      await kube.request('DELETE', `/api/v1/namespaces/${name}/secrets/ecr-pull-credentials`);
-      const account = await kube.request('PUT', `/api/v1/namespaces/${name}/serviceaccounts/default`, { metadata: { name: 'default', namespace: name } });
-      if (account.status !== 200) throw new Error(`reset serviceaccount in ${name}: ${account.status}`);
-    }
-  }));
-}
-
-async function clientIdentity(kube: KubeApiServer, name: string): Promise<{ token: string; user: string }> {
-  const token = await kube.createServiceAccountToken('bench-home', name, { expirationSeconds: 7200 });
-  const binding = await kube.request('POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
-    metadata: { name: `bench-${name}` },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
-    subjects: [{ kind: 'ServiceAccount', name, namespace: 'bench-home' }],
-  });
-  if (binding.status !== 201) throw new Error(`binding for ${name}: ${binding.status}`);
-  return { token, user: `system:serviceaccount:bench-home:${name}` };
-}
-
-/** Requests the API server completed for `user` since `from` events: per resource and in all. */
-async function requestsSince(kube: KubeApiServer, user: string, from: number): Promise<{ count: number; byResource: Record<string, number> }> {
-  const events = (await kube.auditEvents(user)).filter((event) => event.stage === 'ResponseComplete');
-  const byResource: Record<string, number> = {};
-  for (const event of events.slice(from)) {
-    const key = `${event.objectRef?.resource ?? 'other'} ${event.verb}`;
-    byResource[key] = (byResource[key] ?? 0) + 1;
-  }
-  return { count: events.length, byResource };
-}
-
 const loadAtStart = loadavg().map(round);
 const moto = await startMoto();
 const cliRun = (extra: string[]) => (served: Served, prefix: string, phase: Phase | 'warm-up') =>
   timed(
+    process.execPath,
     [CLI, 'k8s', '-r', HOST, '--endpoint-url', moto.endpoint, '--kubeconfig', served.kubeconfig, '-n', `${prefix}*`, '--concurrency', String(CONCURRENCY), '--log-level', 'warn', '--output', 'json', ...extra, ...(phase === 'update' ? ['--force'] : phase === 'warm-up' ? ['--dry-run'] : [])],
     { AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE0000', AWS_SECRET_ACCESS_KEY: 'fake-secret-key-for-bench', AWS_REGION: 'eu-west-1' },
   );
@@ -107,7 +53,7 @@ const clients: Client[] = [
     name: 'floor',
     compared: true,
     run: (served, prefix, phase) =>
-      timed([FLOOR], { FLOOR_SERVER: served.kube.server, FLOOR_CA: served.kube.caPath, FLOOR_TOKEN: served.token, FLOOR_PREFIX: prefix, FLOOR_PHASE: phase, FLOOR_CONCURRENCY: String(CONCURRENCY) }),
+      timed(process.execPath, [FLOOR], { FLOOR_SERVER: served.kube.server, FLOOR_CA: served.kube.caPath, FLOOR_TOKEN: served.token, FLOOR_PREFIX: prefix, FLOOR_PHASE: phase, FLOOR_CONCURRENCY: String(CONCURRENCY) }),
   },
   { name: 'cli-all-sa', compared: false, run: cliRun(['--service-account', '*']) },
 ];
@@ -129,7 +75,7 @@ try {
       const servedBy = (client: Client) => servers.get(client.name) as Served;
       for (const client of clients) await createNamespaces(servedBy(client).kube, namesOf(client));
       // An untimed dry run first, so that no timed run is the CLI's first (its code cache is written then).
-      for (const client of clients) if (client.name !== 'floor') client.run(servedBy(client), prefixOf(client), 'warm-up');
+      for (const client of clients) if (client.name !== 'floor') await client.run(servedBy(client), prefixOf(client), 'warm-up');
       const seen = new Map<string, number>();
       for (const client of clients) seen.set(client.name, (await requestsSince(servedBy(client).kube, servedBy(client).user, 0)).count);
       for (const phase of PHASES) {
@@ -140,7 +86,7 @@ try {
             if (!client.compared && repeat > 0) continue;
             const served = servedBy(client);
             if (phase === 'create' && repeat > 0) await resetNamespaces(served.kube, namesOf(client));
-            samples.get(client.name)?.push(client.run(served, prefixOf(client), phase));
+            samples.get(client.name)?.push(await client.run(served, prefixOf(client), phase));
             const from = seen.get(client.name) ?? 0;
             const counted = await requestsSince(served.kube, served.user, from);
             if (repeat === 0) requests.set(client.name, { count: counted.count - from, byResource: counted.byResource });
