@@ -52,6 +52,8 @@ type ToolName = 'ecr-refresh' | 'ecr-refresh-no-sa' | 'nab' | 'blog-post';
 
 interface Tool {
   name: ToolName;
+  /** The tool's own API server for the size being run. */
+  kube: KubeApiServer;
   /** Short, for namespace names. */
   tag: string;
   user: string;
@@ -201,6 +203,109 @@ async function serviceMemory(kube: KubeApiServer, ecr: FaultProxy, size: number,
   }
 }
 
+/** A private API server for `work`, stopped after it. */
+async function withKube<T>(work: (kube: KubeApiServer) => Promise<T>): Promise<T> {
+  const kube = await startKubeApiServer();
+  try {
+    return await work(kube);
+  } finally {
+    await kube.stop();
+  }
+}
+
+/** The tools that run at `size`, each on a new API server of its own, as itself there, warmed up. */
+async function toolsFor(size: number): Promise<Tool[]> {
+  const candidates: Array<Omit<Tool, 'kube' | 'user' | 'run'> & { run(kubeconfig: string): Tool['run'] }> = [
+    { name: 'ecr-refresh', tag: 'cli', sizes: SIZES, phases: PHASES, repeats: REPEATS, secretName: () => SECRET, run: (kubeconfig) => cliRun(kubeconfig, []) },
+    { name: 'ecr-refresh-no-sa', tag: 'nosa', sizes: SIZES, phases: PHASES, repeats: REPEATS, secretName: () => SECRET, run: (kubeconfig) => cliRun(kubeconfig, ['--service-account', 'none']) },
+    {
+      name: 'nab', tag: 'nab', sizes: SIZES, phases: PHASES, repeats: REPEATS, secretName: () => SECRET,
+      // As its CronJob runs it; AWS_ENDPOINT_URL and KUBECONFIG are what the patch adds.
+      run: (kubeconfig) => (prefix) => timed(NAB, [], { ...AWS_ENV, AWS_ENDPOINT_URL: ecr.url, KUBECONFIG: kubeconfig, DOCKER_SECRET_NAME: SECRET, TARGET_NAMESPACE: `${prefix}*` }),
+    },
+    {
+      // The script always deletes and creates: its update and unchanged runs are the same run.
+      name: 'blog-post', tag: 'blog', sizes: SIZES.filter((candidate) => BLOG_SIZES.includes(candidate)), phases: ['create', 'update'], repeats: BLOG_REPEATS, secretName: (namespace) => `ecr-${namespace}`,
+      run: (kubeconfig) => (_prefix, names) => timed('sh', [BLOG_JOB, ...names], { ...AWS_ENV, AWS_DEFAULT_REGION: REGION, AWS_ACCOUNT_NUMBER: ACCOUNT, EMAIL: 'bench@example.test', ECR_ENDPOINT: ecr.url, KUBECONFIG: kubeconfig }),
+    },
+  ];
+  const tools: Tool[] = [];
+  for (const candidate of candidates.filter((tool) => tool.sizes.includes(size))) {
+    const kube = await startKubeApiServer();
+    const { token, user } = await clientIdentity(kube, candidate.name);
+    tools.push({ ...candidate, kube, user, run: candidate.run(await kube.kubeconfigForToken(token)) });
+  }
+  // One untimed run of each binary first: the files of every tool come into the page cache, and
+  // the CLI fills its compile cache.
+  progress(`${size} namespaces: an API server each for ${tools.map((tool) => tool.name).join(', ')}; one untimed run of each binary`);
+  for (const tool of tools.filter((candidate) => candidate.name !== 'blog-post')) {
+    await createNamespaces(tool.kube, [`warm-${tool.tag}-0`]);
+    await tool.run(`warm-${tool.tag}-`, [`warm-${tool.tag}-0`], 'create');
+  }
+  return tools;
+}
+
+function cliRun(kubeconfig: string, extra: string[]): Tool['run'] {
+  return (prefix, _names, phase) =>
+    timed(process.execPath, [CLI, 'k8s', '-r', HOST, '--endpoint-url', ecr.url, '--kubeconfig', kubeconfig, '-n', `${prefix}*`, '--log-level', 'warn', '--output', 'json', ...extra, ...(phase === 'update' ? ['--force'] : [])], AWS_ENV);
+}
+
+/** Every phase at `size`, the tools interleaved: one row per phase. */
+async function runSize(size: number, tools: readonly Tool[]): Promise<Row[]> {
+  const rows: Row[] = [];
+  const seen = new Map<string, number>(await Promise.all(tools.map(async (tool) => [tool.name, (await requestsSince(tool.kube, tool.user, 0)).count] as const)));
+  const prefixOf = (tool: Tool) => `p${size}-${tool.tag}-`;
+  const namesOf = (tool: Tool) => Array.from({ length: size }, (_, index) => `${prefixOf(tool)}${index}`);
+  progress(`${size} namespaces: creating ${size} for each tool`);
+  for (const tool of tools) await createNamespaces(tool.kube, namesOf(tool));
+  for (const phase of PHASES) {
+    const running = tools.filter((tool) => tool.phases.includes(phase));
+    const samples = new Map<ToolName, TimedRun[]>(running.map((tool) => [tool.name, []]));
+    const firsts = new Map<ToolName, { counted: Counted; ecrCalls: number; stdout: string }>();
+    const repeats = Math.max(...running.map((tool) => tool.repeats));
+    for (let repeat = 0; repeat < repeats; repeat += 1) {
+      // The order turns each repeat, so no tool always runs right after another's load.
+      const order = running.map((_, index) => running[(index + repeat) % running.length] as Tool).filter((tool) => repeat < tool.repeats);
+      for (const tool of order) {
+        if (phase === 'create' && repeat > 0) await resetNamespaces(tool.kube, namesOf(tool), tool.secretName);
+        const ecrBefore = ecr.requests.length;
+        const run = await tool.run(prefixOf(tool), namesOf(tool), phase);
+        samples.get(tool.name)?.push(run);
+        const counted = await requestsSince(tool.kube, tool.user, seen.get(tool.name) ?? 0);
+        if (repeat === 0) firsts.set(tool.name, { counted: { count: counted.count - (seen.get(tool.name) ?? 0), byResource: counted.byResource }, ecrCalls: ecr.requests.length - ecrBefore, stdout: run.stdout });
+        seen.set(tool.name, counted.count);
+        progress(`${size} ${phase} ${tool.name}: ${Math.round(run.ms)} ms, ${round(run.rssKiB / 1024)} MiB`);
+      }
+    }
+    const figures: Partial<Record<ToolName, Figure>> = {};
+    for (const tool of running) figures[tool.name] = figureOf(tool, samples.get(tool.name) ?? [], firsts.get(tool.name), size);
+    const ratio = (pick: (figure: Figure) => number) => Math.round((100 * pick(figures['ecr-refresh'] as Figure)) / pick(figures.nab as Figure)) / 100;
+    const ratios = { wallToNab: ratio((figure) => figure.wallMs.median), rssToNab: ratio((figure) => figure.peakRssMiB.median) };
+    rows.push({ namespaces: size, phase, ratios, ...figures });
+    progress(`${size} ${phase}: wall ${ratios.wallToNab}x NAB, RSS ${ratios.rssToNab}x NAB`);
+  }
+  return rows;
+}
+
+function figureOf(tool: Tool, runs: readonly TimedRun[], first: { counted: Counted; ecrCalls: number; stdout: string } | undefined, size: number): Figure {
+  const counted = first?.counted ?? { count: 0, byResource: {} };
+  const figure: Figure = {
+    wallMs: summarize(runs.map((run) => run.ms)),
+    peakRssMiB: summarize(runs.map((run) => run.rssKiB / 1024)),
+    requests: counted.count,
+    requestsPerNamespace: perNamespace(counted, size),
+    byResource: counted.byResource,
+    ecrCalls: first?.ecrCalls ?? 0,
+  };
+  if (tool.name.startsWith('ecr-refresh')) {
+    // --output json: one result per target; its actions check what the run did.
+    const actions: Record<string, number> = {};
+    for (const match of (first?.stdout ?? '').matchAll(/"action":\s*"(\w+)"/g)) actions[match[1] as string] = (actions[match[1] as string] ?? 0) + 1;
+    figure.actions = actions;
+  }
+  return figure;
+}
+
 const loadAtStart = loadavg().map(round);
 const started = Date.now();
 ensureCli();
@@ -210,93 +315,25 @@ const NAB = await runScript(NAB_BUILD);
 const cliVersion = spawnSync(process.execPath, [CLI, '--version'], { encoding: 'utf8' }).stdout.trim();
 const gitHead = spawnSync('git', ['-C', ROOT, 'log', '-1', '--format=%h %s'], { encoding: 'utf8' }).stdout.trim();
 progress(`ecr-refresh ${cliVersion} (${gitHead}); NAB ${NAB}`);
-const [kube, moto] = await Promise.all([startKubeApiServer(), startMoto()]);
+const moto = await startMoto();
 // Every ECR call of every tool passes this proxy (plain pass-through), so runs can count them.
 const ecr = await startFaultProxy(moto.endpoint);
+let kubeVersion = '';
 try {
-  const identity = async (name: string) => {
-    const { token, user } = await clientIdentity(kube, name);
-    return { user, kubeconfig: await kube.kubeconfigForToken(token) };
-  };
-  const [cli, cliNoSa, nab, blog] = [await identity('ecr-refresh'), await identity('ecr-refresh-no-sa'), await identity('nab'), await identity('blog-post')];
-  const cliRun = (kubeconfig: string, extra: string[]) => (prefix: string, _names: readonly string[], phase: Phase) =>
-    timed(process.execPath, [CLI, 'k8s', '-r', HOST, '--endpoint-url', ecr.url, '--kubeconfig', kubeconfig, '-n', `${prefix}*`, '--log-level', 'warn', '--output', 'json', ...extra, ...(phase === 'update' ? ['--force'] : [])], AWS_ENV);
-  const tools: Tool[] = [
-    { name: 'ecr-refresh', tag: 'cli', user: cli.user, sizes: SIZES, phases: PHASES, repeats: REPEATS, secretName: () => SECRET, run: cliRun(cli.kubeconfig, []) },
-    { name: 'ecr-refresh-no-sa', tag: 'nosa', user: cliNoSa.user, sizes: SIZES, phases: PHASES, repeats: REPEATS, secretName: () => SECRET, run: cliRun(cliNoSa.kubeconfig, ['--service-account', 'none']) },
-    {
-      name: 'nab', tag: 'nab', user: nab.user, sizes: SIZES, phases: PHASES, repeats: REPEATS, secretName: () => SECRET,
-      // As its CronJob runs it; AWS_ENDPOINT_URL and KUBECONFIG are what the patch adds.
-      run: (prefix) => timed(NAB, [], { ...AWS_ENV, AWS_ENDPOINT_URL: ecr.url, KUBECONFIG: nab.kubeconfig, DOCKER_SECRET_NAME: SECRET, TARGET_NAMESPACE: `${prefix}*` }),
-    },
-    {
-      // The script always deletes and creates: its update and unchanged runs are the same run.
-      name: 'blog-post', tag: 'blog', user: blog.user, sizes: SIZES.filter((size) => BLOG_SIZES.includes(size)), phases: ['create', 'update'], repeats: BLOG_REPEATS, secretName: (namespace) => `ecr-${namespace}`,
-      run: (_prefix, names) => timed('sh', [BLOG_JOB, ...names], { ...AWS_ENV, AWS_DEFAULT_REGION: REGION, AWS_ACCOUNT_NUMBER: ACCOUNT, EMAIL: 'bench@example.test', ECR_ENDPOINT: ecr.url, KUBECONFIG: blog.kubeconfig }),
-    },
-  ];
-  // One untimed run of each binary first: the CLI's first run after a build writes its code cache,
-  // and the files of every tool come into the page cache.
-  progress('warm-up: one untimed run of ecr-refresh and NAB on one namespace');
-  for (const tool of tools.filter((candidate) => candidate.name !== 'blog-post')) {
-    await createNamespaces(kube, [`warm-${tool.tag}-0`]);
-    await tool.run(`warm-${tool.tag}-`, [`warm-${tool.tag}-0`], 'create');
-  }
-  const seen = new Map<string, number>(await Promise.all(tools.map(async (tool) => [tool.user, (await requestsSince(kube, tool.user, 0)).count] as const)));
   const rows: Row[] = [];
   for (const size of SIZES) {
-    const active = tools.filter((tool) => tool.sizes.includes(size));
-    const prefixOf = (tool: Tool) => `p${size}-${tool.tag}-`;
-    const namesOf = (tool: Tool) => Array.from({ length: size }, (_, index) => `${prefixOf(tool)}${index}`);
-    progress(`${size} namespaces: creating ${size} for each of ${active.map((tool) => tool.name).join(', ')}`);
-    for (const tool of active) await createNamespaces(kube, namesOf(tool));
-    for (const phase of PHASES) {
-      const running = active.filter((tool) => tool.phases.includes(phase));
-      const samples = new Map<ToolName, TimedRun[]>(running.map((tool) => [tool.name, []]));
-      const firsts = new Map<ToolName, { counted: Counted; ecrCalls: number; stdout: string }>();
-      const repeats = Math.max(...running.map((tool) => tool.repeats));
-      for (let repeat = 0; repeat < repeats; repeat += 1) {
-        // The order turns each repeat, so no tool always runs right after another's load.
-        const order = running.map((_, index) => running[(index + repeat) % running.length] as Tool).filter((tool) => repeat < tool.repeats);
-        for (const tool of order) {
-          if (phase === 'create' && repeat > 0) await resetNamespaces(kube, namesOf(tool), tool.secretName);
-          const ecrBefore = ecr.requests.length;
-          const run = await tool.run(prefixOf(tool), namesOf(tool), phase);
-          samples.get(tool.name)?.push(run);
-          const counted = await requestsSince(kube, tool.user, seen.get(tool.user) ?? 0);
-          if (repeat === 0) firsts.set(tool.name, { counted: { count: counted.count - (seen.get(tool.user) ?? 0), byResource: counted.byResource }, ecrCalls: ecr.requests.length - ecrBefore, stdout: run.stdout });
-          seen.set(tool.user, counted.count);
-          progress(`${size} ${phase} ${tool.name}: ${Math.round(run.ms)} ms, ${round(run.rssKiB / 1024)} MiB`);
-        }
-      }
-      const figures: Partial<Record<ToolName, Figure>> = {};
-      for (const tool of running) {
-        const runs = samples.get(tool.name) ?? [];
-        const first = firsts.get(tool.name) ?? { counted: { count: 0, byResource: {} }, ecrCalls: 0, stdout: '' };
-        const figure: Figure = {
-          wallMs: summarize(runs.map((run) => run.ms)),
-          peakRssMiB: summarize(runs.map((run) => run.rssKiB / 1024)),
-          requests: first.counted.count,
-          requestsPerNamespace: perNamespace(first.counted, size),
-          byResource: first.counted.byResource,
-          ecrCalls: first.ecrCalls,
-        };
-        if (tool.name.startsWith('ecr-refresh')) {
-          // --output json: one result per target; its actions check what the run did.
-          const actions: Record<string, number> = {};
-          for (const match of first.stdout.matchAll(/"action":\s*"(\w+)"/g)) actions[match[1] as string] = (actions[match[1] as string] ?? 0) + 1;
-          figure.actions = actions;
-        }
-        figures[tool.name] = figure;
-      }
-      const ratio = (pick: (figure: Figure) => number) => Math.round((100 * pick(figures['ecr-refresh'] as Figure)) / pick(figures.nab as Figure)) / 100;
-      const ratios = { wallToNab: ratio((figure) => figure.wallMs.median), rssToNab: ratio((figure) => figure.peakRssMiB.median) };
-      rows.push({ namespaces: size, phase, ratios, ...figures });
-      progress(`${size} ${phase}: wall ${ratios.wallToNab}x NAB, RSS ${ratios.rssToNab}x NAB`);
+    // Each tool gets its own API server for each size, holding its `size` namespaces and the
+    // server's own: a list then answers what it would in a cluster of that size.
+    const tools = await toolsFor(size);
+    try {
+      kubeVersion = tools[0]?.kube.version ?? kubeVersion;
+      rows.push(...(await runSize(size, tools)));
+    } finally {
+      await Promise.all(tools.map((tool) => tool.kube.stop()));
     }
   }
 
-  const service = SERVICE_NAMESPACES > 0 ? await serviceMemory(kube, ecr, SERVICE_NAMESPACES, SERVICE_SECONDS) : undefined;
+  const service = SERVICE_NAMESPACES > 0 ? await withKube((kube) => serviceMemory(kube, ecr, SERVICE_NAMESPACES, SERVICE_SECONDS)) : undefined;
 
   // The goals of issue 15 (items 1-2), checked on this run.
   const at = (size: number, phase: Phase) => rows.find((row) => row.namespaces === size && row.phase === phase);
@@ -328,13 +365,13 @@ try {
     loadAverageAtStart: loadAtStart,
     loadAverageAtEnd: loadavg().map(round),
     minutes: round((Date.now() - started) / 60_000),
-    kubeApiServer: `v${kube.version}`,
+    kubeApiServer: `v${kubeVersion}`,
     ecrRefresh: { version: cliVersion, commit: gitHead, cli: 'packages/cli/dist/bundle/ecr-refresh.js', concurrency: 'default' },
     nab: { commit: '02386dee20b30e19070a282b7bf1e734537efa31', patch: 'shared/peers/nab/endpoint-and-kubeconfig.patch (AWS_ENDPOINT_URL, KUBECONFIG)', binary: NAB },
     repeatsPerPhase: REPEATS,
     blogPostRepeatsPerPhase: BLOG_REPEATS,
     notes: [
-      'Each tool has its own namespaces (p<size>-<tool>-<n>, each with a `default` ServiceAccount) and its own ServiceAccount identity; requests are counted by the API server (audit log), first repeat of each phase.',
+      'Each tool has its own API server (with etcd) for each size, holding its namespaces (p<size>-<tool>-<n>, each with a `default` ServiceAccount), one warm-up namespace and the server\'s own, and its own ServiceAccount identity; requests are counted by the API server (audit log), first repeat of each phase.',
       'wall and RSS are medians over the repeats; RSS is GNU time %M (for the blog script: its largest process, the aws CLI or kubectl).',
       'ecr-refresh references the Secret from the `default` ServiceAccount (its default); ecr-refresh-no-sa runs with --service-account none. NAB references it from no ServiceAccount; the blog script patches `default`, replacing its whole imagePullSecrets list.',
       'update: ecr-refresh --force. NAB has no unchanged path (every run GETs and PUTs each Secret); the blog script deletes and creates every run, so it runs create and update only.',
@@ -362,5 +399,5 @@ try {
   process.stdout.write(`${lines.join('\n')}\n`);
 } finally {
   await ecr.stop();
-  await Promise.all([kube.stop(), moto.stop()]);
+  await moto.stop();
 }
