@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { stringify } from 'yaml';
+import { USER_AGENT } from '@ecr-refresh/core';
 import type { AuditEvent, KubeApiServer, Moto } from '../peers/index.ts';
 import { DUMMY_AWS_ENV, runCli } from '../support/run-cli.ts';
 import { waitUntil } from '../peers/wait-until.ts';
@@ -102,9 +103,12 @@ describe('e2e: the shipped RBAC, used through a real ServiceAccount token', func
   const refresh = (kubeconfig: string, ...args: string[]) => refreshLogging('warn', kubeconfig, ...args);
 
   async function assertExactlyUsed(user: string, rules: readonly Rule[]): Promise<void> {
-    const { used, forbidden } = usedPairs(await kube.auditEvents(user));
+    const events = await kube.auditEvents(user);
+    const { used, forbidden } = usedPairs(events);
     assert.deepEqual(forbidden, [], 'requests refused with 403');
     assert.deepEqual(used, grantedPairs(rules), 'granted and used verbs differ');
+    // Every request, watches included, names the tool in the audit log.
+    assert.deepEqual([...new Set(events.map((event) => event.userAgent))], [USER_AGENT], 'User-Agent of the requests');
   }
 
   /**

@@ -11,6 +11,8 @@ export interface AuditEvent {
   impersonatedUser?: { username: string; groups?: string[] };
   objectRef?: { resource?: string; namespace?: string; name?: string; apiGroup?: string; subresource?: string };
   responseStatus?: { code?: number; reason?: string; message?: string };
+  /** The request's User-Agent header, as the server received it. */
+  userAgent?: string;
 }
 
 /** The `--audit-policy-file` the test API server uses: metadata of every request, no bodies (no secret in the log). */
