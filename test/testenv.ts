@@ -18,7 +18,6 @@ function exportsOf(state: TestenvState): string {
   return [
     `# kube-apiserver v${state.kube.version} at ${state.kube.server} (admin: client certificate in system:masters)`,
     `export KUBECONFIG=${state.kube.kubeconfigPath}`,
-    `export ECR_REFRESH_TEST_KUBE_SERVER=${state.kube.server}`,
     `# moto (ECR, IAM, STS), auth off: any credentials pass`,
     `export AWS_ENDPOINT_URL=${state.moto.endpoint}`,
     'export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1',
