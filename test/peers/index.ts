@@ -67,7 +67,12 @@ function singleton<T extends { stop(): Promise<void> }>(start: () => Promise<T>)
 const kube = singleton(() => startKubeApiServer());
 const moto = singleton(() => startMoto());
 const tinyproxy = singleton(() => startTinyproxy());
-const cattle = singleton(() => startCattle());
+const cattle = singleton(async () => {
+  const started = await startCattle();
+  // The suite's biggest fixed cost, so it is reported: a cold start creates the whole schema.
+  process.stderr.write(`[cattle] ${started.version} ready on ${started.origin} in ${(started.startMs / 1000).toFixed(1)} s\n`);
+  return started;
+});
 
 /**
  * The run's kube-apiserver (+ etcd), started on first call (a few seconds warm; builds the

@@ -67,7 +67,10 @@ export interface CattleAdmin {
   addRegistry(environmentId: string, serverAddress: string, state?: 'active' | 'inactive'): Promise<StoredRegistry>;
   /** A registry credential, once `active`. */
   addCredential(environmentId: string, registryId: string, fields: { publicValue: string; secretValue: string; email?: string }): Promise<StoredCredential>;
-  /** Runs an action (`deactivate`, `remove`, …) on a resource and waits until it reaches `until`. */
+  /**
+   * Runs an action (`deactivate`, `remove`, …) on a resource once it has settled, and waits until
+   * it reaches `until`; an active resource is deactivated first where Cattle requires it (`remove`).
+   */
   act(environmentId: string, collection: 'registries' | 'registrycredentials', id: string, action: string, until: string): Promise<void>;
   /** The environment's registries as stored, removed ones included, lowest id first. */
   registries(environmentId: string): Promise<StoredRegistry[]>;
@@ -75,6 +78,11 @@ export interface CattleAdmin {
   credentials(environmentId: string): Promise<StoredCredential[]>;
   /** Which credential a pull of `image` in the environment would use, or undefined (anonymous pull). */
   pullCredential(environmentId: string, image: string): Promise<PullCredential | undefined>;
+  /**
+   * The pull credential once it carries `secretValue`: what a run created is `registering` for a
+   * moment before pulls use it. Rejects after 15 s saying what the pull would use instead.
+   */
+  settledPull(environmentId: string, image: string, secretValue: string): Promise<PullCredential>;
 }
 
 /** Cattle ids are a type prefix and the row id: `1a5` (account 5), `1sp3` (storage pool 3), `1c7` (credential 7). */
@@ -160,6 +168,17 @@ export async function createCattleAdmin(origin: string, db: CattleDb): Promise<C
   const credentials = async (environmentId: string): Promise<StoredCredential[]> =>
     (await db.query(`select id, registry_id, state, public_value, secret_value, description, data from credential where kind = 'registryCredential' and account_id = ${rowIdOf(environmentId)} order by id`)).map(credentialOf);
 
+  async function pullCredential(environmentId: string, image: string): Promise<PullCredential | undefined> {
+    // DockerImageCredentialLookup: the first active registry whose serverAddress equals the
+    // image's server ignoring case, then its active credential with the lowest id.
+    const server = image.split('/')[0]?.toLowerCase() ?? '';
+    const registry = (await registries(environmentId)).find((candidate) => candidate.state === 'active' && candidate.serverAddress?.toLowerCase() === server);
+    if (registry === undefined) return undefined;
+    const credential = (await credentials(environmentId)).find((candidate) => candidate.state === 'active' && candidate.registryId === registry.id);
+    if (credential === undefined) return undefined;
+    return { registryId: registry.id, credentialId: credential.id, publicValue: credential.publicValue, secretValue: credential.secretValue };
+  }
+
   return {
     adminKey,
     request,
@@ -198,20 +217,28 @@ export async function createCattleAdmin(origin: string, db: CattleDb): Promise<C
     },
     async act(environmentId, collection, id, action, until) {
       const path = `/v2-beta/projects/${environmentId}/${collection}/${id}`;
+      await waitState(path, ['active', 'inactive']);
+      const { actions } = (await must('GET', path)) as { actions?: Record<string, string> };
+      // Cattle offers `remove` only on an inactive resource: an active one is deactivated first.
+      if (actions?.[action] === undefined && actions?.['deactivate'] !== undefined) {
+        await must('POST', `${path}?action=deactivate`, {});
+        await waitState(path, ['inactive']);
+      }
       await must('POST', `${path}?action=${action}`, {});
       await waitState(path, [until]);
     },
     registries,
     credentials,
-    async pullCredential(environmentId, image) {
-      // DockerImageCredentialLookup: the first active registry whose serverAddress equals the
-      // image's server ignoring case, then its active credential with the lowest id.
-      const server = image.split('/')[0]?.toLowerCase() ?? '';
-      const registry = (await registries(environmentId)).find((candidate) => candidate.state === 'active' && candidate.serverAddress?.toLowerCase() === server);
-      if (registry === undefined) return undefined;
-      const credential = (await credentials(environmentId)).find((candidate) => candidate.state === 'active' && candidate.registryId === registry.id);
-      if (credential === undefined) return undefined;
-      return { registryId: registry.id, credentialId: credential.id, publicValue: credential.publicValue, secretValue: credential.secretValue };
+    pullCredential,
+    async settledPull(environmentId, image, secretValue) {
+      let last: PullCredential | undefined;
+      try {
+        await waitUntil(async () => (last = await pullCredential(environmentId, image))?.secretValue === secretValue, { what: `a pull of ${image}`, timeoutMs: 15_000, intervalMs: 100 });
+      } catch {
+        const what = last === undefined ? 'no credential' : `credential ${last.credentialId} of registry ${last.registryId} (another password)`;
+        throw new Error(`a pull of ${image} in ${environmentId} would use ${what}`);
+      }
+      return last as PullCredential;
     },
   };
 }
