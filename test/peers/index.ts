@@ -114,4 +114,3 @@ export function prewarmCattle(): void {
 export async function stopAllPeers(): Promise<void> {
   await Promise.all([kube.stop(), moto.stop(), tinyproxy.stop(), cattle.stop()]);
 }
-export { startRancher1, useRancher1, type Rancher1, type Rancher1Environment, type Rancher1Key } from './rancher1/rancher1.ts';

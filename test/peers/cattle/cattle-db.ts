@@ -20,13 +20,22 @@ const READER = join(import.meta.dirname, 'CattleDbReader.java');
  */
 export function openCattleDb(java: string, h2Jar: string, jdbcUrl: string): CattleDb {
   const child: ChildProcessWithoutNullStreams = spawn(java, ['-Xmx64m', '-XX:TieredStopAtLevel=1', '-cp', h2Jar, READER, jdbcUrl], { stdio: 'pipe' });
+  // Idle, the reader keeps no process alive; a pending query does (a script awaiting it must not exit).
+  const hold = (on: boolean): void => {
+    for (const stream of [child.stdin, child.stdout, child.stderr]) {
+      const handle = stream as unknown as { ref?: () => void; unref?: () => void };
+      if (on) handle.ref?.();
+      else handle.unref?.();
+    }
+  };
   child.unref();
-  for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as unknown as { unref?: () => void }).unref?.();
+  hold(false);
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4000)));
   const waiting: Array<{ resolve: (rows: DbRow[]) => void; reject: (error: Error) => void; sql: string }> = [];
   createInterface({ input: child.stdout }).on('line', (line) => {
     const next = waiting.shift();
+    if (waiting.length === 0) hold(false);
     if (next === undefined) return;
     const answer = JSON.parse(line) as { rows?: DbRow[]; error?: string };
     if (answer.rows !== undefined) next.resolve(answer.rows);
@@ -40,6 +49,7 @@ export function openCattleDb(java: string, h2Jar: string, jdbcUrl: string): Catt
       if (sql.includes('\n')) throw new Error('one line of SQL per query');
       return new Promise((resolve, reject) => {
         waiting.push({ resolve, reject, sql });
+        hold(true);
         child.stdin.write(`${sql}\n`);
       });
     },
