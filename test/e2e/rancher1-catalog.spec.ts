@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { freePort, useMoto, useRancher1, type Moto, type Rancher1, type Rancher1Key } from '../peers/index.ts';
+import { freePort, useCattle, useMoto, type Cattle, type CattleKey, type Moto } from '../peers/index.ts';
 import { runCli, startCli } from '../support/run-cli.ts';
 
 const TEMPLATE = join(import.meta.dirname, '..', '..', 'deploy', 'rancher1-catalog', 'templates', 'ecr-refresh');
@@ -37,12 +37,12 @@ function environmentFor(service: Compose['services'][string], answers: Record<st
   );
 }
 
-describe('deploy: Rancher 1.x catalog template', function () {
-  this.timeout(60_000);
+describe('deploy: Rancher 1.x catalog template, run against the real Cattle', function () {
+  this.timeout(180_000);
   let moto: Moto;
-  let rancher: Rancher1;
+  let cattle: Cattle;
   before(async () => {
-    [moto, rancher] = await Promise.all([useMoto(), useRancher1()]);
+    [moto, cattle] = await Promise.all([useMoto(), useCattle()]);
   });
 
   it('has the catalog layout: config.yml, an icon, 0/docker-compose.yml and 0/rancher-compose.yml', async () => {
@@ -93,21 +93,21 @@ describe('deploy: Rancher 1.x catalog template', function () {
   });
 
   /** The container's environment: Rancher's substitution of `answers`, the injected key, and moto for ECR. */
-  const containerEnv = (service: Compose['services'][string], answers: Record<string, string>, injected: Rancher1Key) => ({
+  const containerEnv = (service: Compose['services'][string], answers: Record<string, string>, injected: CattleKey) => ({
     ...environmentFor(service, answers),
-    CATTLE_URL: `${rancher.origin}/v1`,
+    CATTLE_URL: `${cattle.origin}/v1`,
     CATTLE_ACCESS_KEY: injected.accessKey,
     CATTLE_SECRET_KEY: injected.secretKey,
     ECR_REFRESH_ENDPOINT_URL: moto.endpoint,
   });
 
   /** One cycle of the service: its command without --watch. */
-  const runOneCycle = (service: Compose['services'][string], answers: Record<string, string>, injected: Rancher1Key) =>
+  const runOneCycle = (service: Compose['services'][string], answers: Record<string, string>, injected: CattleKey) =>
     runCli(service.command.filter((arg) => !arg.startsWith('--watch') && !arg.startsWith('--listen')), containerEnv(service, answers, injected));
 
   it('runs as the catalog service does: ready after its first refresh, and stops cleanly on SIGTERM', async () => {
     const { questions, service } = await loadTemplate();
-    const environment = rancher.createEnvironment('catalog-service');
+    const environment = await cattle.createEnvironment('catalog-service');
     const port = await freePort();
     // Only the listen address changes: tests bind loopback only.
     const command = service.command.map((arg) => (arg.startsWith('--listen') ? `--listen=127.0.0.1:${port}` : arg));
@@ -120,7 +120,7 @@ describe('deploy: Rancher 1.x catalog template', function () {
         if (ready !== 200) await new Promise((resolve) => setTimeout(resolve, 100));
       }
       assert.equal(ready, 200, running.output().stderr);
-      assert.equal(rancher.pullCredential(environment.id, `${HOST}/app:1`)?.secretValue, MOTO_PASSWORD);
+      await cattle.settledPull(environment.id, `${HOST}/app:1`, MOTO_PASSWORD);
       running.child.kill('SIGTERM');
       assert.equal((await running.exited).status, 0);
     } finally {
@@ -130,28 +130,28 @@ describe('deploy: Rancher 1.x catalog template', function () {
 
   it('with the default answers, serves the environment whose key Rancher injects', async () => {
     const { questions, service } = await loadTemplate();
-    const environment = rancher.createEnvironment('catalog-current');
+    const environment = await cattle.createEnvironment('catalog-current');
     const run = await runOneCycle(service, answersWith(questions, { auto_create: 'true' }), environment.key);
     assert.equal(run.status, 0, run.stdout + run.stderr);
-    assert.equal(rancher.pullCredential(environment.id, `${HOST}/app:1`)?.secretValue, MOTO_PASSWORD);
+    await cattle.settledPull(environment.id, `${HOST}/app:1`, MOTO_PASSWORD);
   });
 
   it('with another environment answered, serves that one instead of the injected key', async () => {
     const { questions, service } = await loadTemplate();
-    const injected = rancher.createEnvironment('catalog-injected');
-    const other = rancher.createEnvironment('catalog-other');
-    const registry = rancher.addRegistry(other.id, HOST);
-    rancher.addCredential(other.id, registry.id, { publicValue: 'AWS', secretValue: 'old-expired-password' });
+    const injected = await cattle.createEnvironment('catalog-injected');
+    const other = await cattle.createEnvironment('catalog-other');
+    const registry = await cattle.addRegistry(other.id, HOST);
+    await cattle.addCredential(other.id, registry.id, { publicValue: 'AWS', secretValue: 'old-expired-password' });
     const answers = answersWith(questions, {
       log_level: 'debug',
-      rancher_url: `${rancher.origin}/v2-beta/projects/${other.id}`,
+      rancher_url: `${cattle.origin}/v2-beta/projects/${other.id}`,
       rancher_access_key: other.key.accessKey,
       rancher_secret_key: other.key.secretKey,
     });
     const run = await runOneCycle(service, answers, injected.key);
     assert.equal(run.status, 0, run.stdout + run.stderr);
     assert.match(run.stderr, /"level":"debug"/);
-    assert.equal(rancher.pullCredential(other.id, `${HOST}/app:1`)?.secretValue, MOTO_PASSWORD);
-    assert.deepEqual(rancher.stored(injected.id, 'registry'), []);
+    await cattle.settledPull(other.id, `${HOST}/app:1`, MOTO_PASSWORD);
+    assert.deepEqual(await cattle.registries(injected.id), []);
   });
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { startFaultProxy, useMoto, useRancher1, type Fault, type FaultProxy, type Moto, type Rancher1, type Rancher1Environment } from '../peers/index.ts';
+import { startFaultProxy, useCattle, useMoto, type Cattle, type CattleEnvironment, type Fault, type FaultProxy, type Moto } from '../peers/index.ts';
 import { assertEndsInFailure } from '../support/persistent-fault.ts';
 import { DUMMY_AWS_ENV, runCli, type CliRun } from '../support/run-cli.ts';
 
@@ -12,40 +12,40 @@ const EVERY_REQUEST = /./;
 // --timeout 2 and 3 retries with delays from 1 s: the slowest failure ends well within this.
 const BOUND_MS = 45_000;
 
-describe('e2e: ecr-refresh rancher1 against a failing Rancher (fault proxy in front of the Cattle test server)', function () {
-  this.timeout(120_000);
+describe('e2e: ecr-refresh rancher1 against a failing Rancher (fault proxy in front of the real Cattle)', function () {
+  this.timeout(180_000);
   let moto: Moto;
-  let rancher: Rancher1;
+  let cattle: Cattle;
   let proxy: FaultProxy;
 
   before(async () => {
-    [moto, rancher] = await Promise.all([useMoto(), useRancher1()]);
-    proxy = await startFaultProxy(rancher.origin);
+    [moto, cattle] = await Promise.all([useMoto(), useCattle()]);
+    proxy = await startFaultProxy(cattle.origin);
   });
-  after(async () => proxy.stop());
+  after(async () => proxy?.stop());
   beforeEach(async () => moto.reset());
   afterEach(() => proxy.plan([]));
 
   /** An environment whose registry for HOST holds a credential pulls use today. */
-  const environmentInUse = (name: string): { environment: Rancher1Environment; credentialId: string } => {
-    const environment = rancher.createEnvironment(`${name}-${Math.random().toString(36).slice(2, 8)}`);
-    const registry = rancher.addRegistry(environment.id, HOST);
-    const credential = rancher.addCredential(environment.id, registry.id, { publicValue: 'AWS', secretValue: OLD_PASSWORD });
+  const environmentInUse = async (name: string): Promise<{ environment: CattleEnvironment; credentialId: string }> => {
+    const environment = await cattle.createEnvironment(`${name}-${Math.random().toString(36).slice(2, 8)}`);
+    const registry = await cattle.addRegistry(environment.id, HOST);
+    const credential = await cattle.addCredential(environment.id, registry.id, { publicValue: 'AWS', secretValue: OLD_PASSWORD });
     return { environment, credentialId: credential.id };
   };
-  const refresh = (environment: Rancher1Environment, ...extra: string[]): Promise<CliRun> =>
+  const refresh = (environment: CattleEnvironment, ...extra: string[]): Promise<CliRun> =>
     runCli(['rancher1', '--registry', HOST, '--endpoint-url', moto.endpoint, '--url', `${proxy.url}/v2-beta`, '--timeout', '2', '--log-format', 'json', '--output', 'json', ...extra], {
       ...DUMMY_AWS_ENV,
       CATTLE_ACCESS_KEY: environment.key.accessKey,
       CATTLE_SECRET_KEY: environment.key.secretKey,
     });
   /** The credential a pull uses is the same object, active, with a whole password: the old one or moto's. */
-  const assertStillValid = (environment: Rancher1Environment, credentialId: string, passwords: readonly string[]): void => {
-    const pull = rancher.pullCredential(environment.id, IMAGE);
+  const assertStillValid = async (environment: CattleEnvironment, credentialId: string, passwords: readonly string[]): Promise<void> => {
+    const pull = await cattle.pullCredential(environment.id, IMAGE);
     assert.equal(pull?.credentialId, credentialId, 'the credential was replaced or removed');
     assert.equal(pull?.publicValue, 'AWS');
     assert.ok(passwords.includes(String(pull?.secretValue)), `the password is ${String(pull?.secretValue).length} characters of something else`);
-    assert.deepEqual(rancher.stored(environment.id, 'registryCredential').map((credential) => [credential.id, credential.state]), [[credentialId, 'active']]);
+    assert.deepEqual((await cattle.credentials(environment.id)).map((credential) => [credential.id, credential.state]), [[credentialId, 'active']]);
   };
   const seenSince = (from: number, matching: RegExp) => proxy.requests.slice(from).filter((request) => matching.test(request.path));
 
@@ -59,12 +59,12 @@ describe('e2e: ecr-refresh rancher1 against a failing Rancher (fault proxy in fr
   ];
   for (const [name, faults, matching] of transient) {
     it(`updates the credential in place after ${name}, with each retry in the log`, async () => {
-      const { environment, credentialId } = environmentInUse('transient');
+      const { environment, credentialId } = await environmentInUse('transient');
       const seen = proxy.requests.length;
       proxy.plan(faults, { matching });
       const run = await refresh(environment);
       assert.equal(run.status, 0, run.stdout + run.stderr);
-      assertStillValid(environment, credentialId, [`${moto.accountId}-auth-token`]);
+      await assertStillValid(environment, credentialId, [`${moto.accountId}-auth-token`]);
       const retries = run.stderr.split('\n').filter((line) => line.includes('Rancher request failed; retrying'));
       assert.equal(retries.length, faults.length, run.stderr);
       assert.ok(seenSince(seen, matching).length > faults.length);
@@ -72,11 +72,11 @@ describe('e2e: ecr-refresh rancher1 against a failing Rancher (fault proxy in fr
   }
 
   it('updates the credential through a slow Rancher that answers within the timeout', async () => {
-    const { environment, credentialId } = environmentInUse('slow');
+    const { environment, credentialId } = await environmentInUse('slow');
     proxy.plan([{ kind: 'delay', ms: 1200 }, { kind: 'delay', ms: 1200 }]);
     const run = await refresh(environment);
     assert.equal(run.status, 0, run.stdout + run.stderr);
-    assertStillValid(environment, credentialId, [`${moto.accountId}-auth-token`]);
+    await assertStillValid(environment, credentialId, [`${moto.accountId}-auth-token`]);
   });
 
   // The message says what happened, and that it was retried.
@@ -89,12 +89,12 @@ describe('e2e: ecr-refresh rancher1 against a failing Rancher (fault proxy in fr
   ];
   for (const [name, fault, matching, message] of persistent) {
     it(`ends ${name} with exit 1 in bounded time, the credential still valid`, async () => {
-      const { environment, credentialId } = environmentInUse('persistent');
+      const { environment, credentialId } = await environmentInUse('persistent');
       proxy.plan([], { then: fault, matching });
       await assertEndsInFailure(() => refresh(environment), { boundMs: BOUND_MS, code: /^ERR_RANCHER_/, message });
       proxy.plan([]);
       // A write whose answer was lost may have landed: either password is whole and valid.
-      assertStillValid(environment, credentialId, [OLD_PASSWORD, `${moto.accountId}-auth-token`]);
+      await assertStillValid(environment, credentialId, [OLD_PASSWORD, `${moto.accountId}-auth-token`]);
     });
   }
 });

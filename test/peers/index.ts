@@ -1,4 +1,5 @@
 // The test peers, started at most once per test run and stopped by the mocha root hook.
+import { startCattle, type Cattle } from './cattle/cattle-server.ts';
 import { startKubeApiServer, type KubeApiServer } from './kube/kube-apiserver.ts';
 import { startMoto, type Moto } from './moto.ts';
 import { startTinyproxy, type Tinyproxy } from './tinyproxy.ts';
@@ -8,6 +9,9 @@ export type { KubeResponse, KubeRequestOptions } from './kube/admin-client.ts';
 export type { AuditEvent } from './kube/audit-log.ts';
 export type { Moto, MotoIamCredentials, MotoIamAuthOptions } from './moto.ts';
 export type { Tinyproxy } from './tinyproxy.ts';
+export type { Cattle } from './cattle/cattle-server.ts';
+export type { CattleEnvironment, CattleKey, CattleRole, CattleResponse, PullCredential, StoredCredential, StoredRegistry } from './cattle/cattle-admin.ts';
+export { startCattle } from './cattle/cattle-server.ts';
 export type { PeerStartOptions } from './peer-launch.ts';
 export type { PeerRecord } from './peer-record.ts';
 export { startKubeApiServer } from './kube/kube-apiserver.ts';
@@ -63,6 +67,12 @@ function singleton<T extends { stop(): Promise<void> }>(start: () => Promise<T>)
 const kube = singleton(() => startKubeApiServer());
 const moto = singleton(() => startMoto());
 const tinyproxy = singleton(() => startTinyproxy());
+const cattle = singleton(async () => {
+  const started = await startCattle();
+  // The suite's biggest fixed cost, so it is reported: a cold start creates the whole schema.
+  process.stderr.write(`[cattle] ${started.version} ready on ${started.origin} in ${(started.startMs / 1000).toFixed(1)} s\n`);
+  return started;
+});
 
 /**
  * The run's kube-apiserver (+ etcd), started on first call (a few seconds warm; builds the
@@ -82,8 +92,25 @@ export function useTinyproxy(): Promise<Tinyproxy> {
   return tinyproxy.use();
 }
 
+/**
+ * The run's real Cattle (Rancher 1.6's API server), started on first call: 20–50 s on its empty
+ * database, after building the WAR when it is not cached. Access control is on (a wrong key gets
+ * a real 401). Shared by every suite: create environments of your own (`createEnvironment`).
+ */
+export function useCattle(): Promise<Cattle> {
+  return cattle.use();
+}
+
+/**
+ * Starts Cattle in the background without waiting, so its first start overlaps the suites that
+ * run before the first Rancher 1.x suite (the root hook calls this when such a suite is in the
+ * run). A failed start surfaces, and is tried again, at the first `useCattle()`.
+ */
+export function prewarmCattle(): void {
+  cattle.use().catch(() => undefined);
+}
+
 /** Stops every peer started through `use…()` (the mocha root hook calls this in afterAll). */
 export async function stopAllPeers(): Promise<void> {
-  await Promise.all([kube.stop(), moto.stop(), tinyproxy.stop()]);
+  await Promise.all([kube.stop(), moto.stop(), tinyproxy.stop(), cattle.stop()]);
 }
-export { startRancher1, useRancher1, type Rancher1, type Rancher1Environment, type Rancher1Key } from './rancher1/rancher1.ts';

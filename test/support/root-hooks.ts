@@ -1,9 +1,19 @@
 // Mocha root hooks: strict nock rules for unit tests, and peers stopped once at the end.
+import type { Suite } from 'mocha';
 import nock from 'nock';
-import { stopAllPeers } from '../peers/index.ts';
+import { prewarmCattle, stopAllPeers } from '../peers/index.ts';
+
+// Suites that use the real Cattle: its first start (20–50 s) overlaps the suites before them.
+const CATTLE_SUITES = /\/test\/(e2e\/rancher1-[^/]*|peers\/cattle\/[^/]*)\.spec\.ts$/;
+
+function files(suite: Suite): string[] {
+  return [...(suite.file === undefined ? [] : [suite.file]), ...suite.suites.flatMap(files)];
+}
 
 export const mochaHooks = {
-  beforeAll(): void {
+  beforeAll(this: Mocha.Context): void {
+    const root = this.test?.parent;
+    if (root !== undefined && files(root).some((file) => CATTLE_SUITES.test(file))) prewarmCattle();
     // Unit tests never reach the network; end-to-end suites talk to peers on loopback only.
     nock.disableNetConnect();
     nock.enableNetConnect(/^(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/);

@@ -1,6 +1,6 @@
 import type { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
-import { agentFor } from '@ecr-refresh/core';
+import { agentFor, USER_AGENT } from '@ecr-refresh/core';
 import got, { RequestError, type Got, type Method } from 'got';
 import type { z } from 'zod';
 import { CattleCollection } from './cattle-resources.ts';
@@ -57,6 +57,8 @@ export function createCattleClient(options: CattleClientOptions): CattleClient {
   const http: Got = got.extend({
     headers: {
       accept: 'application/json',
+      // Names us in Rancher's access logs (issue 15); got would otherwise send its own.
+      'user-agent': USER_AGENT,
       authorization: `Basic ${Buffer.from(`${options.accessKey}:${options.secretKey}`).toString('base64')}`,
     },
     agent: { http: agent as HttpAgent, https: agent as HttpsAgent },

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
-import { ConfigError, redactSecrets, type TargetResult } from '@ecr-refresh/core';
+import { ConfigError, redactSecrets, USER_AGENT, type TargetResult } from '@ecr-refresh/core';
+import nock from 'nock';
 import { applyContext } from './__fixtures__/apply-context.ts';
 import { startScriptedServer, type ScriptedServer } from './__fixtures__/scripted-server.ts';
 import { describeCredential } from './credential-record.ts';
@@ -121,6 +122,36 @@ describe('rancher1/rancher1-sink', () => {
     const result = only(await sinkFor().apply(applyContext([HOST])));
     assert.equal(result.action, 'updated');
     assert.match(result.reason ?? '', /2 active credentials \(1c9, 1c12\); Rancher uses the lowest id, so 1c9 is the one kept fresh/);
+  });
+
+  it('with autoCreate, creates a bare-address registry beside one stored as https://host, which pulls never match', async () => {
+    environment([registry('1sp4', `https://${HOST}`)], [credential('1c8', '1sp4')]);
+    rancher.reply(`POST ${BASE}/registries`, { status: 201, body: registry('1sp40', HOST, 'registering') });
+    rancher.reply(`POST ${BASE}/registrycredentials`, { status: 201, body: credential('1c41', '1sp40') });
+    const result = only(await sinkFor({ autoCreate: true }).apply(applyContext([HOST])));
+    assert.equal(result.action, 'created', String(result.error?.message));
+    assert.deepEqual(written(), [`POST ${BASE}/registries`, `POST ${BASE}/registrycredentials`]);
+    assert.equal(rancher.writes[0]?.body.serverAddress, HOST);
+    assert.match(result.reason ?? '', /registry 1sp4 stores server address "https:\/\/.*", which pulls never match; created one with address/);
+  });
+
+  it('creates a new credential when the one it updated was removed meanwhile (Cattle answers that PUT with 200 and state removed)', async () => {
+    environment([registry('1sp3', HOST)], [credential('1c7', '1sp3')]);
+    rancher.reply(`PUT ${BASE}/registrycredentials/1c7`, ok(credential('1c7', '1sp3', { state: 'removed' })));
+    rancher.reply(`POST ${BASE}/registrycredentials`, { status: 201, body: credential('1c9', '1sp3', { state: 'registering' }) });
+    const result = only(await sinkFor().apply(applyContext([HOST])));
+    assert.equal(result.action, 'created', String(result.error?.message));
+    assert.deepEqual(written(), [`PUT ${BASE}/registrycredentials/1c7`, `POST ${BASE}/registrycredentials`]);
+    assert.match(result.reason ?? '', /credential 1c7 was removed meanwhile: created 1c9/);
+  });
+
+  it('keeps the secretValue Cattle echoes in create and action answers out of its results', async () => {
+    environment([registry('1sp3', HOST, 'inactive')], []);
+    rancher.reply(`POST ${BASE}/registries/1sp3?action=activate`, { status: 202, body: { ...registry('1sp3', HOST, 'activating') } });
+    rancher.reply(`POST ${BASE}/registrycredentials`, { status: 201, body: credential('1c20', '1sp3', { state: 'registering', secretValue: PASSWORD }) });
+    const results = await sinkFor({ activate: true }).apply(applyContext([HOST]));
+    assert.equal(only(results).action, 'created', String(only(results).error?.message));
+    assert.ok(!inspect(results, { depth: 10, showHidden: true }).includes(PASSWORD), 'the echoed secretValue is in a result');
   });
 
   it('creates a credential for a registry that has none', async () => {
@@ -272,6 +303,13 @@ describe('rancher1/rancher1-sink', () => {
   it('rejects an answer that is not a Cattle collection', async () => {
     rancher.reply('GET /v2-beta/projects', { status: 200, body: '<html>login</html>' });
     assert.equal(only(await sinkFor().apply(applyContext([HOST]))).error?.code, 'ERR_RANCHER_RESPONSE');
+  });
+
+  it('sends User-Agent: ecr-refresh/<version> (issue 15)', async () => {
+    // nock, not the scripted server: the header is what is asserted, on a GET (no body).
+    nock('http://rancher.test').get('/v2-beta/projects').matchHeader('user-agent', USER_AGENT).reply(200, collection([]));
+    const results = await createRancher1Sink({ url: 'http://rancher.test/v2-beta', accessKey: 'ENVKEY0001', secretKey: SECRET_KEY }).apply(applyContext([HOST]));
+    assert.deepEqual(results, []);
   });
 
   it('refuses invalid options with every problem at once', () => {

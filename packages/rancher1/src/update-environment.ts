@@ -74,8 +74,10 @@ async function updateHost(
     const action = plan.registry === undefined || plan.credentialId === undefined ? 'created' : 'updated';
     if (update.context.dryRun) return { sink: SINK_ID, target, action, dryRun: true, record: written, reason: reasonOf(plan.notes) };
     const done = await write(environment, host, plan, credential, update);
-    log.debug({ registryId: done.registryId, credentialId: done.credentialId }, `credential ${action}`);
-    return { sink: SINK_ID, target, action, record: written, reason: reasonOf([`registry ${done.registryId}, credential ${done.credentialId}`, ...plan.notes]) };
+    const notes = done.replaced === undefined ? plan.notes : [...plan.notes, `credential ${done.replaced} was removed meanwhile: created ${done.credentialId}`];
+    const doneAction = done.replaced === undefined ? action : 'created';
+    log.debug({ registryId: done.registryId, credentialId: done.credentialId }, `credential ${doneAction}`);
+    return { sink: SINK_ID, target, action: doneAction, record: written, reason: reasonOf([`registry ${done.registryId}, credential ${done.credentialId}`, ...notes]) };
   } catch (error) {
     return failed(environment.label, host, error);
   }
@@ -99,6 +101,12 @@ function planHost(
     );
   }
   const { registry } = best;
+  if (update.autoCreate && !matches.some((match) => match.exact)) {
+    // Cattle matches a pull's server against the bare address only: a registry stored as
+    // `https://host` serves no pull, and Cattle accepts `host` beside it (not a duplicate).
+    notes.push(`registry ${registry.id} stores server address "${registry.serverAddress ?? ''}", which pulls never match; created one with address ${host} beside it`);
+    return { registry: undefined, credentialId: undefined, activateRegistry: false, notes };
+  }
   if (matches.length > 1) {
     notes.push(`${matches.length} registries serve ${host} (${matches.map((match) => match.registry.id).join(', ')}); using ${registry.id}`);
   }
@@ -131,7 +139,7 @@ async function write(
   plan: Plan,
   credential: RegistryCredential,
   update: EnvironmentUpdate,
-): Promise<{ registryId: string; credentialId: string }> {
+): Promise<{ registryId: string; credentialId: string; replaced?: string }> {
   const { client } = update;
   const registry = plan.registry ?? (await createRegistry(environment, host, update));
   if (plan.activateRegistry) {
@@ -143,13 +151,18 @@ async function write(
     description: describeCredential(credential),
     ...(update.version === 'v1' ? { email: update.email } : {}),
   };
-  const saved =
-    plan.credentialId === undefined
-      ? await client.send('POST', `${environment.base}/registrycredentials`, { ...body, registryId: registry.id }, CattleRegistryCredential, environment.label)
-      : // In place, never delete + create: containers keep a reference to the credential's id.
-        await client.send('PUT', `${environment.base}/registrycredentials/${encodeURIComponent(plan.credentialId)}`, body, CattleRegistryCredential, environment.label);
-  return { registryId: registry.id, credentialId: saved.id };
+  const create = () => client.send('POST', `${environment.base}/registrycredentials`, { ...body, registryId: registry.id }, CattleRegistryCredential, environment.label);
+  if (plan.credentialId === undefined) return { registryId: registry.id, credentialId: (await create()).id };
+  // In place, never delete + create: containers keep a reference to the credential's id.
+  const saved = await client.send('PUT', `${environment.base}/registrycredentials/${encodeURIComponent(plan.credentialId)}`, body, CattleRegistryCredential, environment.label);
+  // Cattle answers a PUT on a credential removed since we listed with 200 and stores the
+  // secret, but the credential stays removed and no pull uses it: only its state tells.
+  if (!GONE_STATES.has(saved.state)) return { registryId: registry.id, credentialId: saved.id };
+  return { registryId: registry.id, credentialId: (await create()).id, replaced: saved.id };
 }
+
+// States of a credential that no pull will use again (Cattle has no way back from them on v2-beta).
+const GONE_STATES: ReadonlySet<string> = new Set(['removing', 'removed', 'purging', 'purged']);
 
 async function createRegistry(environment: Environment, host: string, update: EnvironmentUpdate): Promise<CattleRegistry> {
   const body = { serverAddress: host, name: host, description: 'ECR registry kept fresh by ecr-refresh' };
