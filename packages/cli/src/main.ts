@@ -12,6 +12,7 @@ const ENV_PREFIX = 'ECR_REFRESH';
  * Every error is turned into an exit status here and nowhere else.
  */
 export async function main(argv: readonly string[]): Promise<ExitStatus> {
+  ignoreClosedStdout();
   try {
     const loadConfig = await configLoaderFor(argv);
     const args = await buildParser(argv, loadConfig).parseAsync();
@@ -22,6 +23,17 @@ export async function main(argv: readonly string[]): Promise<ExitStatus> {
   } catch (error) {
     return reportError(error);
   }
+}
+
+// A reader that stops early (`ecr-refresh k8s … | head`) closes the pipe: writing more fails with
+// EPIPE, which would crash the process with a stack trace after the work was done. The rest of the
+// output is dropped instead, and the exit status still says how the run went.
+const CLOSED_OUTPUT = new Set(['EPIPE', 'ERR_STREAM_DESTROYED']);
+
+function ignoreClosedStdout(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (!CLOSED_OUTPUT.has(error.code ?? '')) throw error;
+  });
 }
 
 function buildParser(argv: readonly string[], loadConfig: (path: string) => Record<string, unknown>): Argv {
