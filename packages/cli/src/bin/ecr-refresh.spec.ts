@@ -79,6 +79,24 @@ describe('cli/bin (built bundle)', () => {
     assert.equal(run(['--version'], { HOME: '/proc/self' }).stdout, `${VERSION}\n`);
   });
 
+  it('says in one line that it needs Node.js 22 and exits 64 on an older Node, whatever the command', function () {
+    // The launcher's first import checks the version, before anything that would fail on old Node.
+    const OLD_NODE = '/usr/bin/node';
+    const version = existsSync(OLD_NODE) ? spawnSync(OLD_NODE, ['-p', 'process.versions.node'], { encoding: 'utf8' }).stdout.trim() : undefined;
+    if (version === undefined || !(Number.parseInt(version, 10) < 22)) {
+      process.stderr.write(`old-Node test skipped: ${version === undefined ? `${OLD_NODE} is missing` : `${OLD_NODE} is Node.js ${version}, not older than 22`}\n`);
+      this.skip();
+    }
+    for (const args of [['--version'], ['--help'], ['docker-config', '-r', '123456789012:eu-west-1', '--docker-config', join(home, 'config.json')]]) {
+      const result = spawnSync(OLD_NODE, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', HOME: home }, encoding: 'utf8', timeout: 15_000 });
+      assert.deepEqual(
+        { status: result.status, stdout: result.stdout, stderr: result.stderr },
+        { status: 64, stdout: '', stderr: `ecr-refresh needs Node.js 22 or newer; this is ${version} (${OLD_NODE})\n` },
+      );
+    }
+    assert.equal(existsSync(join(home, 'config.json')), false);
+  });
+
   it('ships linked source maps beside the chunks and runs under --enable-source-maps, which maps stack traces to the sources', () => {
     assert.ok(readdirSync(join(BIN, '..')).some((file) => /^main-\w+\.js\.map$/.test(file)));
     const result = spawnSync(process.execPath, ['--enable-source-maps', BIN, '--version'], { env: { PATH: process.env.PATH ?? '', HOME: home }, encoding: 'utf8', timeout: 15_000 });

@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: on a Node.js older than 22 this prints one line and exits 64 before anything else loads.
+import './require-node.ts';
 import module from 'node:module';
 import { isAbsolute, join } from 'node:path';
 
