@@ -24,7 +24,7 @@ export interface KubeApiServer extends KubeAdminClient {
   caPath: string;
   adminCertPath: string;
   adminKeyPath: string;
-  /** Kubernetes version of the binaries, e.g. `1.37.2`; `/version` reports `v1.37.2`. */
+  /** Kubernetes version of the binaries, e.g. `1.37.2` (`kube-apiserver --version` for KUBEBUILDER_ASSETS); `/version` reports `v1.37.2`. */
   version: string;
   /** The throw-away directory (certs, etcd data, logs, audit.log), removed by stop(). */
   dir: string;
@@ -78,7 +78,8 @@ function apiServerArgs(dir: string, port: number, etcdUrl: string, pki: Awaited<
 /**
  * Starts etcd and kube-apiserver on free loopback ports in a throw-away directory (TLS from an
  * own CA, client-certificate admin, RBAC, ServiceAccount tokens, Metadata audit log) and
- * resolves once `/readyz` answers `ok`. Builds the binaries first when they are not cached.
+ * resolves once `/readyz` answers `ok`. The binaries come from `KUBEBUILDER_ASSETS` when it is
+ * set, else the cache, else they are built first (see binaries.ts).
  */
 export async function startKubeApiServer(options: PeerStartOptions = {}): Promise<KubeApiServer> {
   const binaries = await ensureKubeBinaries();
