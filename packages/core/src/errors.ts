@@ -84,7 +84,7 @@ export class SinkWriteError extends EcrRefreshError {
   }
 }
 
-/** Whether `error` is an ecr-refresh error of the given class or code. */
+/** Whether `error` is an ecr-refresh error (any subclass): its `code` and `retryable` can then be read. */
 export function isEcrRefreshError(error: unknown): error is EcrRefreshError {
   return error instanceof EcrRefreshError;
 }

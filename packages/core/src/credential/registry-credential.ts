@@ -30,7 +30,7 @@ export const DOCUMENTED_TOKEN_LIFETIME_MS = 12 * 60 * 60 * 1000;
  * The expiry to plan with. ECR's `expiresAt` is trusted when it lies after the moment the token
  * was fetched; one at or before it cannot be real (a local clock far ahead, or a stub such as moto,
  * which answers 2015-01-01), and planning with it would refetch on every cycle, so the documented
- * 12 hour lifetime is assumed instead and `reported` says so.
+ * 12 hour lifetime is assumed instead and `trusted` is false.
  */
 export function effectiveExpiry(
   reportedExpiresAt: Date | undefined,
