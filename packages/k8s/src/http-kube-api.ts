@@ -1,7 +1,8 @@
 import { KubernetesApiError } from './errors.ts';
-import type { CustomResourceKind, KubeApi, KubeCustomObject, KubeNamespace, KubeSecret, KubeServiceAccount } from './kube-api.ts';
+import type { CustomResourceKind, KubeApi, KubeCustomObject, KubeListQuery, KubeNamespace, KubeSecret, KubeServiceAccount } from './kube-api.ts';
+import { pagesOf } from './list-pages.ts';
 import type { KubeHttpClient } from './transport/http-client.ts';
-import { listAll, readListPage } from './transport/paged-list.ts';
+import { LIST_PAGE_SIZE, readListPage } from './transport/paged-list.ts';
 import { watchCallsOver } from './transport/watch-stream.ts';
 
 // Named in managedFields, so `kubectl get -o yaml` shows who wrote what.
@@ -19,18 +20,25 @@ const customObjects = ({ group, version, plural, namespace }: CustomResourceKind
  */
 export function createHttpKubeApi(http: KubeHttpClient): KubeApi {
   const get = <T>(path: string) => http.request('GET', path) as Promise<T>;
+  const listPage: KubeApi['listPage'] = ({ path, limit, labelSelector, fieldSelector }, next) => readListPage(http, path, { limit, labelSelector, fieldSelector }, next);
+  // Every item of a collection, all pages read: for the calls that need the whole list.
+  const listAll = async <T>(path: string, query: Omit<KubeListQuery, 'path' | 'limit'> = {}): Promise<T[]> => {
+    const items: T[] = [];
+    for await (const page of pagesOf({ listPage }, { path, limit: LIST_PAGE_SIZE, ...query })) items.push(...(page as T[]));
+    return items;
+  };
   return {
-    listPage: ({ path, limit, labelSelector, fieldSelector }, next) => readListPage(http, path, { limit, labelSelector, fieldSelector }, next),
-    listNamespaces: async (labelSelector) => (await listAll<NamespaceObject>(http, '/api/v1/namespaces', { labelSelector })).flatMap(namespaceOf),
+    listPage,
+    listNamespaces: async (labelSelector) => (await listAll<NamespaceObject>('/api/v1/namespaces', { labelSelector })).flatMap(namespaceOf),
     readSecret: (namespace, name) => orUndefinedOn404(get<KubeSecret>(`${secrets(namespace)}/${name}`)),
     createSecret: (namespace, secret) => http.request('POST', secrets(namespace), { ...WRITE, body: secret }) as Promise<KubeSecret>,
     replaceSecret: (namespace, name, secret) => http.request('PUT', `${secrets(namespace)}/${name}`, { ...WRITE, body: secret }) as Promise<KubeSecret>,
     readServiceAccount: (namespace, name) => orUndefinedOn404(get<KubeServiceAccount>(`${serviceAccounts(namespace)}/${name}`)),
-    listServiceAccounts: (namespace) => listAll<KubeServiceAccount>(http, serviceAccounts(namespace)),
+    listServiceAccounts: (namespace) => listAll<KubeServiceAccount>(serviceAccounts(namespace)),
     patchServiceAccount: (namespace, name, operations) =>
       http.request('PATCH', `${serviceAccounts(namespace)}/${name}`, { ...WRITE, body: operations, contentType: 'application/json-patch+json' }) as Promise<KubeServiceAccount>,
     readCustomObject: (kind, name) => orUndefinedOn404(get<KubeCustomObject>(`${customObjects(kind)}/${name}`)),
-    listCustomObjects: (kind) => listAll<KubeCustomObject>(http, customObjects(kind)),
+    listCustomObjects: (kind) => listAll<KubeCustomObject>(customObjects(kind)),
     ...watchCallsOver(http),
   };
 }

@@ -31,20 +31,3 @@ export async function readListPage<Item>(http: KubeHttpClient, path: string, que
   const { items, metadata } = answer.data;
   return { items: (items ?? []) as Item[], continue: metadata?.continue || undefined, resourceVersion: metadata?.resourceVersion ?? undefined };
 }
-
-/** The pages of the collection at `path` (see {@link readListPage}), following `continue` until the server says there is no more. */
-export async function* listPages<Item>(http: KubeHttpClient, path: string, query: Query = {}): AsyncGenerator<ListPage<Item>> {
-  let next: string | undefined;
-  do {
-    const page = await readListPage<Item>(http, path, query, next);
-    yield page;
-    next = page.continue;
-  } while (next !== undefined);
-}
-
-/** Every item of the collection at `path`, all pages read (see {@link listPages}). */
-export async function listAll<Item>(http: KubeHttpClient, path: string, query: Query = {}): Promise<Item[]> {
-  const items: Item[] = [];
-  for await (const page of listPages<Item>(http, path, query)) items.push(...page.items);
-  return items;
-}
