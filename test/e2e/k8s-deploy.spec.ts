@@ -56,6 +56,7 @@ describe('e2e: deploy manifests and Helm chart on a real API server', function (
     const installs: Array<[string, string, string[]]> = [
       ['cluster-wide', 'cluster-wide', []],
       ['cluster-wide in service mode, every ServiceAccount', 'cluster-wide', ['service-mode', 'all-service-accounts']],
+      ['cluster-wide in service mode with the metrics Service and another Secret name', 'cluster-wide', ['service-mode', 'metrics-service', 'secret-name']],
       ['single-namespace', 'single-namespace', []],
       ['single-namespace in service mode', 'single-namespace', ['service-mode']],
     ];
@@ -190,7 +191,7 @@ describe('e2e: deploy manifests and Helm chart on a real API server', function (
     });
 
     it('passes the registries, in both forms, as the --config file and Secret labels and annotations as flags', () => {
-      const objects = renderChart('rel', 'default', ['--values', join(CHART, 'ci', 'per-registry-identity-values.yaml'), '--values', join(CHART, 'ci', 'scheduling-and-labels-values.yaml')]);
+      const objects = renderChart('rel', 'default', ['--values', join(CHART, 'ci', 'scheduling-and-labels-values.yaml'), '--values', join(CHART, 'ci', 'per-registry-identity-values.yaml')]);
       const configMap = objects.find((object) => object.kind === 'ConfigMap');
       const cronJob = objects.find((object) => object.kind === 'CronJob');
       const pod = cronJob.spec.jobTemplate.spec.template.spec;
