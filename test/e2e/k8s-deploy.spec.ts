@@ -119,16 +119,16 @@ describe('e2e: deploy manifests and Helm chart on a real API server', function (
     }
 
     const refused: Array<[string, string[], RegExp]> = [
-      ['no registry at all (the defaults)', [], /registries: minItems/],
-      ['an empty registries', ['--set-json', 'registries=[]'], /registries: minItems/],
-      ['a misspelt top-level value', ['--set', `registry=${HOST}`], /additional properties 'registry' not allowed/],
-      ['a misspelt nested value', ['--set', 'image.tagg=1.0'], /\/image: additional properties 'tagg' not allowed/],
-      ['a scope it does not know', ['--set', 'scope=everywhere'], /\/scope: value must be one of/],
-      ['a registry object without its host', ['--set-json', 'registries=[{"roleArn":"arn:aws:iam::123456789012:role/r"}]'], /\/registries\/0/],
-      ['a registry object with an unknown key', ['--set-json', `registries=[{"host":"${HOST}","role":"r"}]`], /\/registries\/0/],
-      ['a registry that is no ECR registry', ['--set', 'registries={docker.io}'], /\/registries\/0/],
-      ['a Secret label value Kubernetes refuses', ['--set-json', 'secretLabels={"team":"a b"}'], /\/secretLabels\/team/],
-      ['a malformed extraVolumes entry', ['--set-json', 'extraVolumes=[{"name":"ca","configMap":{"name":"ca"},"secret":{}}]'], /\/extraVolumes\/0/],
+      ['no registry at all (the defaults)', [], /at '\/registries': minItems: got 0, want 1/],
+      ['an empty registries', ['--set-json', 'registries=[]'], /at '\/registries': minItems: got 0, want 1/],
+      ['a misspelt top-level value', ['--set', `registry=${HOST}`], /at '': additional properties 'registry' not allowed/],
+      ['a misspelt nested value', ['--set', 'image.tagg=1.0'], /at '\/image': additional properties 'tagg' not allowed/],
+      ['a scope it does not know', ['--set', 'scope=everywhere'], /at '\/scope': value must be one of 'cluster', 'namespace'/],
+      ['a registry object without its host', ['--set-json', 'registries=[{"roleArn":"arn:aws:iam::123456789012:role/r"}]'], /at '\/registries\/0': missing property 'host'/],
+      ['a registry object with an unknown key', ['--set-json', `registries=[{"host":"${HOST}","role":"r"}]`], /at '\/registries\/0': additional properties 'role' not allowed/],
+      ['a registry that is no ECR registry', ['--set', 'registries={docker.io}'], /at '\/registries\/0': 'docker.io' does not match pattern/],
+      ['a Secret label value Kubernetes refuses', ['--set-json', 'secretLabels={"team":"a b"}'], /at '\/secretLabels\/team': 'a b' does not match pattern/],
+      ['a volume with two sources', ['--set-json', 'extraVolumes=[{"name":"ca","configMap":{"name":"ca"},"secret":{}}]'], /at '\/extraVolumes\/0': maxProperties: got 3, want 2/],
       ['a monitor in cronjob mode', ['--set', 'metrics.podMonitor.enabled=true'], /need mode=deployment/],
     ];
     for (const [name, args, message] of refused) {
