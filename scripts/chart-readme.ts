@@ -95,10 +95,12 @@ export function valuesTable(rows: readonly ValueRow[]): string {
 export function renderChartReadme(chartDir = CHART_DIR): string {
   const chart = parse(readFileSync(join(chartDir, 'Chart.yaml'), 'utf8')) as { name: string; description: string; version: string; appVersion: string; kubeVersion?: string };
   const rows = documentedValues(readFileSync(join(chartDir, 'values.yaml'), 'utf8'));
+  // The texts helm-docs gives these templates, so that it would write the same README.
   const templates: Record<string, string> = {
-    'chart.header': `# ${chart.name}`,
+    'chart.header': `# ${chart.name}\n`,
     'chart.description': chart.description,
-    'chart.versionLine': `Version: ${chart.version} · AppVersion: ${chart.appVersion}`,
+    'chart.versionLine': `Current chart version is \`${chart.version}\``,
+    'chart.appVersionLine': `Current chart appVersion is \`${chart.appVersion}\``,
     'chart.kubeVersionLine': chart.kubeVersion === undefined ? '' : `Kubernetes: \`${chart.kubeVersion}\``,
     'chart.valuesHeader': '## Values',
     'chart.valuesTable': valuesTable(rows),

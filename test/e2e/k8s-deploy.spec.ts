@@ -148,8 +148,8 @@ describe('e2e: deploy manifests and Helm chart on a real API server', function (
         const objects = renderChart('ecr-refresh', namespace, ['--set', `registries={${HOST}}`]);
         const clusterScoped = objects.filter((object) => object.kind.startsWith('Cluster'));
         assert.deepEqual(clusterScoped.map((object) => object.metadata.name), [`ecr-refresh-${namespace}`, `ecr-refresh-${namespace}`]);
-        // Applied for real, the second release's objects do not replace the first one's.
-        kubectl(kube, ['apply', '-f', '-'], objects.filter((object) => /Role|Binding|ServiceAccount/.test(object.kind)).map((object) => `---\n${stringify(object)}`).join(''));
+        // Applied for real (in its namespace, as helm install does), the second release's objects do not replace the first one's.
+        kubectl(kube, ['apply', '-n', namespace, '-f', '-'], objects.filter((object) => /Role|Binding|ServiceAccount/.test(object.kind)).map((object) => `---\n${stringify(object)}`).join(''));
       }
       for (const namespace of namespaces) {
         assert.equal(canI(kube, `system:serviceaccount:${namespace}:ecr-refresh`, 'update', `secrets/${SECRET}`, namespaces[0] ?? ''), true, namespace);
