@@ -37,6 +37,11 @@ describe('repo: the commit-msg hook (CONTRIBUTING, "Commits and changes")', () =
     assert.match(run.stderr, /73 bytes/);
   });
 
+  it("accepts git's own merge message, which has no body", () => {
+    const run = check("Merge branch 'chart'\n# Please enter a commit message to explain why this merge is necessary\n");
+    assert.equal(run.status, 0, run.stderr);
+  });
+
   for (const [name, message] of [
     ['a subject alone', 'k8s: fix the watch\n'],
     ['a body glued to the subject', 'k8s: fix the watch\nWhy it changed.\n'],
