@@ -44,8 +44,8 @@ export class SecretConflictError extends SinkWriteError {
   override name = 'SecretConflictError';
   override readonly code = 'ERR_K8S_SECRET_CONFLICT';
 
-  constructor(target: string, message: string) {
-    super(SINK_ID, target, message, { retryable: false });
+  constructor(sinkId: string, target: string, message: string) {
+    super(sinkId, target, message, { retryable: false });
   }
 }
 
@@ -54,8 +54,8 @@ export class ServiceAccountMissingError extends SinkWriteError {
   override name = 'ServiceAccountMissingError';
   override readonly code = 'ERR_K8S_SERVICE_ACCOUNT_MISSING';
 
-  constructor(target: string, message: string) {
-    super(SINK_ID, target, message, { retryable: false });
+  constructor(sinkId: string, target: string, message: string) {
+    super(sinkId, target, message, { retryable: false });
   }
 }
 
