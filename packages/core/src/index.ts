@@ -15,6 +15,8 @@ export type { EcrRefreshErrorOptions } from './errors.ts';
 
 export { parseRegistry, parseRegistryHost, buildRegistryTarget, isKnownRegion } from './registry/registry-target.ts';
 export { quoteInput } from './text/quote-input.ts';
+export { describeSchemaIssues, schemaProblems } from './text/schema-issues.ts';
+export type { IssuePlaces, SchemaIssue } from './text/schema-issues.ts';
 export type { RegistryTarget, EndpointVariant } from './registry/registry-target.ts';
 
 export {

@@ -1,6 +1,6 @@
 import type { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
-import { agentFor, USER_AGENT } from '@ecr-refresh/core';
+import { agentFor, describeSchemaIssues, USER_AGENT } from '@ecr-refresh/core';
 import got, { RequestError, type Got, type Method } from 'got';
 import type { z } from 'zod';
 import { CattleCollection } from './cattle-resources.ts';
@@ -143,6 +143,7 @@ function parse(text: string, method: Method, url: string): unknown {
 function check<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  throw new RancherResponseError(`${what}: unexpected answer from Rancher (${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'})`);
+  // The first issue is enough to say the answer is not Cattle's; the rest would only be longer.
+  const [first] = describeSchemaIssues(parsed.error.issues.slice(0, 1), { root: 'body' });
+  throw new RancherResponseError(`${what}: unexpected answer from Rancher (${first ?? 'body: invalid'})`);
 }

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { ConfigError } from '../errors.ts';
+import { describeSchemaIssues } from '../text/schema-issues.ts';
 import type { RegistryCredential } from '../credential/registry-credential.ts';
 
 /** One `auths` entry of a docker config. Fields we do not know are kept as they are. */
@@ -35,7 +36,7 @@ export function decodeDockerConfig(text: string, source: string): DockerConfig {
   }
   const parsed = DockerConfig.safeParse(json);
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${source}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`));
+    throw new ConfigError(describeSchemaIssues(parsed.error.issues, { prefix: `${source}: ` }));
   }
   return parsed.data;
 }
