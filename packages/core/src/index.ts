@@ -37,6 +37,11 @@ export type { HttpTimeouts } from './http/http-timeouts.ts';
 export { agentFor, describeProxyFor } from './http/proxy-agent.ts';
 export { proxyUrlFor } from './http/proxy-url.ts';
 export { USER_AGENT, VERSION } from './http/user-agent.ts';
+export { RequestError } from './http/request-error.ts';
+export type { RequestFacts } from './http/request-error.ts';
+export { RETRYABLE_STATUSES, MAX_RETRY_AFTER_MS, isRetryable, parseRetryAfter, retryDelayMs } from './http/retry-rule.ts';
+export type { FailedAttempt, RequestRetry } from './http/retry-rule.ts';
+export { redactUrl } from './http/redact-url.ts';
 
 export {
   DockerConfig,

@@ -1,11 +1,11 @@
 import type { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
-import { agentFor, describeSchemaIssues, USER_AGENT } from '@ecr-refresh/core';
+import { agentFor, describeSchemaIssues, redactUrl, retryDelayMs, USER_AGENT, type RequestRetry } from '@ecr-refresh/core';
 import got, { RequestError, type Got, type Method } from 'got';
 import type { z } from 'zod';
 import { CattleCollection } from './cattle-resources.ts';
 import { RancherResponseError } from './errors.ts';
-import { RETRY_STATUS_CODES, toRancherError } from './request-error.ts';
+import { toRancherError } from './to-rancher-error.ts';
 
 /** How {@link createCattleClient} connects. */
 export interface CattleClientOptions {
@@ -18,17 +18,7 @@ export interface CattleClientOptions {
   readonly retry: { readonly limit: number; readonly baseDelayMs: number };
   readonly signal?: AbortSignal | undefined;
   /** Called before each retry, so an operator sees a flaky Rancher even when the run succeeds. */
-  readonly onRetry?: ((retry: CattleRetry) => void) | undefined;
-}
-
-/** One retry of a request: which, the attempt about to be made, and why the last one failed. */
-export interface CattleRetry {
-  readonly method: string;
-  readonly url: string;
-  /** 2 for the first retry. */
-  readonly attempt: number;
-  /** An HTTP status (`HTTP 503`) or an error code (`ECONNRESET`, `ETIMEDOUT`). */
-  readonly reason: string;
+  readonly onRetry?: ((retry: RequestRetry) => void) | undefined;
 }
 
 /**
@@ -47,7 +37,6 @@ export interface CattleClient {
 
 // Pages are followed at most this far: a server whose `next` never ends must not loop us forever.
 const MAX_PAGES = 1_000;
-const MAX_RETRY_DELAY_MS = 30_000;
 
 /** Creates a {@link CattleClient}; no request is made until a method is called. */
 export function createCattleClient(options: CattleClientOptions): CattleClient {
@@ -68,17 +57,21 @@ export function createCattleClient(options: CattleClientOptions): CattleClient {
     retry: {
       limit: options.retry.limit,
       methods: ['GET', 'PUT', 'POST'],
-      statusCodes: [...RETRY_STATUS_CODES],
-      calculateDelay: ({ attemptCount, retryAfter }) =>
-        // Got treats 0 as "do not retry": a zero base delay still needs 1 ms.
-        retryAfter ?? Math.max(1, Math.min(options.retry.baseDelayMs * 2 ** (attemptCount - 1), MAX_RETRY_DELAY_MS) * (0.8 + Math.random() * 0.4)),
+      // Core's retry rule decides what is retried and how long to wait, not got's own lists.
+      enforceRetryRules: false,
+      calculateDelay: ({ attemptCount, error, retryAfter }) => {
+        if (attemptCount > options.retry.limit) return 0;
+        const delay = retryDelayMs({ status: error.response?.statusCode, errorCode: error.code, retryAfterMs: retryAfter }, attemptCount, options.retry.baseDelayMs);
+        // Got treats 0 as "do not retry": a zero delay still needs 1 ms.
+        return delay === undefined ? 0 : Math.max(1, delay);
+      },
     },
     hooks: {
       beforeRequest: [() => void (requests += 1)],
       beforeRetry: [
         (error, retryCount) => {
           const status = error.response?.statusCode;
-          const url = error.options.url === undefined ? '' : String(error.options.url);
+          const url = error.options.url === undefined ? '' : redactUrl(String(error.options.url));
           options.onRetry?.({ method: String(error.options.method), url, attempt: retryCount + 1, reason: status === undefined ? (error.code ?? error.name) : `HTTP ${status}` });
         },
       ],
