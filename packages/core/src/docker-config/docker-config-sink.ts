@@ -19,7 +19,7 @@ export interface DockerConfigSinkOptions {
 const SINK_ID = 'docker-config';
 
 /** The default docker config path, as the docker CLI resolves it. */
-export function defaultDockerConfigPath(env: NodeJS.ProcessEnv = process.env): string {
+function defaultDockerConfigPath(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.DOCKER_CONFIG ?? join(homedir(), '.docker'), 'config.json');
 }
 

@@ -47,7 +47,7 @@ export function encodeDockerConfig(config: DockerConfig): string {
 }
 
 /** The `auths` entry for one credential, as `kubectl create secret docker-registry` writes it. */
-export function authEntryFor(credential: RegistryCredential, email?: string): DockerAuthEntry {
+function authEntryFor(credential: RegistryCredential, email?: string): DockerAuthEntry {
   return {
     username: credential.username,
     password: credential.password,
@@ -60,7 +60,7 @@ export function authEntryFor(credential: RegistryCredential, email?: string): Do
  * The canonical host of an `auths` key, as docker and the kubelet match them: scheme, path and
  * trailing slash removed, lower case.
  */
-export function normalizeAuthKey(key: string): string {
+function normalizeAuthKey(key: string): string {
   return key.trim().toLowerCase().replace(/^[a-z]+:\/\//, '').replace(/\/.*$/, '');
 }
 

@@ -8,7 +8,7 @@
  * Statuses worth another attempt: 408 Request Timeout, 429 Too Many Requests, and the 5xx of a
  * server or gateway that is down or overloaded (not 501 Not Implemented, 505, … which stay so).
  */
-export const RETRYABLE_STATUSES: readonly number[] = [408, 429, 500, 502, 503, 504];
+const RETRYABLE_STATUSES: readonly number[] = [408, 429, 500, 502, 503, 504];
 
 // Node's codes for a connection that failed, was reset or cut, or went silent; HPE_…: an answer
 // that broke off mid-parse. Not ENOTFOUND (a mistyped host stays mistyped), not TLS failures.
