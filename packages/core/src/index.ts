@@ -18,7 +18,7 @@ export type { RegistryTarget } from './registry/registry-target.ts';
 export { quoteInput } from './text/quote-input.ts';
 export { describeSchemaIssues, schemaProblems } from './text/schema-issues.ts';
 
-export { isFresh, refreshDueAt } from './credential/registry-credential.ts';
+export { combinedRecord, isFresh, refreshDueAt } from './credential/registry-credential.ts';
 export type { CredentialRecord, RegistryCredential } from './credential/registry-credential.ts';
 
 export { createTokenSource } from './token/token-source.ts';

@@ -1,4 +1,4 @@
-import { SinkWriteError, type ApplyContext, type CredentialRecord, type RegistryCredential } from '@ecr-refresh/core';
+import { SinkWriteError, combinedRecord, type ApplyContext, type CredentialRecord, type RegistryCredential } from '@ecr-refresh/core';
 import { SecretConflictError } from './errors.ts';
 import type { KubeApi, KubeSecret } from './kube-api.ts';
 import { retryConflicts } from './retry-conflicts.ts';
@@ -9,7 +9,6 @@ import {
   RANCHER_COPY_ANNOTATION,
   dockerConfigOf,
   isManagedByUs,
-  recordFor,
   recordOf,
   secretToWrite,
 } from './secret-record.ts';
@@ -84,7 +83,7 @@ export async function writeSecret(
       if (existing === undefined) await api.createSecret(secret.namespace, body);
       else await api.replaceSecret(secret.namespace, secret.name, withResourceVersion(body, existing, secret));
     }
-    return { action, record: recordFor(credentials), reason };
+    return { action, record: combinedRecord(credentials), reason };
   }, context.signal);
 }
 
