@@ -6,7 +6,7 @@ import { parseCattleUrl, type CattleEndpoint } from './cattle-endpoint.ts';
 const KEY = /^[\x21-\x7e]+$/;
 
 /**
- * The options of {@link createRancher1Sink}, as a zod schema (unknown keys are rejected) with the
+ * The options of `createRancher1Sink`, as a zod schema (unknown keys are rejected) with the
  * type of the same name. `url`, `accessKey` and `secretKey` are what a catalog container
  * receives as `CATTLE_URL`, `CATTLE_ACCESS_KEY` and `CATTLE_SECRET_KEY`.
  */
