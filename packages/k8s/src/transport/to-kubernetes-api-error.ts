@@ -1,5 +1,5 @@
-import { KubernetesApiError } from './errors.ts';
-import { errorCodeOf } from './transport/retries.ts';
+import { KubernetesApiError } from '../errors.ts';
+import { errorCodeOf } from './retries.ts';
 
 // Node's codes for a system call that failed (ECONNREFUSED, ECONNRESET, ETIMEDOUT, EAI_AGAIN…):
 // the code says it all, the message repeats it with an address. Not ERR_… (ERR_TLS_CERT_ALTNAME_INVALID):
