@@ -67,7 +67,11 @@ export function createCattleClient(options: CattleClientOptions): CattleClient {
       },
     },
     hooks: {
-      beforeRequest: [() => void (requests += 1)],
+      beforeRequest: [
+        () => {
+          requests += 1;
+        },
+      ],
       beforeRetry: [
         (error, retryCount) => {
           const status = error.response?.statusCode;

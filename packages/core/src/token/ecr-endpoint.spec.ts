@@ -6,7 +6,9 @@ const VARIABLES = ['AWS_ENDPOINT_URL_ECR', 'AWS_ENDPOINT_URL'] as const;
 
 describe('core/token/ecr-endpoint', () => {
   const saved = Object.fromEntries(VARIABLES.map((name) => [name, process.env[name]]));
-  beforeEach(() => VARIABLES.forEach((name) => delete process.env[name]));
+  beforeEach(() => {
+    for (const name of VARIABLES) delete process.env[name];
+  });
   afterEach(() => {
     for (const name of VARIABLES) {
       if (saved[name] === undefined) delete process.env[name];

@@ -6,7 +6,7 @@ import { silentLogger, type Logger } from '../log/logger.ts';
 import { DEFAULT_TIMEOUTS, type HttpTimeouts } from '../http/http-timeouts.ts';
 import { decodeAuthorizationToken } from './decode-token.ts';
 import { fromAwsError } from './aws-error.ts';
-import type { EcrApi, EcrApiFactory, EcrApiSettings } from './ecr-api.ts';
+import type { EcrApi, EcrApiFactory, EcrApiSettings, EcrAuthorizationAnswer } from './ecr-api.ts';
 import { ecrEndpointUrl } from './ecr-endpoint.ts';
 
 /**
@@ -102,7 +102,7 @@ export function createTokenSource(options: TokenSourceOptions = {}): TokenSource
     const identity = options.roleArn === undefined ? 'the default AWS identity' : `role ${options.roleArn}`;
     calls += 1;
     const started = Date.now();
-    let answer;
+    let answer: EcrAuthorizationAnswer;
     try {
       answer = await client.getAuthorizationToken(signal === undefined ? {} : { signal });
     } catch (error) {
