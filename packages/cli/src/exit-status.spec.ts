@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { AwsAuthError, ConfigError, type RefreshReport } from '@ecr-refresh/core';
-import { ExitStatus, exitStatusOf, exitStatusOfError } from './exit-status.ts';
+import { ExitStatus, exitStatusOf, exitStatusOfError, exitStatusOfSignal } from './exit-status.ts';
 
 function report(totals: RefreshReport['totals'], fetchFailed = false): RefreshReport {
   return {
@@ -30,5 +30,9 @@ describe('cli/exit-status', () => {
     assert.equal(exitStatusOfError(new ConfigError('x')), 64);
     assert.equal(exitStatusOfError(new AwsAuthError('x')), 2);
     assert.equal(exitStatusOfError(new Error('bug')), 70);
+  });
+
+  it('is 130 after a second SIGINT and 143 after a second SIGTERM, as a shell reports them', () => {
+    assert.deepEqual([exitStatusOfSignal('SIGINT'), exitStatusOfSignal('SIGTERM')], [130, 143]);
   });
 });

@@ -10,7 +10,10 @@ export const ExitStatus = {
   noCredentials: 2,
   badInput: 64,
   internalError: 70,
+  /** 128 + the signal's number, as a shell reports a process a signal ended: SIGINT. */
   interrupted: 130,
+  /** SIGTERM. */
+  terminated: 143,
 } as const;
 export type ExitStatus = (typeof ExitStatus)[keyof typeof ExitStatus];
 
@@ -23,6 +26,11 @@ export function exitStatusOf(report: RefreshReport): ExitStatus {
   if (failed === 0) return ExitStatus.ok;
   if (report.fetchError !== undefined && created + updated === 0) return ExitStatus.noCredentials;
   return ExitStatus.someTargetsFailed;
+}
+
+/** The status of a run that a second SIGINT or SIGTERM ended at once. */
+export function exitStatusOfSignal(signal: NodeJS.Signals): ExitStatus {
+  return signal === 'SIGINT' ? ExitStatus.interrupted : ExitStatus.terminated;
 }
 
 /** The status for an error that ended the command before a report existed. */

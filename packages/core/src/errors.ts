@@ -84,11 +84,6 @@ export class SinkWriteError extends EcrRefreshError {
   }
 }
 
-/** Whether `error` is an ecr-refresh error (any subclass): its `code` and `retryable` can then be read. */
-export function isEcrRefreshError(error: unknown): error is EcrRefreshError {
-  return error instanceof EcrRefreshError;
-}
-
 /** Wraps anything thrown into an {@link EcrRefreshError}, keeping ecr-refresh errors as they are. */
 export function toEcrRefreshError(error: unknown, fallbackMessage: string): EcrRefreshError {
   if (error instanceof EcrRefreshError) return error;

@@ -1,37 +1,35 @@
-import { SinkWriteError, type EcrRefreshErrorOptions } from '@ecr-refresh/core';
-
-const SINK_ID = 'k8s';
+import { RequestError, SinkWriteError, type EcrRefreshErrorOptions, type RequestFacts } from '@ecr-refresh/core';
 
 /** What is known about a failed Kubernetes API request; never a header, a body or a secret. */
-export interface KubernetesRequestFacts {
-  readonly method: string;
-  /** The API path, e.g. `/api/v1/namespaces/team-a/secrets/ecr-pull-credentials`. */
+export interface KubernetesRequestFacts extends Omit<RequestFacts, 'url'> {
+  /** The API path, e.g. `/api/v1/namespaces/team-a/secrets/ecr-pull-credentials` (the context names the server). */
   readonly path: string;
-  /** The HTTP status, absent when no answer came (refused, timed out, TLS failure). */
-  readonly status?: number | undefined;
   /** `Status.reason` of the answer (`NotFound`, `AlreadyExists`, `Conflict`, `Forbidden`, …). */
   readonly reason?: string | undefined;
 }
 
 /**
- * A Kubernetes API request that failed: carries the method, path, HTTP status and the Status
- * reason, never the raw client error (whose message embeds the response headers). Retryable for
- * 409 Conflict, 429, 5xx and no answer at all.
+ * A Kubernetes API request that failed: core's {@link RequestError} (method, path as `url`,
+ * status, network error code) with the context it was sent to and the Status reason, never the
+ * raw client error (whose message embeds the response headers). Retryable by core's retry rule,
+ * and for 409 Conflict: another writer won the race, and the next run reads again.
  */
-export class KubernetesApiError extends SinkWriteError {
+export class KubernetesApiError extends RequestError {
   override name = 'KubernetesApiError';
   override readonly code = 'ERR_K8S_API';
-  readonly method: string;
-  readonly path: string;
-  readonly status: number | undefined;
+  /** The kubeconfig context of the cluster. */
+  readonly target: string;
   readonly reason: string | undefined;
 
   constructor(target: string, facts: KubernetesRequestFacts, message: string, options: EcrRefreshErrorOptions = {}) {
-    super(SINK_ID, target, message, { retryable: isRetryableStatus(facts.status), ...options });
-    this.method = facts.method;
-    this.path = facts.path;
-    this.status = facts.status;
+    super({ ...facts, url: facts.path }, message, facts.status === 409 ? { retryable: true, ...options } : options);
+    this.target = target;
     this.reason = facts.reason;
+  }
+
+  /** The API path requested (the same as `url`). */
+  get path(): string {
+    return this.url;
   }
 }
 
@@ -44,8 +42,8 @@ export class SecretConflictError extends SinkWriteError {
   override name = 'SecretConflictError';
   override readonly code = 'ERR_K8S_SECRET_CONFLICT';
 
-  constructor(target: string, message: string) {
-    super(SINK_ID, target, message, { retryable: false });
+  constructor(sinkId: string, target: string, message: string) {
+    super(sinkId, target, message, { retryable: false });
   }
 }
 
@@ -54,11 +52,7 @@ export class ServiceAccountMissingError extends SinkWriteError {
   override name = 'ServiceAccountMissingError';
   override readonly code = 'ERR_K8S_SERVICE_ACCOUNT_MISSING';
 
-  constructor(target: string, message: string) {
-    super(SINK_ID, target, message, { retryable: false });
+  constructor(sinkId: string, target: string, message: string) {
+    super(sinkId, target, message, { retryable: false });
   }
-}
-
-function isRetryableStatus(status: number | undefined): boolean {
-  return status === undefined || status === 409 || status === 429 || status >= 500;
 }

@@ -30,13 +30,14 @@ describe('k8s/explained-failures', () => {
     assert.deepEqual([error.status, error.method, error.target, error.retryable], [401, 'GET', 'fake', false]);
   });
 
-  it('says where to put the CA when the server certificate is not trusted', async () => {
+  it('says where to put the CA when the server certificate is not trusted, and that retrying will not help', async () => {
     fake.readSecret = async () => {
       throw new KubernetesApiError('fake', { method: 'GET', path: '/api/v1/namespaces/team-a/secrets/x' }, 'GET /api/v1/namespaces/team-a/secrets/x: no answer from the API server (unable to verify the first certificate)');
     };
     const error = await failureOf(() => withExplainedFailures(fake, FACTS).readSecret('team-a', 'x'));
     assert.match(error.message, new RegExp(`\\(unable to verify the first certificate\\): the TLS certificate of ${SERVER.replaceAll('.', '\\.')} is not trusted: .*certificate-authority-data.*NODE_EXTRA_CA_CERTS`));
-    assert.equal(error.retryable, true);
+    // An untrusted certificate stays so until the CA is given: core's retry rule does not retry it.
+    assert.equal(error.retryable, false);
   });
 
   it('names the server of a request, or a watch, that got no answer', async () => {

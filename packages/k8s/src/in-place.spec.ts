@@ -40,7 +40,7 @@ describe('k8s/in-place', () => {
       api.addNamespace(namespace);
       api.addServiceAccount(namespace, 'default', namespace === 'team-b' ? [SECRET] : undefined);
     }
-    for (const namespace of ['team-a', 'other']) await writeSecret(api, { namespace, name: SECRET, target: `prod/${namespace}` }, contextFor(), { adopt: false });
+    for (const namespace of ['team-a', 'other']) await writeSecret(api, { namespace, name: SECRET, sink: 'k8s', target: `prod/${namespace}` }, contextFor(), { adopt: false });
     const context = contextFor();
     api.putSecret('team-b', { metadata: { name: SECRET }, type: 'kubernetes.io/dockerconfigjson', data: {} });
     const inPlace = await readInPlace(api, ['team-a', 'team-b', 'team-c'], everyTeam, { context, cluster: 'prod' });

@@ -73,7 +73,7 @@ function listSecrets(api: Pick<KubeApi, 'listPage'>, served: ReadonlySet<string>
     if (typeof namespace !== 'string' || !served.has(namespace) || item.metadata?.name !== name) return;
     const secret = item as KubeSecret;
     try {
-      const unchanged = unchangedOutcome(secret, { namespace, name, target: `${run.cluster}/${namespace}` }, run.context, options.adopt);
+      const unchanged = unchangedOutcome(secret, { namespace, name, sink: 'k8s', target: `${run.cluster}/${namespace}` }, run.context, options.adopt);
       found.set(namespace, unchanged === undefined ? { secret } : { unchanged });
     } catch {
       // Not ours to write: writeSecret throws the same error when its namespace's turn comes.

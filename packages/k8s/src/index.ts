@@ -4,7 +4,6 @@ export type { KubernetesProgress, KubernetesSinkRuntime } from './kubernetes-sin
 export { KubernetesSinkOptions, parseKubernetesSinkOptions, DEFAULT_SECRET_NAME, NAMESPACE_PLACEHOLDER } from './options.ts';
 export type { KubernetesSinkOptionsInput } from './options.ts';
 export type { ClusterConnection } from './kube-config.ts';
-export type { ApiRetry } from './transport/retries.ts';
 export type { KubeApi, KubeNamespace, KubeSecret, KubeServiceAccount, JsonPatchOperation } from './kube-api.ts';
 export { KubernetesApiError, SecretConflictError, ServiceAccountMissingError } from './errors.ts';
 export type { KubernetesRequestFacts } from './errors.ts';

@@ -102,10 +102,10 @@ async function applyToNamespace(cluster: ClusterConnection, namespace: string, o
   const secretName = secretNameIn(options, namespace);
   let outcome: Awaited<ReturnType<typeof writeSecret>> | undefined;
   try {
-    outcome = await writeSecret(cluster.api, { namespace, name: secretName, target }, context, options, listedSecret);
+    outcome = await writeSecret(cluster.api, { namespace, name: secretName, sink: SINK_ID, target }, context, options, listedSecret);
     const patched = options.serviceAccounts.length === 0
       ? []
-      : await addPullSecret(cluster.api, { namespace, names: options.serviceAccounts, secretName, target }, { dryRun: context.dryRun, signal: context.signal, listed: listedAccounts });
+      : await addPullSecret(cluster.api, { namespace, names: options.serviceAccounts, secretName, sink: SINK_ID, target }, { dryRun: context.dryRun, signal: context.signal, listed: listedAccounts });
     const action = outcome.action === 'unchanged' && patched.length > 0 ? 'updated' : outcome.action;
     const reasons = [outcome.reason, patched.length > 0 ? `added to imagePullSecrets of ServiceAccount ${patched.join(', ')}` : undefined];
     const reason = reasons.filter((part) => part !== undefined).join('; ');

@@ -10,7 +10,7 @@ export interface NamespaceSelection {
 }
 
 /** Whether `pattern` has a wildcard, so it can only be resolved by listing namespaces. */
-export function isGlob(pattern: string): boolean {
+function isGlob(pattern: string): boolean {
   return /[*?]/.test(pattern);
 }
 

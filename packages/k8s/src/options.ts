@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { ConfigError, quoteInput } from '@ecr-refresh/core';
+import { ConfigError, describeSchemaIssues } from '@ecr-refresh/core';
 
 /** The Secret name used when none is configured. */
 export const DEFAULT_SECRET_NAME = 'ecr-pull-credentials';
@@ -126,20 +126,5 @@ export function parseKubernetesSinkOptions(input: unknown): KubernetesSinkOption
 export function parseSinkOptions<Schema extends z.ZodType>(schema: Schema, input: unknown, prefix: string): z.output<Schema> {
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
-  throw new ConfigError(
-    parsed.error.issues.map((issue) => {
-      const value = valueAt(input, issue.path);
-      const shown = typeof value === 'string' ? ` ${quoteInput(value)}` : '';
-      return `${prefix}.${issue.path.join('.') || '(options)'}:${shown} ${issue.message}`;
-    }),
-  );
-}
-
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
-  let value = input;
-  for (const key of path) {
-    if (typeof value !== 'object' || value === null) return undefined;
-    value = (value as Record<PropertyKey, unknown>)[key];
-  }
-  return value;
+  throw new ConfigError(describeSchemaIssues(parsed.error.issues, { prefix: `${prefix}.`, root: '(options)', input }));
 }

@@ -1,7 +1,7 @@
 import { KubernetesApiError } from './errors.ts';
 
 /** How often a write refused for a stale `resourceVersion` is tried again from a fresh read. */
-export const CONFLICT_ATTEMPTS = 6;
+const CONFLICT_ATTEMPTS = 6;
 
 /**
  * Runs `attempt` until it succeeds, retrying (after a short random pause, so racing writers part)

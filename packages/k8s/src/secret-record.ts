@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import {
+  combinedRecord,
   decodeDockerConfig,
   encodeDockerConfig,
   findAuthEntry,
@@ -82,15 +83,6 @@ export function holdsValidRecord(secret: KubeSecret): boolean {
   }
 }
 
-/** What the Secret will record once `credentials` are written. */
-export function recordFor(credentials: readonly RegistryCredential[]): CredentialRecord {
-  return {
-    hosts: credentials.map((credential) => credential.host),
-    fetchedAt: new Date(Math.min(...credentials.map((credential) => credential.fetchedAt.getTime()))),
-    expiresAt: new Date(Math.min(...credentials.map((credential) => credential.expiresAt.getTime()))),
-  };
-}
-
 /**
  * The Secret to write: `existing` (when there is one) with our credentials merged into its docker
  * config (every other registry kept), our label, the target's labels and record annotations set, and everything else
@@ -107,7 +99,7 @@ export function secretToWrite(
   const encoded = Buffer.from(merged).toString('base64');
   // The whole encoded document contains the passwords in base64; it must never reach a log.
   registerSecret(encoded);
-  const record = recordFor(credentials);
+  const record = combinedRecord(credentials);
   const metadata = existing?.metadata ?? {};
   return {
     ...existing,

@@ -9,6 +9,8 @@ export interface ServiceAccountTarget {
   /** Names, or `['*']` for every ServiceAccount of the namespace. */
   readonly names: readonly string[];
   readonly secretName: string;
+  /** The sink writing it (`k8s`), as its errors name it. */
+  readonly sink: string;
   /** `<context>/<namespace>`, for errors. */
   readonly target: string;
 }
@@ -65,7 +67,7 @@ async function ensureReferenced(
       attempt += 1;
       const account = attempt === 1 ? first : await reread(name);
       if (account === undefined) {
-        throw new ServiceAccountMissingError(target.target, `ServiceAccount ${target.namespace}/${name} does not exist, so it cannot reference Secret ${target.secretName}`);
+        throw new ServiceAccountMissingError(target.sink, target.target, `ServiceAccount ${target.namespace}/${name} does not exist, so it cannot reference Secret ${target.secretName}`);
       }
       const entries = pullSecretsOf(account, target);
       if (entries.some((entry) => entry.name === target.secretName)) return false;
@@ -79,7 +81,7 @@ async function ensureReferenced(
 function pullSecretsOf(account: KubeServiceAccount, target: ServiceAccountTarget): Array<{ name?: string | undefined }> {
   const entries = account.imagePullSecrets ?? [];
   if (!Array.isArray(entries) || entries.some((entry) => typeof entry !== 'object' || entry === null)) {
-    throw new SinkWriteError('k8s', target.target, `ServiceAccount ${target.namespace}/${account.metadata?.name ?? ''}: imagePullSecrets is not a list of references`);
+    throw new SinkWriteError(target.sink, target.target, `ServiceAccount ${target.namespace}/${account.metadata?.name ?? ''}: imagePullSecrets is not a list of references`);
   }
   return entries;
 }
@@ -87,7 +89,7 @@ function pullSecretsOf(account: KubeServiceAccount, target: ServiceAccountTarget
 function appendOperations(account: KubeServiceAccount, target: ServiceAccountTarget): JsonPatchOperation[] {
   const resourceVersion = account.metadata?.resourceVersion;
   if (typeof resourceVersion !== 'string' || resourceVersion === '') {
-    throw new SinkWriteError('k8s', target.target, `ServiceAccount ${target.namespace}/${account.metadata?.name ?? ''} came without metadata.resourceVersion`);
+    throw new SinkWriteError(target.sink, target.target, `ServiceAccount ${target.namespace}/${account.metadata?.name ?? ''} came without metadata.resourceVersion`);
   }
   const reference = { name: target.secretName };
   return [

@@ -4,7 +4,7 @@ import { KubernetesApiError } from './errors.ts';
 import type { KubeWatchCalls, KubeWatchEvent, KubeWatchQuery } from './kube-api.ts';
 
 /** Reconnect delays: from a quick retry after a dropped connection up to a patient one while the server is away. */
-export const WATCH_BACKOFF = { ...DEFAULT_SCHEDULE, backoffInitialMs: 500, backoffMaxMs: 30_000 };
+const WATCH_BACKOFF = { ...DEFAULT_SCHEDULE, backoffInitialMs: 500, backoffMaxMs: 30_000 };
 
 /** Options of {@link watchCollection}. */
 export interface CollectionWatchOptions {

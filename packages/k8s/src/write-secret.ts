@@ -1,4 +1,4 @@
-import { SinkWriteError, type ApplyContext, type CredentialRecord, type RegistryCredential } from '@ecr-refresh/core';
+import { SinkWriteError, combinedRecord, type ApplyContext, type CredentialRecord, type RegistryCredential } from '@ecr-refresh/core';
 import { SecretConflictError } from './errors.ts';
 import type { KubeApi, KubeSecret } from './kube-api.ts';
 import { retryConflicts } from './retry-conflicts.ts';
@@ -9,7 +9,6 @@ import {
   RANCHER_COPY_ANNOTATION,
   dockerConfigOf,
   isManagedByUs,
-  recordFor,
   recordOf,
   secretToWrite,
 } from './secret-record.ts';
@@ -18,7 +17,9 @@ import {
 export interface SecretTarget {
   readonly namespace: string;
   readonly name: string;
-  /** `<context>/<namespace>`, for errors. */
+  /** The sink writing it (`k8s`, `rancher2`), as its errors name it. */
+  readonly sink: string;
+  /** `<context>/<namespace>` (`<context>/<cluster>:<project>` for rancher2), for errors. */
   readonly target: string;
   /** Labels the Secret must carry besides ours (Rancher's project-scoped-secret label, say). */
   readonly labels?: Readonly<Record<string, string>> | undefined;
@@ -73,16 +74,16 @@ export async function writeSecret(
 
     const adopting = existing !== undefined && !isManagedByUs(existing);
     const config = dockerConfigOf(existing, whereOf(secret));
-    const credentials = credentialsFor(await context.credentials(), context, secret.target);
+    const credentials = credentialsFor(await context.credentials(), context, secret);
     const action = existing === undefined ? 'created' : 'updated';
     const reason = adopting ? `adopted a Secret not created by ecr-refresh` : undefined;
     const body = secretToWrite(existing, secret, config, credentials, options.email);
     if (!carriesLabels(existing, secret.labels)) await options.beforeLabelling?.();
     if (!context.dryRun) {
       if (existing === undefined) await api.createSecret(secret.namespace, body);
-      else await api.replaceSecret(secret.namespace, secret.name, withResourceVersion(body, existing, secret.target));
+      else await api.replaceSecret(secret.namespace, secret.name, withResourceVersion(body, existing, secret));
     }
-    return { action, record: recordFor(credentials), reason };
+    return { action, record: combinedRecord(credentials), reason };
   }, context.signal);
 }
 
@@ -115,6 +116,7 @@ function assertWritable(existing: KubeSecret, secret: SecretTarget, adopt: boole
   if (existing.metadata?.annotations?.[RANCHER_COPY_ANNOTATION] === 'true') {
     // It carries our label and record only because Rancher copied them from the project's Secret.
     throw new SecretConflictError(
+      secret.sink,
       secret.target,
       `${where} is Rancher's copy of a project-scoped Secret (annotation ${RANCHER_COPY_ANNOTATION}): Rancher rewrites it from the project's Secret, so it is left untouched (refresh the project's Secret with \`ecr-refresh rancher2\`, or choose another --secret-name)`,
     );
@@ -122,33 +124,35 @@ function assertWritable(existing: KubeSecret, secret: SecretTarget, adopt: boole
   const type = typeof existing.type === 'string' && existing.type !== '' ? existing.type : 'Opaque';
   if (type !== DOCKER_CONFIG_JSON_TYPE) {
     throw new SecretConflictError(
+      secret.sink,
       secret.target,
       `${where} exists with type ${type}, not ${DOCKER_CONFIG_JSON_TYPE}; a Secret's type cannot change and ecr-refresh never deletes a Secret: left untouched (choose another --secret-name, or delete it yourself)`,
     );
   }
   if (!adopt && !isManagedByUs(existing)) {
     throw new SecretConflictError(
+      secret.sink,
       secret.target,
       `${where} exists but was not created by ecr-refresh (no label ${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}): left untouched (pass --adopt to take it over, keeping its other registries)`,
     );
   }
 }
 
-function credentialsFor(all: ReadonlyMap<string, RegistryCredential>, context: ApplyContext, target: string): RegistryCredential[] {
+function credentialsFor(all: ReadonlyMap<string, RegistryCredential>, context: ApplyContext, secret: SecretTarget): RegistryCredential[] {
   return context.registries.map((registry) => {
     const credential = all.get(registry.host);
     if (credential === undefined) {
-      throw new SinkWriteError('k8s', target, `no credential was fetched for ${registry.host}`, { retryable: true });
+      throw new SinkWriteError(secret.sink, secret.target, `no credential was fetched for ${registry.host}`, { retryable: true });
     }
     return credential;
   });
 }
 
-function withResourceVersion(body: KubeSecret, existing: KubeSecret, target: string): KubeSecret {
+function withResourceVersion(body: KubeSecret, existing: KubeSecret, secret: SecretTarget): KubeSecret {
   const resourceVersion = existing.metadata?.resourceVersion;
   if (typeof resourceVersion !== 'string' || resourceVersion === '') {
     // Without it the replace would be unconditional and could overwrite a concurrent writer.
-    throw new SinkWriteError('k8s', target, `the API server answered Secret ${existing.metadata?.name ?? ''} without metadata.resourceVersion`);
+    throw new SinkWriteError(secret.sink, secret.target, `the API server answered Secret ${existing.metadata?.name ?? ''} without metadata.resourceVersion`);
   }
   return { ...body, metadata: { ...body.metadata, resourceVersion } };
 }

@@ -1,11 +1,11 @@
 import type { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
-import { agentFor, USER_AGENT } from '@ecr-refresh/core';
+import { agentFor, describeSchemaIssues, redactUrl, retryDelayMs, USER_AGENT, type RequestRetry } from '@ecr-refresh/core';
 import got, { RequestError, type Got, type Method } from 'got';
 import type { z } from 'zod';
 import { CattleCollection } from './cattle-resources.ts';
 import { RancherResponseError } from './errors.ts';
-import { RETRY_STATUS_CODES, toRancherError } from './request-error.ts';
+import { toRancherError } from './to-rancher-error.ts';
 
 /** How {@link createCattleClient} connects. */
 export interface CattleClientOptions {
@@ -18,17 +18,7 @@ export interface CattleClientOptions {
   readonly retry: { readonly limit: number; readonly baseDelayMs: number };
   readonly signal?: AbortSignal | undefined;
   /** Called before each retry, so an operator sees a flaky Rancher even when the run succeeds. */
-  readonly onRetry?: ((retry: CattleRetry) => void) | undefined;
-}
-
-/** One retry of a request: which, the attempt about to be made, and why the last one failed. */
-export interface CattleRetry {
-  readonly method: string;
-  readonly url: string;
-  /** 2 for the first retry. */
-  readonly attempt: number;
-  /** An HTTP status (`HTTP 503`) or an error code (`ECONNRESET`, `ETIMEDOUT`). */
-  readonly reason: string;
+  readonly onRetry?: ((retry: RequestRetry) => void) | undefined;
 }
 
 /**
@@ -47,7 +37,6 @@ export interface CattleClient {
 
 // Pages are followed at most this far: a server whose `next` never ends must not loop us forever.
 const MAX_PAGES = 1_000;
-const MAX_RETRY_DELAY_MS = 30_000;
 
 /** Creates a {@link CattleClient}; no request is made until a method is called. */
 export function createCattleClient(options: CattleClientOptions): CattleClient {
@@ -68,10 +57,14 @@ export function createCattleClient(options: CattleClientOptions): CattleClient {
     retry: {
       limit: options.retry.limit,
       methods: ['GET', 'PUT', 'POST'],
-      statusCodes: [...RETRY_STATUS_CODES],
-      calculateDelay: ({ attemptCount, retryAfter }) =>
-        // Got treats 0 as "do not retry": a zero base delay still needs 1 ms.
-        retryAfter ?? Math.max(1, Math.min(options.retry.baseDelayMs * 2 ** (attemptCount - 1), MAX_RETRY_DELAY_MS) * (0.8 + Math.random() * 0.4)),
+      // Core's retry rule decides what is retried and how long to wait, not got's own lists.
+      enforceRetryRules: false,
+      calculateDelay: ({ attemptCount, error, retryAfter }) => {
+        if (attemptCount > options.retry.limit) return 0;
+        const delay = retryDelayMs({ status: error.response?.statusCode, errorCode: error.code, retryAfterMs: retryAfter }, attemptCount, options.retry.baseDelayMs);
+        // Got treats 0 as "do not retry": a zero delay still needs 1 ms.
+        return delay === undefined ? 0 : Math.max(1, delay);
+      },
     },
     hooks: {
       beforeRequest: [
@@ -82,7 +75,7 @@ export function createCattleClient(options: CattleClientOptions): CattleClient {
       beforeRetry: [
         (error, retryCount) => {
           const status = error.response?.statusCode;
-          const url = error.options.url === undefined ? '' : String(error.options.url);
+          const url = error.options.url === undefined ? '' : redactUrl(String(error.options.url));
           options.onRetry?.({ method: String(error.options.method), url, attempt: retryCount + 1, reason: status === undefined ? (error.code ?? error.name) : `HTTP ${status}` });
         },
       ],
@@ -147,6 +140,7 @@ function parse(text: string, method: Method, url: string): unknown {
 function check<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  throw new RancherResponseError(`${what}: unexpected answer from Rancher (${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'})`);
+  // The first issue is enough to say the answer is not Cattle's; the rest would only be longer.
+  const [first] = describeSchemaIssues(parsed.error.issues.slice(0, 1), { root: 'body' });
+  throw new RancherResponseError(`${what}: unexpected answer from Rancher (${first ?? 'body: invalid'})`);
 }

@@ -1,4 +1,4 @@
-import { ConfigError, type ValidationProblem } from '@ecr-refresh/core';
+import { ConfigError, schemaProblems, type ValidationProblem } from '@ecr-refresh/core';
 import * as z from 'zod';
 import { parseCattleUrl, type CattleEndpoint } from './cattle-endpoint.ts';
 
@@ -6,7 +6,7 @@ import { parseCattleUrl, type CattleEndpoint } from './cattle-endpoint.ts';
 const KEY = /^[\x21-\x7e]+$/;
 
 /**
- * The options of {@link createRancher1Sink}, as a zod schema (unknown keys are rejected) with the
+ * The options of `createRancher1Sink`, as a zod schema (unknown keys are rejected) with the
  * type of the same name. `url`, `accessKey` and `secretKey` are what a catalog container
  * receives as `CATTLE_URL`, `CATTLE_ACCESS_KEY` and `CATTLE_SECRET_KEY`.
  */
@@ -61,9 +61,8 @@ export function resolveRancher1Options(input: unknown): ResolvedRancher1Options 
 
 function resolve(input: unknown): { options: ResolvedRancher1Options } | { problems: ValidationProblem[] } {
   const parsed = Rancher1SinkOptions.safeParse(input);
-  const problems: ValidationProblem[] = parsed.success
-    ? []
-    : parsed.error.issues.map((issue) => ({ path: issue.path.join('.') || '(options)', message: issue.message }));
+  // No `input`: a value is never quoted, as the options hold the secret key.
+  const problems: ValidationProblem[] = parsed.success ? [] : schemaProblems(parsed.error.issues, { root: '(options)' });
   const url = (input as { url?: unknown } | null)?.url;
   const endpoint = typeof url === 'string' ? parseCattleUrl(url) : undefined;
   if (endpoint !== undefined && 'problem' in endpoint) problems.push({ path: 'url', message: endpoint.problem });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
-import { ConfigError, redactSecrets, USER_AGENT, type TargetResult } from '@ecr-refresh/core';
+import { ConfigError, redactSecrets, RequestError, USER_AGENT, type TargetResult } from '@ecr-refresh/core';
 import nock from 'nock';
 import { applyContext } from './__fixtures__/apply-context.ts';
 import { startScriptedServer, type ScriptedServer } from './__fixtures__/scripted-server.ts';
@@ -276,6 +276,30 @@ describe('rancher1/rancher1-sink', () => {
     assert.equal(result.error?.code, 'ERR_RANCHER_API');
     assert.equal(result.error?.retryable, true);
     assert.match(result.error?.message ?? '', /HTTP 500: ServerError: boom \(field secretValue\) after 3 attempts/);
+  });
+
+  it("waits for the Retry-After of a 429, by core's retry rule, and succeeds", async () => {
+    environment([registry('1sp3', HOST)], [credential('1c7', '1sp3')]);
+    rancher.reply(`PUT ${BASE}/registrycredentials/1c7`, { status: 429, headers: { 'retry-after': '0' } }, ok(credential('1c7', '1sp3')));
+    assert.equal(only(await sinkFor({ retry: { limit: 2, baseDelayMs: 60_000 } }).apply(applyContext([HOST]))).action, 'updated');
+    assert.equal(rancher.writes.length, 2, 'the PUT was sent twice');
+  });
+
+  it('does not wait for a Retry-After longer than 30 s: the answer is the failure, a RequestError of core', async () => {
+    environment([registry('1sp3', HOST)], [credential('1c7', '1sp3')]);
+    rancher.reply(`PUT ${BASE}/registrycredentials/1c7`, { status: 503, headers: { 'retry-after': '120' } });
+    const { error } = only(await sinkFor().apply(applyContext([HOST])));
+    assert.ok(error instanceof RequestError, String(error));
+    assert.deepEqual([error.code, error.method, error.url, error.status, error.retryable], ['ERR_RANCHER_API', 'PUT', `${rancher.origin}${BASE}/registrycredentials/1c7`, 503, true]);
+    assert.equal(rancher.writes.length, 1, 'the PUT was sent once');
+  });
+
+  it('does not retry a 501, which core\'s retry rule does not retry', async () => {
+    environment([registry('1sp3', HOST)], [credential('1c7', '1sp3')]);
+    rancher.reply(`PUT ${BASE}/registrycredentials/1c7`, { status: 501 });
+    const { error } = only(await sinkFor().apply(applyContext([HOST])));
+    assert.deepEqual([error?.code, error?.retryable], ['ERR_RANCHER_API', false]);
+    assert.equal(rancher.writes.length, 1, 'the PUT was sent once');
   });
 
   it('turns resets into a retryable ERR_RANCHER_UNAVAILABLE after retrying them', async () => {

@@ -15,7 +15,7 @@ const PLACEHOLDER_EMAIL = 'ecr-refresh@example.invalid';
  * created when missing; the registry itself is created with `autoCreate`. Targets are named
  * `<environment name or id>/<host>`.
  *
- * Throws {@link ConfigError} listing every invalid option; registers the secret key for
+ * Throws `ConfigError` listing every invalid option; registers the secret key for
  * redaction at once. `apply` never throws: each target fails alone (a key Rancher refuses fails
  * every target of the environments it was used for).
  */

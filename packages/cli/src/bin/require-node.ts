@@ -4,10 +4,10 @@
  * exits 64 (bad input: the wrong `node` on the PATH), instead of failing later in a dependency
  * with an error that says nothing about Node. Uses only globals, no import, so it runs on any Node.
  */
-export const MINIMUM_NODE_MAJOR = 22;
+const MINIMUM_NODE_MAJOR = 22;
 
 /** The line to print when `version` (as in `process.versions.node`) is too old; undefined when it is fine. */
-export function nodeVersionProblem(version: string, execPath: string): string | undefined {
+function nodeVersionProblem(version: string, execPath: string): string | undefined {
   const major = Number.parseInt(version, 10);
   if (Number.isInteger(major) && major >= MINIMUM_NODE_MAJOR) return undefined;
   return `ecr-refresh needs Node.js ${MINIMUM_NODE_MAJOR} or newer; this is ${version} (${execPath})`;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import * as z from 'zod';
-import { ConfigError } from '@ecr-refresh/core';
+import { ConfigError, describeSchemaIssues } from '@ecr-refresh/core';
 
 /**
  * The `--config` YAML file: the same settings as the flags, in camelCase or kebab-case. Unknown
@@ -63,7 +63,7 @@ export function loadConfigFile(path: string): Record<string, unknown> {
   const camel = typeof document === 'object' && document !== null && !Array.isArray(document) ? camelCaseKeys(document) : document;
   const parsed = ConfigFile.safeParse(camel);
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `config: ${path}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`));
+    throw new ConfigError(describeSchemaIssues(parsed.error.issues, { prefix: `config: ${path}: ` }));
   }
   const { registries, registry, ...rest } = parsed.data;
   const list = [...(registries ?? []), ...(registry === undefined ? [] : [registry].flat())];

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { ConfigError, isKnownRegion, parseRegistry, quoteInput, type LogFormat, type LogLevel, type RegistryTarget } from '@ecr-refresh/core';
+import { ConfigError, describeSchemaIssues, isKnownRegion, parseRegistry, quoteInput, type LogFormat, type LogLevel, type RegistryTarget } from '@ecr-refresh/core';
 import type { SharedArgs } from './shared-options.ts';
 
 /** Everything a refresh needs, validated; built by {@link resolveSettings}. */
@@ -55,7 +55,7 @@ export function resolveSettings(args: SharedArgs, env: NodeJS.ProcessEnv = proce
     timeout: args.timeout,
   });
   if (!scalars.success) {
-    for (const issue of scalars.error.issues) problems.push(`${optionName(issue.path)}: ${issue.message}`);
+    problems.push(...describeSchemaIssues(scalars.error.issues, { name: optionName }));
   }
   const listen = resolveListen(args, problems);
   if (args.externalId !== undefined && args.roleArn === undefined) {

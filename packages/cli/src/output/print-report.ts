@@ -7,7 +7,7 @@ export function printReport(report: RefreshReport, format: 'table' | 'json', out
 }
 
 /** The JSON shape of a report (`--output json`); stable for scripts. */
-export function reportToJson(report: RefreshReport): Record<string, unknown> {
+function reportToJson(report: RefreshReport): Record<string, unknown> {
   return {
     totals: report.totals,
     ecrCalls: report.ecrCalls,

@@ -1,6 +1,7 @@
 import { createServiceMetrics, runRefreshService, startHealthServer, type HealthState, type Sink } from '@ecr-refresh/core';
 import { ExitStatus } from '../exit-status.ts';
 import type { Settings } from '../options/settings.ts';
+import { abortOnSignal } from './abort-on-signal.ts';
 import type { Session } from './session.ts';
 
 /** How long writes in flight may take to finish after SIGTERM, within Kubernetes' default 30 s grace. */
@@ -14,22 +15,17 @@ const DRAIN_TIMEOUT_MS = 20_000;
  */
 export async function runService(settings: Settings, session: Session, sinks: Sink[]): Promise<ExitStatus> {
   const { logger, tokenSource } = session;
-  const stop = new AbortController();
   let drainTimer: NodeJS.Timeout | undefined;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (stop.signal.aborted) {
-      logger.warn({ signal }, 'second signal: exiting now');
-      process.exit(signal === 'SIGINT' ? ExitStatus.interrupted : 143);
-    }
-    logger.info({ signal }, 'stopping: finishing writes in flight');
-    stop.abort();
-    drainTimer = setTimeout(() => {
-      logger.error({ timeoutMs: DRAIN_TIMEOUT_MS }, 'writes in flight did not finish in time: exiting');
-      process.exit(ExitStatus.someTargetsFailed);
-    }, DRAIN_TIMEOUT_MS).unref();
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  const stop = abortOnSignal({
+    onAbort: (signal) => {
+      logger.info({ signal }, 'stopping: finishing writes in flight');
+      drainTimer = setTimeout(() => {
+        logger.error({ timeoutMs: DRAIN_TIMEOUT_MS }, 'writes in flight did not finish in time: exiting');
+        process.exit(ExitStatus.someTargetsFailed);
+      }, DRAIN_TIMEOUT_MS).unref();
+    },
+    onExit: (signal) => logger.warn({ signal }, 'second signal: exiting now'),
+  });
 
   const health: HealthState = { ready: false, reason: 'first refresh not finished' };
   const metrics = await createServiceMetrics();
@@ -42,7 +38,7 @@ export async function runService(settings: Settings, session: Session, sinks: Si
       tokenSource,
       force: settings.force,
       dryRun: settings.dryRun,
-      signal: stop.signal,
+      signal: stop,
       logger,
       health,
       metrics,

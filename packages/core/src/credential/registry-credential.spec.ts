@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { DOCUMENTED_TOKEN_LIFETIME_MS, effectiveExpiry, isFresh, refreshDueAt } from './registry-credential.ts';
+import { DOCUMENTED_TOKEN_LIFETIME_MS, combinedRecord, effectiveExpiry, isFresh, refreshDueAt } from './registry-credential.ts';
 
 const at = (iso: string): Date => new Date(iso);
 const hosts = ['123456789012.dkr.ecr.eu-west-1.amazonaws.com'];
@@ -18,6 +18,18 @@ describe('core/credential/registry-credential', () => {
 
   it('is stale when it does not cover every host asked for', () => {
     assert.equal(isFresh(record, [...hosts, '123456789012.dkr.ecr.us-east-1.amazonaws.com'], at('2026-01-01T01:00:00Z')), false);
+  });
+
+  it('records credentials written together as fresh as the oldest of them', () => {
+    const combined = combinedRecord([
+      { host: 'a.dkr.ecr.eu-west-1.amazonaws.com', fetchedAt: at('2026-01-01T01:00:00Z'), expiresAt: at('2026-01-01T13:00:00Z') },
+      { host: 'b.dkr.ecr.us-east-1.amazonaws.com', fetchedAt: at('2026-01-01T00:00:00Z'), expiresAt: at('2026-01-01T14:00:00Z') },
+    ]);
+    assert.deepEqual(combined, {
+      hosts: ['a.dkr.ecr.eu-west-1.amazonaws.com', 'b.dkr.ecr.us-east-1.amazonaws.com'],
+      fetchedAt: at('2026-01-01T00:00:00Z'),
+      expiresAt: at('2026-01-01T13:00:00Z'),
+    });
   });
 
   it('is never fresh when there is no record', () => {

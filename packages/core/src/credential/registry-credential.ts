@@ -43,6 +43,19 @@ export function effectiveExpiry(
 }
 
 /**
+ * The record of credentials written together (one Secret, one config file): their hosts, and the
+ * earliest fetch and expiry among them, since the target is only as fresh as its oldest
+ * credential. `credentials` must not be empty.
+ */
+export function combinedRecord(credentials: ReadonlyArray<Pick<RegistryCredential, 'host' | 'fetchedAt' | 'expiresAt'>>): CredentialRecord {
+  return {
+    hosts: credentials.map((credential) => credential.host),
+    fetchedAt: new Date(Math.min(...credentials.map((credential) => credential.fetchedAt.getTime()))),
+    expiresAt: new Date(Math.min(...credentials.map((credential) => credential.expiresAt.getTime()))),
+  };
+}
+
+/**
  * When a credential should be replaced: half-way through its lifetime, the rule of the kubelet
  * credential provider and the docker credential helper. Never before `fetchedAt`.
  */

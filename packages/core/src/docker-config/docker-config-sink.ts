@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import writeFileAtomic from 'write-file-atomic';
+import { combinedRecord } from '../credential/registry-credential.ts';
 import { toEcrRefreshError } from '../errors.ts';
 import type { ApplyContext, Sink, TargetResult, ValidationProblem } from '../sink/sink.ts';
 import { decodeDockerConfig, encodeDockerConfig, mergeCredentials, type DockerConfig } from './docker-config.ts';
@@ -19,7 +20,7 @@ export interface DockerConfigSinkOptions {
 const SINK_ID = 'docker-config';
 
 /** The default docker config path, as the docker CLI resolves it. */
-export function defaultDockerConfigPath(env: NodeJS.ProcessEnv = process.env): string {
+function defaultDockerConfigPath(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.DOCKER_CONFIG ?? join(homedir(), '.docker'), 'config.json');
 }
 
@@ -78,7 +79,7 @@ async function applyToFile(path: string, email: string | undefined, context: App
       const credentials = await context.credentials();
       const action = record === undefined && hostsMissing(config, hosts) ? 'created' : 'updated';
       const written = hosts.flatMap((host) => credentials.get(host) ?? []);
-      const newRecord = { hosts, fetchedAt: minDate(written.map((c) => c.fetchedAt)), expiresAt: minDate(written.map((c) => c.expiresAt)) };
+      const newRecord = combinedRecord(written);
       if (context.dryRun) return { ...base, action, dryRun: true, record: newRecord };
       await writeFileAtomic(path, encodeDockerConfig(mergeCredentials(config, written, email)), { mode: 0o600 });
       await writeFileAtomic(stateFilePath(path), `${JSON.stringify(nextState(state, written), null, 2)}\n`, { mode: 0o600 });
@@ -95,10 +96,6 @@ async function applyToFile(path: string, email: string | undefined, context: App
 function hostsMissing(config: DockerConfig, hosts: readonly string[]): boolean {
   const present = new Set(Object.keys(config.auths ?? {}));
   return hosts.every((host) => !present.has(host));
-}
-
-function minDate(dates: readonly Date[]): Date {
-  return new Date(Math.min(...dates.map((date) => date.getTime())));
 }
 
 async function readIfExists(path: string): Promise<string | undefined> {

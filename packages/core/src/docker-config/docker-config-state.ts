@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import * as z from 'zod';
-import type { CredentialRecord } from '../credential/registry-credential.ts';
+import { combinedRecord, type CredentialRecord } from '../credential/registry-credential.ts';
 import { findAuthEntry, type DockerConfig } from './docker-config.ts';
 
 /**
@@ -45,12 +45,7 @@ export function recordFor(state: StateFile, config: DockerConfig, hosts: readonl
     if (entry === undefined || auth === undefined || fingerprint(auth) !== entry.authSha256) return [];
     return [{ host, fetchedAt: new Date(entry.fetchedAt), expiresAt: new Date(entry.expiresAt) }];
   });
-  if (valid.length === 0) return undefined;
-  return {
-    hosts: valid.map((entry) => entry.host),
-    fetchedAt: new Date(Math.min(...valid.map((entry) => entry.fetchedAt.getTime()))),
-    expiresAt: new Date(Math.min(...valid.map((entry) => entry.expiresAt.getTime()))),
-  };
+  return valid.length === 0 ? undefined : combinedRecord(valid);
 }
 
 /** The state after writing `credentials`; entries of other hosts are kept. */

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { ConfigError } from '../errors.ts';
+import { describeSchemaIssues } from '../text/schema-issues.ts';
 import type { RegistryCredential } from '../credential/registry-credential.ts';
 
 /** One `auths` entry of a docker config. Fields we do not know are kept as they are. */
@@ -35,7 +36,7 @@ export function decodeDockerConfig(text: string, source: string): DockerConfig {
   }
   const parsed = DockerConfig.safeParse(json);
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${source}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`));
+    throw new ConfigError(describeSchemaIssues(parsed.error.issues, { prefix: `${source}: ` }));
   }
   return parsed.data;
 }
@@ -46,7 +47,7 @@ export function encodeDockerConfig(config: DockerConfig): string {
 }
 
 /** The `auths` entry for one credential, as `kubectl create secret docker-registry` writes it. */
-export function authEntryFor(credential: RegistryCredential, email?: string): DockerAuthEntry {
+function authEntryFor(credential: RegistryCredential, email?: string): DockerAuthEntry {
   return {
     username: credential.username,
     password: credential.password,
@@ -59,7 +60,7 @@ export function authEntryFor(credential: RegistryCredential, email?: string): Do
  * The canonical host of an `auths` key, as docker and the kubelet match them: scheme, path and
  * trailing slash removed, lower case.
  */
-export function normalizeAuthKey(key: string): string {
+function normalizeAuthKey(key: string): string {
   return key.trim().toLowerCase().replace(/^[a-z]+:\/\//, '').replace(/\/.*$/, '');
 }
 

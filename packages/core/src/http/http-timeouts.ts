@@ -6,4 +6,5 @@ export interface HttpTimeouts {
   requestTimeoutMs: number;
 }
 
+/** The limits of ECR and STS calls when none are given: 5 s to connect, 15 s for an answer. */
 export const DEFAULT_TIMEOUTS: HttpTimeouts = { connectTimeoutMs: 5_000, requestTimeoutMs: 15_000 };

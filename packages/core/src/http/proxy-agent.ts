@@ -16,12 +16,3 @@ export function agentFor(url: string, options: { keepAlive?: boolean } = {}): Ht
   return url.startsWith('http:') ? new HttpAgent({ keepAlive }) : new HttpsAgent({ keepAlive });
 }
 
-/** The proxy URL used for `url`, with any user:password removed, or undefined; for logs. */
-export function describeProxyFor(url: string): string | undefined {
-  const proxy = getProxyForUrl(url);
-  if (proxy === '') return undefined;
-  const parsed = new URL(proxy);
-  parsed.username = '';
-  parsed.password = '';
-  return parsed.origin;
-}

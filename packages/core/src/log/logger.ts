@@ -2,11 +2,11 @@ import { pino } from 'pino';
 import { redactSecrets } from './redaction.ts';
 
 /** Log levels, from most to least verbose; `silent` logs nothing. */
-export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** `json`: one JSON object a line, for machines; `pretty`: readable text; `auto`: pretty on a TTY. */
-export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
+const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
 type LogMethod = {

@@ -17,7 +17,7 @@ export interface RefreshServiceOptions extends Omit<RefreshOptions, 'signal'> {
   onCycle?: ((report: RefreshReport, nextInMs: number) => void) | undefined;
   /** Ends the service after this many cycles (benchmarks, tests). */
   maxCycles?: number | undefined;
-  /** @internal Replaces timers and sink triggers; for tests. */
+  /** Replaces timers and sink triggers (tests, benchmarks). */
   wakeUp?: WakeUp | undefined;
   /** @internal Random source of the jitter; for tests. */
   random?: (() => number) | undefined;

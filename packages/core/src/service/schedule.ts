@@ -17,6 +17,7 @@ export interface ScheduleOptions {
   backoffMaxMs: number;
 }
 
+/** The service's schedule: at least 30 s and at most an hour between cycles, retries from 5 s up to 5 min. */
 export const DEFAULT_SCHEDULE: ScheduleOptions = {
   minIntervalMs: 30_000,
   maxIntervalMs: 60 * 60_000,

@@ -1,6 +1,6 @@
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
-import { partition } from '@aws-sdk/util-endpoints';
 import type { HttpTimeouts } from '../http/http-timeouts.ts';
+import type { EcrEndpointSettings } from './ecr-endpoint.ts';
 
 /** The one ECR call ecr-refresh makes, behind a seam that tests replace with a fake. */
 export interface EcrApi {
@@ -20,13 +20,8 @@ export interface EcrAuthorizationData {
   proxyEndpoint?: string | undefined;
 }
 
-/** Everything that decides which ECR endpoint is called, and as whom. */
-export interface EcrApiSettings {
-  region: string;
-  /** A custom ECR API endpoint (VPC endpoint, tests). */
-  endpoint?: string | undefined;
-  useFipsEndpoint: boolean;
-  useDualstackEndpoint: boolean;
+/** Everything that decides which ECR endpoint is called (see `ecr-endpoint.ts`), and as whom. */
+export interface EcrApiSettings extends EcrEndpointSettings {
   /** A role to assume with STS before calling ECR. */
   roleArn?: string | undefined;
   externalId?: string | undefined;
@@ -40,18 +35,3 @@ export interface EcrApiSettings {
 
 /** Builds ECR API clients, at once or asynchronously; replaced in unit tests. */
 export type EcrApiFactory = (settings: EcrApiSettings) => EcrApi | Promise<EcrApi>;
-
-/**
- * The default {@link EcrApiFactory}: the AWS SDK's ECR client (see ecr-sdk-client.ts), loaded when
- * the first client is built. A run whose targets are all still fresh builds none, and never loads
- * the client, its credential providers or its HTTP handler.
- */
-export const createEcrApi: EcrApiFactory = async (settings) => (await import('./ecr-sdk-client.ts')).createSdkEcrApi(settings);
-
-/** The URL the ECR client will call, used to choose its proxy. */
-export function ecrEndpointUrl(settings: Pick<EcrApiSettings, 'region' | 'endpoint' | 'useFipsEndpoint'>): string {
-  const configured = settings.endpoint ?? process.env.AWS_ENDPOINT_URL_ECR ?? process.env.AWS_ENDPOINT_URL;
-  if (configured !== undefined && configured !== '') return configured;
-  const service = settings.useFipsEndpoint ? 'ecr-fips' : 'api.ecr';
-  return `https://${service}.${settings.region}.${partition(settings.region).dnsSuffix}`;
-}

@@ -64,4 +64,21 @@ describe('core/token/ecr-sdk-client', () => {
       assert.match(String(headers['x-amz-user-agent'] ?? ''), product);
     }
   });
+
+  for (const [fips, dualstack] of [[false, true], [true, false], [true, true]] as const) {
+    it(`calls a custom endpoint for a ${fips ? 'FIPS ' : ''}${dualstack ? 'dual-stack ' : ''}registry (the SDK refuses the two together)`, async () => {
+      seen.length = 0;
+      const ecr = createSdkEcrApi({
+        region: 'us-east-1',
+        endpoint,
+        useFipsEndpoint: fips,
+        useDualstackEndpoint: dualstack,
+        credentials: async () => ({ accessKeyId: 'AKIAFAKE', secretAccessKey: 'secret' }),
+        maxAttempts: 1,
+        timeouts: DEFAULT_TIMEOUTS,
+      });
+      assert.equal((await ecr.getAuthorizationToken({})).data.length, 1);
+      assert.deepEqual(seen.map((headers) => headers['x-amz-target']), ['AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken']);
+    });
+  }
 });

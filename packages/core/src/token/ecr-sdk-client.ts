@@ -4,20 +4,23 @@ import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/creden
 import { partition } from '@aws-sdk/util-endpoints';
 import { createAwsRequestHandler } from '../http/aws-request-handler.ts';
 import { USER_AGENT } from '../http/user-agent.ts';
-import { ecrEndpointUrl, type EcrApi, type EcrApiSettings } from './ecr-api.ts';
+import type { EcrApi, EcrApiSettings } from './ecr-api.ts';
+import { configuredEcrEndpoint, ecrEndpointUrl } from './ecr-endpoint.ts';
 
 /**
  * The ECR API on the AWS SDK: an `ECRClient` on the SDK's default credential chain (env,
  * profile, SSO, web identity/IRSA, container, IMDS), optionally assuming a role, with the
  * environment's proxy and bounded timeouts. Throttling and 5xx answers are retried by the SDK's
- * standard retry strategy (exponential backoff with jitter).
+ * standard retry strategy (exponential backoff with jitter). A custom endpoint is called as it is,
+ * whatever the FIPS and dual-stack choices: the SDK refuses the two together.
  */
 export function createSdkEcrApi(settings: EcrApiSettings): EcrApi {
+  const endpoint = configuredEcrEndpoint(settings);
   const client = new ECRClient({
     region: settings.region,
-    endpoint: settings.endpoint,
-    useFipsEndpoint: settings.useFipsEndpoint,
-    useDualstackEndpoint: settings.useDualstackEndpoint,
+    endpoint,
+    useFipsEndpoint: endpoint === undefined && settings.useFipsEndpoint,
+    useDualstackEndpoint: endpoint === undefined && settings.useDualstackEndpoint,
     credentials: resolveCredentials(settings),
     maxAttempts: settings.maxAttempts,
     retryMode: 'standard',
@@ -55,6 +58,6 @@ function resolveCredentials(settings: EcrApiSettings): AwsCredentialIdentityProv
 }
 
 function stsEndpointUrl(region: string): string {
-  // An empty variable counts as unset, as ecrEndpointUrl does.
+  // An empty variable counts as unset, as configuredEcrEndpoint does.
   return process.env.AWS_ENDPOINT_URL_STS || process.env.AWS_ENDPOINT_URL || `https://sts.${region}.${partition(region).dnsSuffix}`;
 }

@@ -6,7 +6,15 @@ import { silentLogger, type Logger } from '../log/logger.ts';
 import { DEFAULT_TIMEOUTS, type HttpTimeouts } from '../http/http-timeouts.ts';
 import { decodeAuthorizationToken } from './decode-token.ts';
 import { fromAwsError } from './aws-error.ts';
-import { createEcrApi, ecrEndpointUrl, type EcrApi, type EcrApiFactory, type EcrApiSettings, type EcrAuthorizationAnswer } from './ecr-api.ts';
+import type { EcrApi, EcrApiFactory, EcrApiSettings, EcrAuthorizationAnswer } from './ecr-api.ts';
+import { ecrEndpointUrl } from './ecr-endpoint.ts';
+
+/**
+ * The default {@link EcrApiFactory}: the AWS SDK's ECR client (see ecr-sdk-client.ts), loaded when
+ * the first client is built. A run whose targets are all still fresh builds none, and never loads
+ * the client, its credential providers or its HTTP handler.
+ */
+const createSdkEcrApiLazily: EcrApiFactory = async (settings) => (await import('./ecr-sdk-client.ts')).createSdkEcrApi(settings);
 
 /** Options of {@link createTokenSource}. */
 export interface TokenSourceOptions {
@@ -47,7 +55,7 @@ export interface TokenSource {
 export function createTokenSource(options: TokenSourceOptions = {}): TokenSource {
   const logger = options.logger ?? silentLogger;
   const clock = options.clock ?? (() => new Date());
-  const factory = options.ecrApiFactory ?? createEcrApi;
+  const factory = options.ecrApiFactory ?? createSdkEcrApiLazily;
   const clients = new Map<string, Promise<EcrApi>>();
   const inFlight = new Map<string, Promise<Omit<RegistryCredential, 'host'>>>();
   let calls = 0;

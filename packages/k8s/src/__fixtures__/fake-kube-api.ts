@@ -249,7 +249,7 @@ export class FakeKubeApi implements KubeApi {
     this.record(verb, path);
     if (this.failConnections > 0) {
       this.failConnections -= 1;
-      throw new KubernetesApiError('fake', { method: 'GET', path }, `GET ${path}: no answer from the API server (ECONNREFUSED)`);
+      throw new KubernetesApiError('fake', { method: 'GET', path, errorCode: 'ECONNREFUSED' }, `GET ${path}: no answer from the API server (ECONNREFUSED)`);
     }
   }
 

@@ -12,7 +12,7 @@ const READS_AT_ONCE = 8;
  * `secretName` that is not a copy Rancher made: once the project-scoped Secret exists, Rancher
  * overwrites each of them. Reads only.
  */
-export async function secretsRancherWouldOverwrite(downstream: KubeApi, project: RancherProject, secretName: string): Promise<string[]> {
+async function secretsRancherWouldOverwrite(downstream: KubeApi, project: RancherProject, secretName: string): Promise<string[]> {
   const namespaces = await downstream.listNamespaces(`${NAMESPACE_PROJECT_LABEL}=${project.name}`);
   const limit = pLimit(READS_AT_ONCE);
   const found = await Promise.all(

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ConfigError, silentLogger, type Logger, type TargetResult } from '@ecr-refresh/core';
+import { ConfigError, SinkWriteError, silentLogger, type Logger, type TargetResult } from '@ecr-refresh/core';
 import { FakeKubeApi } from '../__fixtures__/fake-kube-api.ts';
 import { contextFor } from '../__fixtures__/apply-context.ts';
 import type { KubeApi } from '../kube-api.ts';
@@ -170,6 +170,19 @@ describe('k8s/rancher2/project-sink', () => {
     assert.equal(result?.action, 'failed');
     assert.match(result?.error?.message ?? '', /the backing namespace c-m-4xk2p9qz-p-fresh of project c-m-4xk2p9qz:p-fresh does not exist \(yet: Rancher creates it/);
     assert.equal(result?.error?.retryable, true);
+  });
+
+  it('names rancher2, not k8s, as the sink of a project that cannot be written', async () => {
+    management.putSecret(`${CLUSTER}-p-new01`, { metadata: { name: SECRET }, type: 'Opaque', data: {} });
+    const sink = sinkOn(management, { projects: [`${CLUSTER}:p-new01`, `${CLUSTER}:p-old02`] });
+    // p-new01: a Secret of another type is in the way; p-old02: the run fetched no credential for the registry.
+    const results = await sink.apply({ ...contextFor(), credentials: async () => new Map() });
+    const errors = results.map((result) => result.error);
+    assert.ok(errors.every((error) => error instanceof SinkWriteError), String(errors));
+    assert.deepEqual(
+      errors.map((error) => [error?.code, (error as SinkWriteError).sinkId, (error as SinkWriteError).target]),
+      [['ERR_K8S_SECRET_CONFLICT', 'rancher2', `rancher/${CLUSTER}:p-new01`], ['ERR_SINK_WRITE', 'rancher2', `rancher/${CLUSTER}:p-old02`]],
+    );
   });
 
   it('asks the management cluster once in a one-shot run (validate, then apply)', async () => {

@@ -164,7 +164,7 @@ async function applyToProject(
   if (context.signal.aborted) {
     return { ...base, action: 'failed', error: new SinkWriteError(SINK_ID, target, 'not attempted: the run was interrupted', { retryable: true }) };
   }
-  const secret = { namespace: project.backingNamespace, name: options.secretName, target, labels: { [PROJECT_SCOPED_SECRET_LABEL]: project.name } };
+  const secret = { namespace: project.backingNamespace, name: options.secretName, sink: SINK_ID, target, labels: { [PROJECT_SCOPED_SECRET_LABEL]: project.name } };
   try {
     const outcome = await writeSecret(management.api, secret, context, {
       adopt: options.adopt,

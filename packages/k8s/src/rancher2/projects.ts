@@ -82,7 +82,7 @@ function displayNameProblem(name: string, matches: readonly RancherProject[], al
  * else the project's name, as Rancher's `GetProjectBackingNamespace` reads it; it is never built
  * from the ids, whose form changed in 2.11.1. Not validated here.
  */
-export function projectOf(object: KubeCustomObject, cluster: string): RancherProject {
+function projectOf(object: KubeCustomObject, cluster: string): RancherProject {
   const name = object.metadata?.name ?? '';
   const displayName = typeof object.spec?.displayName === 'string' ? object.spec.displayName : name;
   const stated = object.status?.backingNamespace;

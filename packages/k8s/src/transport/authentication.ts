@@ -78,7 +78,7 @@ export function createAuthentication(cluster: KubeCluster, user: KubeUser, env: 
 }
 
 /** The `id-token` of an `oidc` auth-provider: sent as it is, never refreshed (kubectl's own provider is gone too). */
-export function oidcIdToken(user: KubeUser): string | undefined {
+function oidcIdToken(user: KubeUser): string | undefined {
   if (user.authProvider?.name !== 'oidc') return undefined;
   const token = user.authProvider.config['id-token'];
   return token === undefined || token === '' ? undefined : token;

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import * as z from 'zod';
-import { registerSecret } from '@ecr-refresh/core';
+import { describeSchemaIssues, registerSecret } from '@ecr-refresh/core';
 import type { KubeCluster, KubeExec } from './kubeconfig.ts';
 
 /** The ExecCredential versions ecr-refresh speaks (kubectl dropped v1alpha1 in 1.24). */
@@ -65,7 +65,7 @@ export async function runExecCredentialPlugin(exec: KubeExec, cluster: KubeClust
     throw new Error(`credential plugin "${command}" printed no JSON ExecCredential`);
   }
   const parsed = execCredentialSchema.safeParse(json);
-  if (!parsed.success) throw new Error(`credential plugin "${command}" printed no valid ExecCredential (${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'answer'}: ${issue.message}`).join('; ')})`);
+  if (!parsed.success) throw new Error(`credential plugin "${command}" printed no valid ExecCredential (${describeSchemaIssues(parsed.error.issues, { root: 'answer' }).join('; ')})`);
   if (parsed.data.apiVersion !== apiVersion) throw new Error(`credential plugin "${command}" answered ${parsed.data.apiVersion}, not the ${apiVersion} it was asked for`);
   const { token, clientCertificateData, clientKeyData, expirationTimestamp } = parsed.data.status;
   registerSecret(token);

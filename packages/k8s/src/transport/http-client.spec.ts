@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { USER_AGENT } from '@ecr-refresh/core';
+import { USER_AGENT, type RequestRetry } from '@ecr-refresh/core';
 import { KubernetesApiError } from '../errors.ts';
 import { createHttpKubeApi } from '../http-kube-api.ts';
 import type { KubeApi } from '../kube-api.ts';
 import type { Authentication } from './authentication.ts';
 import { connectionPoolFor, createHttpClient } from './http-client.ts';
-import type { ApiRetry, RequestPolicy } from './retries.ts';
+import type { RequestPolicy } from './retries.ts';
 
 const TOKEN = 'sha256~a-bearer-token-that-must-not-leak';
 
@@ -123,10 +123,10 @@ describe('k8s/transport/http-client', () => {
   it('names the network failure when no answer came, after every retry', async () => {
     const closed = await serve(() => undefined);
     await closed.close();
-    const retries: ApiRetry[] = [];
+    const retries: RequestRetry[] = [];
     const error = await failureOf(() => apiAt(closed.url, { onRetry: (retry) => retries.push(retry) }).listNamespaces());
     assert.equal(error.message, 'GET /api/v1/namespaces: no answer from the API server (ECONNREFUSED, after 4 attempts)');
-    assert.deepEqual(retries.map(({ method, path, attempt, reason }) => [method, path, attempt, reason]), [2, 3, 4].map((attempt) => ['GET', '/api/v1/namespaces', attempt, 'ECONNREFUSED']));
+    assert.deepEqual(retries.map(({ method, url, attempt, reason }) => [method, url, attempt, reason]), [2, 3, 4].map((attempt) => ['GET', '/api/v1/namespaces', attempt, 'ECONNREFUSED']));
   });
 
   it('fails a request the server never answers once the timeout passes, instead of hanging', async () => {
@@ -143,7 +143,7 @@ describe('k8s/transport/http-client', () => {
       const status = answers.shift() ?? 500;
       json(response, status, { metadata: { name: 'x' } }, status === 200 ? {} : { 'retry-after': '0' });
     });
-    const retries: ApiRetry[] = [];
+    const retries: RequestRetry[] = [];
     const secret = await apiAt(server.url, { baseDelayMs: 60_000, onRetry: (retry) => retries.push(retry) }).readSecret('team-a', 'x');
     assert.equal(secret?.metadata?.name, 'x');
     assert.deepEqual(retries.map((retry) => retry.reason), ['HTTP 503', 'HTTP 429']);
@@ -163,7 +163,7 @@ describe('k8s/transport/http-client', () => {
       if (attempts === 2) return void response.writeHead(200, { 'content-length': '100' }).write('{"metadata":', () => response.socket?.destroy());
       json(response, 200, { metadata: { name: 'x' } });
     });
-    const retries: ApiRetry[] = [];
+    const retries: RequestRetry[] = [];
     assert.equal((await apiAt(server.url, { onRetry: (retry) => retries.push(retry) }).readSecret('team-a', 'x'))?.metadata?.name, 'x');
     assert.deepEqual(retries.map((retry) => retry.reason), ['ECONNRESET', 'ECONNRESET']);
   });

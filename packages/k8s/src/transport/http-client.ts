@@ -2,7 +2,7 @@ import { request as httpRequest, type Agent, type ClientRequest, type IncomingHt
 import { request as httpsRequest } from 'node:https';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 import { agentFor, USER_AGENT } from '@ecr-refresh/core';
-import { apiErrorOfAnswer, apiErrorOfFailure } from '../to-kubernetes-api-error.ts';
+import { apiErrorOfAnswer, apiErrorOfFailure } from './to-kubernetes-api-error.ts';
 import { KubernetesApiError } from '../errors.ts';
 import type { Authentication, RequestCredentials } from './authentication.ts';
 import type { KubeCluster } from './kubeconfig.ts';

@@ -6,7 +6,7 @@ import type { Kubeconfig } from './kubeconfig.ts';
 const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 /** The name of the one context, cluster and user of the in-cluster configuration. */
-export const IN_CLUSTER_CONTEXT = 'in-cluster';
+const IN_CLUSTER_CONTEXT = 'in-cluster';
 
 /** True when running in a pod: the API server's address is in the environment and the ServiceAccount token is mounted (under `root`). */
 export function isInCluster(root: string, env: NodeJS.ProcessEnv): boolean {

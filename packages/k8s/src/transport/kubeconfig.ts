@@ -1,6 +1,7 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
 import * as z from 'zod';
+import { describeSchemaIssues } from '@ecr-refresh/core';
 
 /** A kubeconfig cluster: where the API server is and how it is trusted. */
 export interface KubeCluster {
@@ -124,7 +125,7 @@ const schema = z.looseObject({
 export function parseKubeconfig(source: string, path: string): Kubeconfig {
   const parsed = schema.safeParse(parse(source) ?? {});
   if (!parsed.success) {
-    throw new Error(parsed.error.issues.map((issue) => `${issue.path.join('.') || '(top level)'}: ${issue.message}`).join('; '));
+    throw new Error(describeSchemaIssues(parsed.error.issues).join('; '));
   }
   const { clusters, users, contexts } = parsed.data;
   const absolute = (file: string | undefined) => (file === undefined || file === '' || isAbsolute(file) ? file || undefined : resolve(dirname(path), file));

@@ -1,6 +1,6 @@
 import { StringDecoder } from 'node:string_decoder';
 import { KubernetesApiError } from '../errors.ts';
-import { apiErrorOfFailure } from '../to-kubernetes-api-error.ts';
+import { apiErrorOfFailure } from './to-kubernetes-api-error.ts';
 import type { KubeWatchCalls, KubeWatchEvent, KubeWatchQuery } from '../kube-api.ts';
 import type { KubeHttpClient } from './http-client.ts';
 

@@ -1,4 +1,5 @@
-import { KubernetesApiError } from './errors.ts';
+import { KubernetesApiError } from '../errors.ts';
+import { errorCodeOf } from './retries.ts';
 
 // Node's codes for a system call that failed (ECONNREFUSED, ECONNRESET, ETIMEDOUT, EAI_AGAIN…):
 // the code says it all, the message repeats it with an address. Not ERR_… (ERR_TLS_CERT_ALTNAME_INVALID):
@@ -24,11 +25,11 @@ export function apiErrorOfAnswer(status: number, body: string, method: string, p
  */
 export function apiErrorOfFailure(error: unknown, method: string, path: string, target: string): KubernetesApiError {
   if (error instanceof KubernetesApiError) return error;
-  const code = (error as { code?: unknown } | null)?.code;
+  const errorCode = errorCodeOf(error);
   const message = error instanceof Error ? error.message : String(error);
   const attempts = /\(after (\d+) attempts\)$/.exec(message)?.[1];
-  const detail = typeof code === 'string' && ERRNO_CODE.test(code) ? `${code}${attempts === undefined ? '' : `, after ${attempts} attempts`}` : message;
-  return new KubernetesApiError(target, { method, path }, `${method} ${path}: no answer from the API server (${detail})`);
+  const detail = errorCode !== undefined && ERRNO_CODE.test(errorCode) ? `${errorCode}${attempts === undefined ? '' : `, after ${attempts} attempts`}` : message;
+  return new KubernetesApiError(target, { method, path, errorCode }, `${method} ${path}: no answer from the API server (${detail})`);
 }
 
 function statusBody(body: string): { reason?: string; message?: string } {
