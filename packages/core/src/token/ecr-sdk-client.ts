@@ -14,16 +14,9 @@ import { ecrEndpointUrl, type EcrApi, type EcrApiSettings } from './ecr-api.ts';
  */
 export function createSdkEcrApi(settings: EcrApiSettings): EcrApi {
   const client = new ECRClient({
-    region: settings.region,
-    endpoint: settings.endpoint,
+    ...sdkClientConfig(settings, ecrEndpointUrl(settings)),
     useFipsEndpoint: settings.useFipsEndpoint,
     useDualstackEndpoint: settings.useDualstackEndpoint,
-    credentials: resolveCredentials(settings),
-    maxAttempts: settings.maxAttempts,
-    retryMode: 'standard',
-    requestHandler: createAwsRequestHandler(ecrEndpointUrl(settings), settings.timeouts),
-    // Added to the SDK's own product tokens in User-Agent and X-Amz-User-Agent, so CloudTrail names us.
-    customUserAgent: USER_AGENT,
   });
   return {
     async getAuthorizationToken({ signal }) {
@@ -31,6 +24,23 @@ export function createSdkEcrApi(settings: EcrApiSettings): EcrApi {
       const output = await client.send(new GetAuthorizationTokenCommand({}), { abortSignal: signal });
       return { data: output.authorizationData ?? [], attempts: output.$metadata.attempts ?? 1 };
     },
+  };
+}
+
+/**
+ * The configuration every ECR client (private or public) shares: region, endpoint, identity,
+ * retries, the request handler for `url` (proxy, timeouts) and our User-Agent.
+ */
+export function sdkClientConfig(settings: EcrApiSettings, url: string) {
+  return {
+    region: settings.region,
+    endpoint: settings.endpoint,
+    credentials: resolveCredentials(settings),
+    maxAttempts: settings.maxAttempts,
+    retryMode: 'standard',
+    requestHandler: createAwsRequestHandler(url, settings.timeouts),
+    // Added to the SDK's own product tokens in User-Agent and X-Amz-User-Agent, so CloudTrail names us.
+    customUserAgent: USER_AGENT,
   };
 }
 

@@ -110,6 +110,19 @@ describe('core/token/token-source', () => {
     await assert.rejects(createTokenSource({ ecrApiFactory: rejected.factory }).fetch(registries('123456789012:eu-west-1')), { retryable: false });
   });
 
+  it('names the permissions ECR Public needs when it denies the identity', async () => {
+    const ecrPublic = createFakeEcr();
+    ecrPublic.failWith({ name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+    const source = createTokenSource({ ecrPublicApiFactory: ecrPublic.factory, ecrApiFactory: createFakeEcr().factory });
+    await assert.rejects(source.fetch(registries('public.ecr.aws')), (thrown: unknown) => {
+      assert.ok(thrown instanceof AwsAuthError);
+      assert.match(thrown.message, /^ECR Public \(https:\/\/api\.ecr-public\.us-east-1\.amazonaws\.com\) denied the default AWS identity: /);
+      assert.match(thrown.message, /needs ecr-public:GetAuthorizationToken and sts:GetServiceBearerToken on "\*"$/);
+      return true;
+    });
+    assert.deepEqual(ecrPublic.settings.map((settings) => settings.region), ['us-east-1']);
+  });
+
   it('builds a client asynchronously once per group; a client that fails to build fails as itself, and is built again next time', async () => {
     const ecr = createFakeEcr();
     let builds = 0;
