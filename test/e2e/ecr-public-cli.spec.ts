@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEcrPublicStandIn, useKube, useMoto, type EcrPublicStandIn, type KubeApiServer, type Moto } from '../peers/index.ts';
+import { startEcrPublicStandIn, useCattle, useKube, useMoto, type Cattle, type EcrPublicStandIn, type KubeApiServer, type Moto } from '../peers/index.ts';
 import { noteSecret } from '../support/leak-collector.ts';
 import { DEAD_ENDPOINT, DUMMY_AWS_ENV, runCli, type CliRun } from '../support/run-cli.ts';
 import { HOST, MOTO_PASSWORD, SECRET, createNamespaces, dockerConfigOf, pullSecretsOf, readSecret, uniqueName } from './k8s-helpers.ts';
@@ -138,6 +138,29 @@ describe('e2e: ECR Public next to a private registry (moto and an ECR Public sta
       assert.equal(passwordOf(auths[PUBLIC_HOST]?.auth), standIn.passwords[0]);
       assert.deepEqual(await pullSecretsOf(kube, namespace), [SECRET]);
       assert.equal(standIn.requests.length, 1);
+    });
+  });
+
+  describe('rancher1', () => {
+    let cattle: Cattle;
+    before(async function () {
+      // The first use starts Cattle, which takes minutes on a busy machine.
+      this.timeout(300_000);
+      cattle = await useCattle();
+    });
+
+    it('creates a registry credential for each host in one environment, which pulls of either use', async () => {
+      const environment = await cattle.createEnvironment(`public-${Math.random().toString(36).slice(2, 7)}`);
+      const env = { ...DUMMY_AWS_ENV, CATTLE_URL: `${cattle.origin}/v2-beta`, CATTLE_ACCESS_KEY: environment.key.accessKey, CATTLE_SECRET_KEY: environment.key.secretKey };
+      const run = await runCli(['rancher1', '-r', HOST, '-r', PUBLIC_HOST, ...endpoints(), '--auto-create', '--output', 'json'], env);
+      assert.equal(run.status, 0, run.stdout + run.stderr);
+      assertNoPublicSecret(run);
+      const report = JSON.parse(run.stdout);
+      assert.equal(report.ecrCalls, 2);
+      assert.deepEqual(report.results.map((result: { action: string }) => result.action), ['created', 'created']);
+      assert.deepEqual((await cattle.registries(environment.id)).map((registry) => registry.serverAddress).sort(), [HOST, PUBLIC_HOST].sort());
+      await cattle.settledPull(environment.id, `${HOST}/payments/api:1.4.2`, MOTO_PASSWORD);
+      await cattle.settledPull(environment.id, `${PUBLIC_HOST}/nginx/nginx:1.27`, standIn.passwords[0] ?? '');
     });
   });
 });

@@ -3,6 +3,7 @@ import { AwsAuthError, EcrUnavailableError, TokenError } from '../errors.ts';
 import { clearSecretsForTesting, redactSecrets } from '../log/redaction.ts';
 import { parseRegistry } from '../registry/registry-target.ts';
 import { createFakeEcr, validAuthorization } from '../__fixtures__/fake-ecr.ts';
+import { createCachingTokenSource } from './caching-token-source.ts';
 import { createTokenSource } from './token-source.ts';
 
 const registries = (...inputs: string[]) => inputs.map(parseRegistry);
@@ -121,6 +122,21 @@ describe('core/token/token-source', () => {
       return true;
     });
     assert.deepEqual(ecrPublic.settings.map((settings) => settings.region), ['us-east-1']);
+  });
+
+  it('caches an ECR Public credential like a private one: reused until its half-life, then fetched again', async () => {
+    let now = new Date();
+    const clock = () => now;
+    const ecrPublic = createFakeEcr();
+    const source = createCachingTokenSource(createTokenSource({ ecrPublicApiFactory: ecrPublic.factory, clock }), clock);
+    const targets = registries('public.ecr.aws', 'ecr-public.aws.com');
+    await source.fetch(targets);
+    now = new Date(now.getTime() + 5 * 3_600_000);
+    await source.fetch(targets);
+    assert.equal(ecrPublic.calls.length, 1);
+    now = new Date(now.getTime() + 2 * 3_600_000);
+    await source.fetch(targets);
+    assert.equal(ecrPublic.calls.length, 2);
   });
 
   it('builds a client asynchronously once per group; a client that fails to build fails as itself, and is built again next time', async () => {
