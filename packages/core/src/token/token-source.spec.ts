@@ -124,6 +124,18 @@ describe('core/token/token-source', () => {
     assert.deepEqual(ecrPublic.settings.map((settings) => settings.region), ['us-east-1']);
   });
 
+  it('asks the dual-stack ECR Public API for the dual-stack host, and never the private endpoint or FIPS', async () => {
+    const ecrPublic = createFakeEcr();
+    const source = createTokenSource({ ecrPublicApiFactory: ecrPublic.factory, endpoint: 'https://vpce.example' });
+    const result = await source.fetch(registries('ecr-public.aws.com', 'public.ecr.aws'));
+    assert.deepEqual([...result.keys()].sort(), ['ecr-public.aws.com', 'public.ecr.aws']);
+    const [settings] = ecrPublic.settings;
+    assert.deepEqual(
+      [settings?.region, settings?.endpoint, settings?.useDualstackEndpoint, settings?.useFipsEndpoint],
+      ['us-east-1', undefined, true, false],
+    );
+  });
+
   it('caches an ECR Public credential like a private one: reused until its half-life, then fetched again', async () => {
     let now = new Date();
     const clock = () => now;
