@@ -84,6 +84,5 @@ function suggestRegion(input: string): string | undefined {
   const candidates = SHAPES.flatMap((candidate) =>
     candidate.knownPrefixes.flatMap((prefix) => DIRECTIONS.map((direction) => `${prefix}-${direction}-${number}`)),
   );
-  const match = closestMatch(typed, candidates, { maxDistance: 2 });
-  return match;
+  return closestMatch(typed, candidates, { maxDistance: 2 });
 }
