@@ -72,7 +72,12 @@ describe('core/registry/aws-region', () => {
     for (const [typed, meant] of typos) {
       it(`rejects ${JSON.stringify(typed)}, quoting it and naming the expected shape${meant ? ` and ${meant}` : ''}`, () => {
         const problem = regionProblem(typed) ?? '';
-        assert.ok(problem.startsWith(`${JSON.stringify(typed)} is not an AWS region name: expected <area>-<direction>-<number>`), problem);
+        assert.ok(
+          problem.startsWith(
+            `${JSON.stringify(typed)} is not an AWS region name: expected <area>-<direction>-<number>`,
+          ),
+          problem,
+        );
         if (meant === undefined) assert.doesNotMatch(problem, /did you mean/);
         else assert.ok(problem.endsWith(`did you mean ${meant}?`), problem);
       });

@@ -16,7 +16,17 @@ export interface AwsPartition {
 }
 
 // Every AWS region name so far ends in a compass direction and a number: eu-west-1, mx-central-1.
-const DIRECTIONS = ['north', 'south', 'east', 'west', 'central', 'northeast', 'northwest', 'southeast', 'southwest'];
+const DIRECTIONS = [
+  'north',
+  'south',
+  'east',
+  'west',
+  'central',
+  'northeast',
+  'northwest',
+  'southeast',
+  'southwest',
+];
 const DIRECTION = `(?:${DIRECTIONS.join('|')})`;
 
 interface PartitionShape {
@@ -36,7 +46,11 @@ const SHAPES: readonly PartitionShape[] = [
   shape('eu-isoe', [], { id: 'aws-iso-e', dnsSuffix: 'cloud.adc-e.uk' }),
   shape('us-isof', [], { id: 'aws-iso-f', dnsSuffix: 'csp.hci.ic.gov' }),
   shape('eusc-[a-z]{2}', ['eusc-de'], { id: 'aws-eusc', dnsSuffix: 'amazonaws.eu' }),
-  shape('cn', [], { id: 'aws-cn', dnsSuffix: 'amazonaws.com.cn', dualStackSuffix: 'on.amazonwebservices.com.cn' }),
+  shape('cn', [], {
+    id: 'aws-cn',
+    dnsSuffix: 'amazonaws.com.cn',
+    dualStackSuffix: 'on.amazonwebservices.com.cn',
+  }),
   // Any two-letter area: AWS added il- (2023) and mx- (2025), and will add more.
   shape('[a-z]{2}', ['us', 'eu', 'ap', 'ca', 'sa', 'me', 'af', 'il', 'mx'], {
     id: 'aws',
@@ -46,9 +60,17 @@ const SHAPES: readonly PartitionShape[] = [
 ];
 
 /** A partition whose region names are `<prefix>-<direction>-<number>`. */
-function shape(prefix: string, knownPrefixes: readonly string[], partition: AwsPartition): PartitionShape {
+function shape(
+  prefix: string,
+  knownPrefixes: readonly string[],
+  partition: AwsPartition,
+): PartitionShape {
   const known = knownPrefixes.length > 0 ? knownPrefixes : [prefix];
-  return { partition, knownPrefixes: known, pattern: new RegExp(`^${prefix}-${DIRECTION}-\\d{1,2}$`) };
+  return {
+    partition,
+    knownPrefixes: known,
+    pattern: new RegExp(`^${prefix}-${DIRECTION}-\\d{1,2}$`),
+  };
 }
 
 /** The region-name shape, for error messages. */
@@ -82,7 +104,9 @@ function suggestRegion(input: string): string | undefined {
   // Read a look-alike of a digit as that digit, and keep the number the user gave.
   const number = /(\d{1,2})$/.exec(typed.replace(/[il]$/, '1').replace(/o$/, '0'))?.[1] ?? '1';
   const candidates = SHAPES.flatMap((candidate) =>
-    candidate.knownPrefixes.flatMap((prefix) => DIRECTIONS.map((direction) => `${prefix}-${direction}-${number}`)),
+    candidate.knownPrefixes.flatMap((prefix) =>
+      DIRECTIONS.map((direction) => `${prefix}-${direction}-${number}`),
+    ),
   );
   return closestMatch(typed, candidates, { maxDistance: 2 });
 }

@@ -35,12 +35,17 @@ function modulesLoadedServing(...registries: string[]): { hosts: string[]; resol
     TOKEN_SOURCE: pathToFileURL(`${import.meta.dirname}/token-source.ts`).href,
     REGISTRY_TARGET: pathToFileURL(`${import.meta.dirname}/../registry/registry-target.ts`).href,
   };
-  const child = spawnSync(process.execPath, ['--input-type=module', '-e', CHILD, ...registries], { env, encoding: 'utf8', timeout: 30_000 });
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', CHILD, ...registries], {
+    env,
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   assert.equal(child.status, 0, child.stderr);
   return JSON.parse(child.stdout) as { hosts: string[]; resolved: string[] };
 }
 
-const loads = (resolved: string[], name: string) => resolved.some((url) => url.includes(`/node_modules/${name}/`));
+const loads = (resolved: string[], name: string) =>
+  resolved.some((url) => url.includes(`/node_modules/${name}/`));
 
 describe('core/token/ecr-public-api (lazy loading)', function () {
   this.timeout(60_000);
@@ -55,7 +60,10 @@ describe('core/token/ecr-public-api (lazy loading)', function () {
 
   it('loads it once a public registry is served', () => {
     const { hosts, resolved } = modulesLoadedServing('123456789012:eu-west-1', 'public.ecr.aws');
-    assert.deepEqual(hosts.sort(), ['123456789012.dkr.ecr.eu-west-1.amazonaws.com', 'public.ecr.aws']);
+    assert.deepEqual(hosts.sort(), [
+      '123456789012.dkr.ecr.eu-west-1.amazonaws.com',
+      'public.ecr.aws',
+    ]);
     assert.equal(loads(resolved, '@aws-sdk/client-ecr-public'), true);
   });
 });

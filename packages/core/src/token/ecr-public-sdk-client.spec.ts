@@ -32,10 +32,19 @@ describe('core/token/ecr-public-sdk-client', () => {
     });
     const answer = await api.getAuthorizationToken({});
     assert.deepEqual(standIn.requests, [
-      { target: 'SpencerFrontendService.GetAuthorizationToken', accessKeyId: KEY.accessKeyId, region: 'us-east-1', service: 'ecr-public', refused: undefined },
+      {
+        target: 'SpencerFrontendService.GetAuthorizationToken',
+        accessKeyId: KEY.accessKeyId,
+        region: 'us-east-1',
+        service: 'ecr-public',
+        refused: undefined,
+      },
     ]);
     assert.equal(answer.data.length, 1);
-    assert.equal(Buffer.from(answer.data[0]?.authorizationToken ?? '', 'base64').toString(), 'AWS:ecr-public-0');
+    assert.equal(
+      Buffer.from(answer.data[0]?.authorizationToken ?? '', 'base64').toString(),
+      'AWS:ecr-public-0',
+    );
     const hoursLeft = ((answer.data[0]?.expiresAt?.getTime() ?? 0) - Date.now()) / 3_600_000;
     assert.ok(hoursLeft > 11.9 && hoursLeft <= 12, `expiresAt ${hoursLeft} h away`);
   });
@@ -49,14 +58,22 @@ describe('core/token/ecr-public-sdk-client', () => {
       credentials: async () => KEY,
       maxAttempts: 1,
     });
-    const result = await source.fetch(['public.ecr.aws', 'ecr-public.aws.com', '123456789012:us-east-1'].map(parseRegistry));
+    const result = await source.fetch(
+      ['public.ecr.aws', 'ecr-public.aws.com', '123456789012:us-east-1'].map(parseRegistry),
+    );
     assert.equal(source.calls, 2);
     assert.deepEqual(ecr.calls, ['us-east-1']);
     assert.equal(standIn.requests.length, 1);
     for (const host of ['public.ecr.aws', 'ecr-public.aws.com']) {
-      assert.deepEqual([result.get(host)?.username, result.get(host)?.password], ['AWS', 'ecr-public-0']);
+      assert.deepEqual(
+        [result.get(host)?.username, result.get(host)?.password],
+        ['AWS', 'ecr-public-0'],
+      );
     }
-    assert.equal(result.get('123456789012.dkr.ecr.us-east-1.amazonaws.com')?.password, 'pw-us-east-1-0123456789abcdef');
+    assert.equal(
+      result.get('123456789012.dkr.ecr.us-east-1.amazonaws.com')?.password,
+      'pw-us-east-1-0123456789abcdef',
+    );
   });
 
   it('reports a refused signature as ERR_AWS_AUTH naming ECR Public, without the secret', async () => {
@@ -67,7 +84,10 @@ describe('core/token/ecr-public-sdk-client', () => {
     });
     await assert.rejects(source.fetch([parseRegistry('public.ecr.aws')]), (error: unknown) => {
       assert.ok(error instanceof AwsAuthError);
-      assert.match(error.message, new RegExp(`^ECR Public \\(${standIn.endpoint}\\) rejected the AWS credentials`));
+      assert.match(
+        error.message,
+        new RegExp(`^ECR Public \\(${standIn.endpoint}\\) rejected the AWS credentials`),
+      );
       assert.doesNotMatch(error.message, /a-wrong-secret/);
       return true;
     });

@@ -13,7 +13,9 @@ export function createSdkEcrPublicApi(settings: EcrApiSettings): EcrApi {
   const client = new ECRPUBLICClient(sdkClientConfig(settings, ecrPublicEndpointUrl(settings)));
   return {
     async getAuthorizationToken({ signal }) {
-      const output = await client.send(new GetAuthorizationTokenCommand({}), { abortSignal: signal });
+      const output = await client.send(new GetAuthorizationTokenCommand({}), {
+        abortSignal: signal,
+      });
       const data = output.authorizationData === undefined ? [] : [output.authorizationData];
       return { data, attempts: output.$metadata.attempts ?? 1 };
     },
