@@ -74,6 +74,17 @@ describe('e2e: ECR Public next to a private registry (moto and an ECR Public sta
     standIn.endpoint,
   ];
 
+  /** `docker-config` for `registries` into `path`, with the peers' endpoints unless `extra` names others. */
+  const dockerConfig = (registries: string, path: string, ...extra: string[]) => [
+    'docker-config',
+    '-r',
+    registries,
+    '--docker-config',
+    path,
+    ...(extra.includes('--endpoint-url') ? [] : endpoints()),
+    ...extra,
+  ];
+
   /** Fails unless no password the stand-in issued appears in what the run printed, in any form. */
   function assertNoPublicSecret(run: CliRun): void {
     const printed = `${run.stdout}\n${run.stderr}`;
@@ -88,16 +99,7 @@ describe('e2e: ECR Public next to a private registry (moto and an ECR Public sta
     it('writes the private and the public credential into one config.json, with one signed ECR Public call', async () => {
       const configPath = join(dir, 'config.json');
       const run = await runCli(
-        [
-          'docker-config',
-          '-r',
-          `${HOST},${PUBLIC_HOST}`,
-          '--docker-config',
-          configPath,
-          ...endpoints(),
-          '--output',
-          'json',
-        ],
+        dockerConfig(`${HOST},${PUBLIC_HOST}`, configPath, '--output', 'json'),
         DUMMY_AWS_ENV,
       );
       assert.equal(run.status, 0, run.stderr);
@@ -127,23 +129,12 @@ describe('e2e: ECR Public next to a private registry (moto and an ECR Public sta
 
     it('keeps a fresh public credential without calling ECR Public, and refreshes it when forced', async () => {
       const configPath = join(dir, 'config.json');
-      assert.equal(
-        (
-          await runCli(
-            ['docker-config', '-r', PUBLIC_HOST, '--docker-config', configPath, ...endpoints()],
-            DUMMY_AWS_ENV,
-          )
-        ).status,
-        0,
-      );
+      assert.equal((await runCli(dockerConfig(PUBLIC_HOST, configPath), DUMMY_AWS_ENV)).status, 0);
       const before = await readFile(configPath, 'utf8');
       // Nothing listens on either endpoint: any call would fail the run.
       const fresh = await runCli(
-        [
-          'docker-config',
-          '-r',
+        dockerConfig(
           PUBLIC_HOST,
-          '--docker-config',
           configPath,
           '--endpoint-url',
           DEAD_ENDPOINT,
@@ -151,24 +142,14 @@ describe('e2e: ECR Public next to a private registry (moto and an ECR Public sta
           DEAD_ENDPOINT,
           '--output',
           'json',
-        ],
+        ),
         DUMMY_AWS_ENV,
       );
       assert.equal(fresh.status, 0, fresh.stderr);
       assert.equal(JSON.parse(fresh.stdout).ecrCalls, 0);
       assert.equal(await readFile(configPath, 'utf8'), before);
       const forced = await runCli(
-        [
-          'docker-config',
-          '-r',
-          PUBLIC_HOST,
-          '--docker-config',
-          configPath,
-          ...endpoints(),
-          '--force',
-          '--output',
-          'json',
-        ],
+        dockerConfig(PUBLIC_HOST, configPath, '--force', '--output', 'json'),
         DUMMY_AWS_ENV,
       );
       assert.equal(JSON.parse(forced.stdout).results[0].action, 'updated');
@@ -182,17 +163,7 @@ describe('e2e: ECR Public next to a private registry (moto and an ECR Public sta
     it('fails naming ECR Public, without the secret, when ECR Public refuses the signature', async () => {
       const configPath = join(dir, 'config.json');
       const env = { ...DUMMY_AWS_ENV, AWS_SECRET_ACCESS_KEY: 'not-the-key-the-stand-in-knows' };
-      const run = await runCli(
-        [
-          'docker-config',
-          '-r',
-          `${HOST},${PUBLIC_HOST}`,
-          '--docker-config',
-          configPath,
-          ...endpoints(),
-        ],
-        env,
-      );
+      const run = await runCli(dockerConfig(`${HOST},${PUBLIC_HOST}`, configPath), env);
       assert.equal(standIn.requests[0]?.refused, 'InvalidSignatureException');
       assert.notEqual(run.status, 0);
       assert.match(
@@ -215,10 +186,7 @@ describe('e2e: ECR Public next to a private registry (moto and an ECR Public sta
         `chunks with the ECR Public client: ${publicChunks.join(', ')}`,
       );
       const env = { ...DUMMY_AWS_ENV, NODE_DEBUG_NATIVE: 'COMPILE_CACHE', HOME: dir };
-      const privateRun = await runCli(
-        ['docker-config', '-r', HOST, '--docker-config', join(dir, 'private.json'), ...endpoints()],
-        env,
-      );
+      const privateRun = await runCli(dockerConfig(HOST, join(dir, 'private.json')), env);
       assert.equal(privateRun.status, 0, privateRun.stderr);
       const privateFiles = loadedFiles(privateRun.stderr);
       // The check can see chunks: the private run loaded the ECR client's.
@@ -227,17 +195,7 @@ describe('e2e: ECR Public next to a private registry (moto and an ECR Public sta
         [...privateFiles].join(' '),
       );
       assert.equal(privateFiles.has(publicChunks[0] ?? ''), false);
-      const publicRun = await runCli(
-        [
-          'docker-config',
-          '-r',
-          PUBLIC_HOST,
-          '--docker-config',
-          join(dir, 'public.json'),
-          ...endpoints(),
-        ],
-        env,
-      );
+      const publicRun = await runCli(dockerConfig(PUBLIC_HOST, join(dir, 'public.json')), env);
       assert.equal(publicRun.status, 0, publicRun.stderr);
       assert.equal(loadedFiles(publicRun.stderr).has(publicChunks[0] ?? ''), true);
     });
