@@ -45,18 +45,20 @@ const INVALID_REGISTRY = /registry: invalid registry .*expected a host like 1234
 
 const cases: BadInput[] = [
   // Registries, accounts and regions
-  { name: 'a host that is not ECR', args: [...DOCKER, '-r', 'example.com'], message: /"example\.com": it is not a private ECR registry host; expected a host like/ },
-  { name: 'ECR Public, which needs no refresh', args: [...DOCKER, '-r', 'public.ecr.aws'], message: /"public\.ecr\.aws".*expected a host like/ },
+  { name: 'a host that is not ECR', args: [...DOCKER, '-r', 'example.com'], message: /"example\.com": it is not an ECR registry host; expected a host like/ },
+  { name: 'an ECR Public image instead of its host', args: [...DOCKER, '-r', 'public.ecr.aws/nginx/nginx'], message: /"public\.ecr\.aws\/nginx\/nginx": it contains a path/ },
   { name: 'an ECR host with a foreign suffix', args: [...DOCKER, '-r', `${HOST}.evil.example`], message: /end in \.amazonaws\.com, not .*expected a host like/ },
   { name: 'an account id of 11 digits', args: [...DOCKER, '-r', '12345678901.dkr.ecr.eu-west-1.amazonaws.com'], message: /"12345678901\.dkr\.ecr\.eu-west-1\.amazonaws\.com".*expected a host like/ },
   { name: 'an account id of 13 digits', args: [...DOCKER, '-r', '1234567890123:eu-west-1'], message: /account id "1234567890123" must be exactly 12 digits/ },
-  { name: 'an unknown region in a host', args: [...DOCKER, '-r', '123456789012.dkr.ecr.mars-north-1.amazonaws.com'], message: /"mars-north-1" is not an AWS region \(for example eu-west-1/ },
-  { name: 'an unknown region in account:region', args: [...DOCKER, '-r', '123456789012:eu-middle-9'], message: /"eu-middle-9" is not an AWS region/ },
+  { name: 'an unknown region in a host', args: [...DOCKER, '-r', '123456789012.dkr.ecr.mars-north-1.amazonaws.com'], message: /"mars-north-1" is not an AWS region name: expected <area>-<direction>-<number> like eu-west-1/ },
+  { name: 'an unknown region in account:region', args: [...DOCKER, '-r', '123456789012:eu-middle-9'], message: /"eu-middle-9" is not an AWS region name: expected <area>-<direction>-<number>/ },
+  { name: 'a letter for a digit in a region', args: [...DOCKER, '-r', '123456789012:us-east-l'], message: /"us-east-l" is not an AWS region name: expected .*; did you mean us-east-1\?/ },
+  { name: 'a region without hyphens in a host', args: [...DOCKER, '-r', '123456789012.dkr.ecr.useast1.amazonaws.com'], message: /"useast1" is not an AWS region name: .*did you mean us-east-1\?/ },
   { name: 'a repository path after the host', args: [...DOCKER, '-r', `${HOST}/payments/api`], message: /it contains a path: give the registry host only/ },
   { name: 'a newline smuggling a second registry', args: [...DOCKER, '-r', `${HOST}\nevil.example`], message: /invalid registry "evil\.example"/ },
   { name: 'no registry at all', args: DOCKER, message: /registry: no registry given; pass --registry 123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com/ },
   { name: 'a 120 KB registry flag', args: [...DOCKER, '-r', HUGE_ARG], message: INVALID_REGISTRY },
-  { name: 'an unknown --region for a bare account', args: [...DOCKER, '-r', '123456789012', '--region', 'mars-1'], message: /region: "mars-1" is not an AWS region \(for example eu-west-1\)/ },
+  { name: 'an unknown --region for a bare account', args: [...DOCKER, '-r', '123456789012', '--region', 'mars-1'], message: /region: "mars-1" is not an AWS region name: expected <area>-<direction>-<number> like eu-west-1/ },
   // Roles, endpoints and scalars
   { name: 'a role ARN that is not an ARN', args: [...DOCKER, ...REGISTRY, '--role-arn', 'ecr-reader'], message: /role-arn: expected an IAM role ARN like arn:aws:iam::123456789012:role\/ecr-reader/ },
   { name: 'a role ARN with a short account', args: [...DOCKER, ...REGISTRY, '--role-arn', 'arn:aws:iam::1234:role/x'], message: /role-arn: expected an IAM role ARN like/ },
@@ -64,6 +66,7 @@ const cases: BadInput[] = [
   { name: 'an external id without a role', args: [...DOCKER, ...REGISTRY, '--external-id', 'tenant-42'], message: /external-id: only meaningful with --role-arn/ },
   { name: 'an external id with whitespace', args: [...DOCKER, ...REGISTRY, '--role-arn', 'arn:aws:iam::123456789012:role/x', '--external-id', 'tenant 42'], message: /external-id: expected 2 to 1224 characters of letters, digits and/ },
   { name: 'an endpoint URL without a scheme', args: ['docker-config', ...REGISTRY, '--endpoint-url', '@REC@', '--docker-config', '@DIR@/config.json'], message: /endpoint-url: expected an http\(s\) URL like https:\/\// },
+  { name: 'an ECR Public endpoint URL without a scheme', args: [...DOCKER, '-r', 'public.ecr.aws', '--public-endpoint-url', '@REC@'], message: /public-endpoint-url: expected an http\(s\) URL like https:\/\/api\.ecr-public/ },
   { name: 'an ftp:// endpoint URL', args: ['docker-config', ...REGISTRY, '--endpoint-url', 'ftp://@REC@', '--docker-config', '@DIR@/config.json'], message: /endpoint-url: expected an http\(s\) URL/ },
   { name: 'an e-mail that is not one', args: [...DOCKER, ...REGISTRY, '--email', 'ops at example'], message: /email: expected an e-mail address like ops@example\.com/ },
   { name: 'a 120 KB e-mail', args: [...DOCKER, ...REGISTRY, '--email', `${HUGE_ARG}@example.com`], message: /email: expected an e-mail address of at most 254 characters/ },

@@ -71,6 +71,14 @@ describe('e2e: ecr-refresh docker-config against moto', function () {
     assert.equal(await readFile(configPath, 'utf8'), before);
   });
 
+  it('serves a region opened after this release, under its partition\'s DNS suffix', async () => {
+    const run = await runCli(['docker-config', '-r', '123456789012:ap-southwest-9', '--docker-config', configPath, '--endpoint-url', moto.endpoint], DUMMY_AWS_ENV);
+    assert.equal(run.status, 0, run.stderr);
+    const config = JSON.parse(await readFile(configPath, 'utf8'));
+    assert.deepEqual(Object.keys(config.auths), ['123456789012.dkr.ecr.ap-southwest-9.amazonaws.com']);
+    assert.equal(Buffer.from(config.auths['123456789012.dkr.ecr.ap-southwest-9.amazonaws.com'].auth, 'base64').toString(), `AWS:${MOTO_PASSWORD}`);
+  });
+
   it('refreshes a fresh file when forced', async () => {
     assert.equal((await runCli(refreshArgs(), DUMMY_AWS_ENV)).status, 0);
     const run = await runCli(refreshArgs('--force', '--output', 'json'), DUMMY_AWS_ENV);

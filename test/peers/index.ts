@@ -19,6 +19,8 @@ export { startMoto, MOTO_ACCOUNT_ID } from './moto.ts';
 export { startTinyproxy } from './tinyproxy.ts';
 export { freePort } from './free-port.ts';
 export { startFaultProxy } from './fault-proxy.ts';
+export { startEcrPublicStandIn } from './ecr-public.ts';
+export type { EcrPublicRequest, EcrPublicStandIn, EcrPublicStandInOptions } from './ecr-public.ts';
 export { startConnectionRecorder, type ConnectionRecorder } from './connection-recorder.ts';
 export type { Fault, FaultProxy, SeenRequest } from './fault-proxy.ts';
 export {

@@ -13,8 +13,11 @@ export {
 } from './errors.ts';
 export type { EcrRefreshErrorOptions } from './errors.ts';
 
-export { parseRegistry, buildRegistryTarget, isKnownRegion } from './registry/registry-target.ts';
-export type { RegistryTarget } from './registry/registry-target.ts';
+export { parseRegistry, parseRegistryHost, buildRegistryTarget } from './registry/registry-target.ts';
+export type { RegistryTarget, RegistryKind, EndpointVariant } from './registry/registry-target.ts';
+export { isValidRegion, partitionOfRegion, regionProblem } from './registry/aws-region.ts';
+export type { AwsPartition } from './registry/aws-region.ts';
+export { ECR_PUBLIC_REGION } from './registry/public-registry.ts';
 export { quoteInput } from './text/quote-input.ts';
 export { describeSchemaIssues, schemaProblems } from './text/schema-issues.ts';
 

@@ -14,6 +14,7 @@ const ConfigFile = z.strictObject({
   roleArn: z.string().optional(),
   externalId: z.string().optional(),
   endpointUrl: z.string().optional(),
+  publicEndpointUrl: z.string().optional(),
   email: z.string().optional(),
   dryRun: z.boolean().optional(),
   force: z.boolean().optional(),

@@ -60,6 +60,25 @@ describe('cli/options/settings', () => {
     assert.ok(problems.some((problem) => problem.startsWith('external-id: only meaningful with --role-arn')));
   });
 
+  it('names the expected shape and the likely region for a mistyped --region, and accepts a region newer than the SDK', () => {
+    const [problem] = problemsOf({ registry: ['123456789012'], region: 'us-east-l' });
+    assert.equal(
+      problem,
+      'region: "us-east-l" is not an AWS region name: expected <area>-<direction>-<number> like eu-west-1, us-gov-west-1, ' +
+        'cn-north-1, eusc-de-east-1 or us-iso-east-1; did you mean us-east-1?',
+    );
+    const settings = resolveSettings({ ...defaults, registry: ['123456789012'], region: 'ap-southwest-9' }, {});
+    assert.equal(settings.registries[0]?.host, '123456789012.dkr.ecr.ap-southwest-9.amazonaws.com');
+  });
+
+  it('serves ECR Public next to private registries', () => {
+    const settings = resolveSettings({ ...defaults, registry: ['123456789012:eu-west-1,public.ecr.aws'] }, {});
+    assert.deepEqual(
+      settings.registries.map((target) => [target.kind, target.host]),
+      [['private', '123456789012.dkr.ecr.eu-west-1.amazonaws.com'], ['public', 'public.ecr.aws']],
+    );
+  });
+
   it('accepts role ARNs of every partition', () => {
     for (const arn of ['arn:aws:iam::123456789012:role/a', 'arn:aws-cn:iam::123456789012:role/path/b', 'arn:aws-us-gov:iam::123456789012:role/c']) {
       assert.equal(resolveSettings({ ...defaults, registry: ['123456789012:eu-west-1'], roleArn: arn }, {}).roleArn, arn);

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { ConfigError, describeSchemaIssues, isKnownRegion, parseRegistry, quoteInput, type LogFormat, type LogLevel, type RegistryTarget } from '@ecr-refresh/core';
+import { ConfigError, describeSchemaIssues, parseRegistry, quoteInput, regionProblem, type LogFormat, type LogLevel, type RegistryTarget } from '@ecr-refresh/core';
 import type { SharedArgs } from './shared-options.ts';
 
 /** Everything a refresh needs, validated; built by {@link resolveSettings}. */
@@ -8,6 +8,7 @@ export interface Settings {
   readonly roleArn?: string | undefined;
   readonly externalId?: string | undefined;
   readonly endpointUrl?: string | undefined;
+  readonly publicEndpointUrl?: string | undefined;
   readonly email?: string | undefined;
   readonly dryRun: boolean;
   readonly force: boolean;
@@ -28,6 +29,7 @@ const Scalars = z.object({
   roleArn: z.string().regex(ROLE_ARN, 'expected an IAM role ARN like arn:aws:iam::123456789012:role/ecr-reader').optional(),
   externalId: z.string().regex(EXTERNAL_ID, 'expected 2 to 1224 characters of letters, digits and +=,.@:/-').optional(),
   endpointUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL like https://api.ecr.eu-west-1.amazonaws.com' }).optional(),
+  publicEndpointUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL like https://api.ecr-public.us-east-1.amazonaws.com' }).optional(),
   // RFC 5321 caps an address at 254 characters; a longer value would only bloat every auths entry.
   email: z.email('expected an e-mail address like ops@example.com').max(254, 'expected an e-mail address of at most 254 characters').optional(),
   timeout: z.number('expected a number of seconds').positive('expected a positive number of seconds').max(600, 'expected at most 600 seconds'),
@@ -42,15 +44,15 @@ const Scalars = z.object({
 export function resolveSettings(args: SharedArgs, env: NodeJS.ProcessEnv = process.env): Settings {
   const problems: string[] = [];
   const region = nonEmpty(args.region) ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION);
-  if (region !== undefined && !isKnownRegion(region)) {
-    problems.push(`region: ${quoteInput(region)} is not an AWS region (for example eu-west-1)`);
-  }
+  const badRegion = region === undefined ? undefined : regionProblem(region);
+  if (badRegion !== undefined) problems.push(`region: ${badRegion}`);
   const registries = resolveRegistries(args, env, region, problems);
   const email = nonEmpty(args.email) ?? nonEmpty(env.EMAIL);
   const scalars = Scalars.safeParse({
     roleArn: nonEmpty(args.roleArn),
     externalId: nonEmpty(args.externalId),
     endpointUrl: nonEmpty(args.endpointUrl),
+    publicEndpointUrl: nonEmpty(args.publicEndpointUrl),
     email,
     timeout: args.timeout,
   });
@@ -67,6 +69,7 @@ export function resolveSettings(args: SharedArgs, env: NodeJS.ProcessEnv = proce
     roleArn: scalars.data.roleArn,
     externalId: scalars.data.externalId,
     endpointUrl: scalars.data.endpointUrl,
+    publicEndpointUrl: scalars.data.publicEndpointUrl,
     email: scalars.data.email,
     dryRun: args.dryRun,
     force: args.force,

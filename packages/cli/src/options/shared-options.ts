@@ -10,7 +10,9 @@ export const sharedOptions = {
     type: 'string',
     array: true,
     alias: 'r',
-    description: 'ECR registry to serve: a host (123456789012.dkr.ecr.eu-west-1.amazonaws.com) or account:region; repeatable, or comma-separated',
+    description:
+      'ECR registry to serve: a host (123456789012.dkr.ecr.eu-west-1.amazonaws.com), account:region, or public.ecr.aws (ECR Public); ' +
+      'repeatable, or comma-separated',
   },
   region: {
     type: 'string',
@@ -19,6 +21,10 @@ export const sharedOptions = {
   'role-arn': { type: 'string', description: 'IAM role to assume before asking ECR (cross-account)' },
   'external-id': { type: 'string', description: 'External id required by the role trust policy' },
   'endpoint-url': { type: 'string', description: 'Custom ECR API endpoint (VPC endpoint, test server)' },
+  'public-endpoint-url': {
+    type: 'string',
+    description: 'Custom ECR Public API endpoint (test server; default: AWS_ENDPOINT_URL_ECR_PUBLIC, else AWS in us-east-1)',
+  },
   email: { type: 'string', description: 'E-mail to record with the credential (Rancher 1.x v1 API requires one)' },
   'dry-run': { type: 'boolean', default: false, description: 'Show what would be written; write nothing' },
   force: { type: 'boolean', default: false, description: 'Refresh even targets that are still fresh' },
@@ -48,6 +54,7 @@ export interface SharedArgs {
   roleArn?: string | undefined;
   externalId?: string | undefined;
   endpointUrl?: string | undefined;
+  publicEndpointUrl?: string | undefined;
   email?: string | undefined;
   dryRun: boolean;
   force: boolean;

@@ -14,6 +14,7 @@ export async function openSession(settings: Settings): Promise<Session> {
     roleArn: settings.roleArn,
     externalId: settings.externalId,
     endpoint: settings.endpointUrl,
+    publicEndpoint: settings.publicEndpointUrl,
     timeouts: { connectTimeoutMs: Math.min(settings.timeoutMs, 10_000), requestTimeoutMs: settings.timeoutMs },
     logger,
   });

@@ -19,10 +19,14 @@ describe('core/registry/registry-target', () => {
       ['ISO-B (SC2S)', '123456789012.dkr.ecr.us-isob-east-1.sc2s.sgov.gov', 'us-isob-east-1', 'standard'],
       ['ISO-E', '123456789012.dkr.ecr.eu-isoe-west-1.cloud.adc-e.uk', 'eu-isoe-west-1', 'standard'],
       ['ISO-F', '123456789012.dkr.ecr.us-isof-south-1.csp.hci.ic.gov', 'us-isof-south-1', 'standard'],
+      ['region opened after this release', '123456789012.dkr.ecr.ap-southwest-9.amazonaws.com', 'ap-southwest-9', 'standard'],
+      ['dual-stack in a new region', '123456789012.dkr-ecr.nz-north-1.on.aws', 'nz-north-1', 'dualstack'],
+      ['new EU sovereign region', '123456789012.dkr.ecr.eusc-fr-west-1.amazonaws.eu', 'eusc-fr-west-1', 'standard'],
     ];
     for (const [name, input, region, variant, host] of valid) {
       it(`accepts a ${name} host`, () => {
         const target = parseRegistryHost(input);
+        assert.equal(target.kind, 'private');
         assert.equal(target.accountId, '123456789012');
         assert.equal(target.region, region);
         assert.equal(target.variant, variant);
@@ -30,18 +34,31 @@ describe('core/registry/registry-target', () => {
       });
     }
 
+    const publicHosts: Array<[input: string, host: string, variant: string]> = [
+      ['public.ecr.aws', 'public.ecr.aws', 'standard'],
+      ['https://Public.ECR.aws/', 'public.ecr.aws', 'standard'],
+      ['ecr-public.aws.com', 'ecr-public.aws.com', 'dualstack'],
+    ];
+    for (const [input, host, variant] of publicHosts) {
+      it(`accepts the ECR Public host ${input}, served from us-east-1`, () => {
+        assert.deepEqual(parseRegistryHost(input), { kind: 'public', accountId: '', region: 'us-east-1', host, variant });
+      });
+    }
+
     const invalid: Array<[name: string, input: string, mentions: string]> = [
-      ['an account id of 11 digits', '12345678901.dkr.ecr.eu-west-1.amazonaws.com', 'not a private ECR registry host'],
-      ['an account id of 13 digits', '1234567890123.dkr.ecr.eu-west-1.amazonaws.com', 'not a private ECR registry host'],
-      ['Docker Hub', 'registry-1.docker.io', 'not a private ECR registry host'],
-      ['ECR Public', 'public.ecr.aws', 'not a private ECR registry host'],
+      ['an account id of 11 digits', '12345678901.dkr.ecr.eu-west-1.amazonaws.com', 'not an ECR registry host'],
+      ['an account id of 13 digits', '1234567890123.dkr.ecr.eu-west-1.amazonaws.com', 'not an ECR registry host'],
+      ['Docker Hub', 'registry-1.docker.io', 'not an ECR registry host'],
+      ['an ECR Public image reference', 'public.ecr.aws/nginx/nginx', 'contains a path'],
+      ['a lookalike of ECR Public', 'public.ecr.aws.evil.example', 'not an ECR registry host'],
       ['an image reference', '123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:1.0', 'contains a path'],
-      ['an unknown region', '123456789012.dkr.ecr.eu-wset-1.amazonaws.com', 'not an AWS region'],
+      ['a mistyped region', '123456789012.dkr.ecr.eu-wset-1.amazonaws.com', 'not an AWS region name: expected <area>-<direction>-<number>'],
+      ['a region with a letter for a digit', '123456789012.dkr.ecr.us-east-l.amazonaws.com', 'did you mean us-east-1?'],
       ['a China region with the commercial suffix', '123456789012.dkr.ecr.cn-north-1.amazonaws.com', 'end in .amazonaws.com.cn'],
       ['a commercial region with the China suffix', '123456789012.dkr.ecr.eu-west-1.amazonaws.com.cn', 'end in .amazonaws.com'],
       ['dual-stack with the IPv4 suffix', '123456789012.dkr-ecr.eu-west-1.amazonaws.com', 'end in .on.aws'],
       ['a dual-stack host in an ISO partition', '123456789012.dkr-ecr.us-iso-east-1.on.aws', 'no dualstack registry endpoint'],
-      ['an empty string', '', 'not a private ECR registry host'],
+      ['an empty string', '', 'not an ECR registry host'],
       ['a lookalike domain', '123456789012.dkr.ecr.eu-west-1.amazonaws.com.evil.example', 'not'],
     ];
     for (const [name, input, mentions] of invalid) {
@@ -94,8 +111,25 @@ describe('core/registry/registry-target', () => {
       assert.equal(parseRegistry('123456789012:eu-west-1').host, '123456789012.dkr.ecr.eu-west-1.amazonaws.com');
     });
 
-    it('rejects account:region with an unknown region', () => {
-      assert.throws(() => parseRegistry('123456789012:mars-north-1'), InvalidRegistryError);
+    it('accepts account:region with a region opened after this release', () => {
+      assert.equal(parseRegistry('123456789012:mx-south-2').host, '123456789012.dkr.ecr.mx-south-2.amazonaws.com');
+    });
+
+    it('rejects account:region with a mistyped region, naming the input, the shape and the likely region', () => {
+      assert.throws(
+        () => parseRegistry('123456789012:useast1'),
+        (error: unknown) => {
+          assert.ok(error instanceof InvalidRegistryError);
+          assert.match(error.message, /^invalid registry "123456789012:useast1": "useast1" is not an AWS region name: expected <area>-<direction>-<number>/);
+          assert.match(error.message, /did you mean us-east-1\?/);
+          return true;
+        },
+      );
+      assert.throws(() => parseRegistry('123456789012:mars-north-1'), /"mars-north-1" is not an AWS region name/);
+    });
+
+    it('accepts public.ecr.aws', () => {
+      assert.equal(parseRegistry('public.ecr.aws').kind, 'public');
     });
   });
 });

@@ -1,15 +1,21 @@
-import { partition } from '@aws-sdk/util-endpoints';
 import { InvalidRegistryError } from '../errors.ts';
 import { quoteInput } from '../text/quote-input.ts';
+import { partitionOfRegion, regionProblem } from './aws-region.ts';
+import { ECR_PUBLIC_REGION, publicRegistryVariant } from './public-registry.ts';
 
 /** How a registry is reached: the regular endpoint, FIPS, dual-stack (IPv6), or both. */
 export type EndpointVariant = 'standard' | 'fips' | 'dualstack' | 'dualstack-fips';
 
+/** Which ECR serves a registry: a private registry of an account, or ECR Public. */
+export type RegistryKind = 'private' | 'public';
+
 /**
- * One private ECR registry to serve. `host` is the canonical key everywhere: bare (no scheme),
- * lower case, e.g. `123456789012.dkr.ecr.eu-west-1.amazonaws.com`.
+ * One ECR registry to serve. `host` is the canonical key everywhere: bare (no scheme), lower
+ * case, e.g. `123456789012.dkr.ecr.eu-west-1.amazonaws.com` or `public.ecr.aws`. ECR Public has
+ * no account in its host (`accountId` is empty) and answers only in us-east-1.
  */
 export interface RegistryTarget {
+  readonly kind: RegistryKind;
   readonly accountId: string;
   readonly region: string;
   readonly host: string;
@@ -18,22 +24,16 @@ export interface RegistryTarget {
 
 const EXAMPLE = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
 
-// ECR's dual-stack registry hosts use `on.aws` (and its China twin), not the SDK's `api.aws`.
-const DUALSTACK_SUFFIX: Readonly<Record<string, string>> = {
-  aws: 'on.aws',
-  'aws-cn': 'on.amazonwebservices.com.cn',
-};
-
 // <account>.<dkr.ecr | dkr.ecr-fips | dkr-ecr | dkr-ecr-fips>.<region>.<suffix>
 const HOST_PATTERN = /^(?<account>\d{12})\.(?<service>dkr\.ecr|dkr\.ecr-fips|dkr-ecr|dkr-ecr-fips)\.(?<region>[a-z0-9-]+)\.(?<suffix>[a-z0-9.-]+)$/;
 const ACCOUNT_PATTERN = /^\d{12}$/;
-const REGION_SHAPE = /^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$/;
 
 /**
  * Parses a registry given as a host (`123456789012.dkr.ecr.eu-west-1.amazonaws.com`, also FIPS,
- * dual-stack, China, EU sovereign and ISO forms; a pasted `https://` and trailing `/` are
- * accepted) or as `account:region`. Throws {@link InvalidRegistryError} quoting the input and
- * showing a valid example when it is neither.
+ * dual-stack, China, EU sovereign and ISO forms, and ECR Public's `public.ecr.aws` and
+ * `ecr-public.aws.com`; a pasted `https://` and trailing `/` are accepted) or as `account:region`.
+ * Regions are recognised by the shape of their name, so one opened after this release works.
+ * Throws {@link InvalidRegistryError} quoting the input and showing a valid example otherwise.
  */
 export function parseRegistry(input: string): RegistryTarget {
   const value = input.trim();
@@ -50,11 +50,13 @@ export function parseRegistryHost(input: string): RegistryTarget {
   if (host.includes('/')) {
     throw invalid(input, 'it contains a path: give the registry host only, without the repository');
   }
+  const publicVariant = publicRegistryVariant(host);
+  if (publicVariant !== undefined) return { kind: 'public', accountId: '', region: ECR_PUBLIC_REGION, host, variant: publicVariant };
   const match = HOST_PATTERN.exec(host);
-  if (!match?.groups) throw invalid(input, 'it is not a private ECR registry host');
+  if (!match?.groups) throw invalid(input, 'it is not an ECR registry host');
   const { account = '', service = '', region = '', suffix = '' } = match.groups;
   const variant = variantOf(service);
-  assertKnownRegion(input, region);
+  assertRegion(input, region);
   const expected = registrySuffix(region, variant);
   if (expected === undefined) {
     throw invalid(input, `ECR offers no ${variant} registry endpoint in ${region}`);
@@ -62,7 +64,7 @@ export function parseRegistryHost(input: string): RegistryTarget {
   if (suffix !== expected) {
     throw invalid(input, `registries in ${region} end in .${expected}, not .${suffix}`);
   }
-  return { accountId: account, region, host, variant };
+  return { kind: 'private', accountId: account, region, host, variant };
 }
 
 /**
@@ -78,25 +80,18 @@ export function buildRegistryTarget(
   if (!ACCOUNT_PATTERN.test(accountId)) {
     throw invalid(input, `the account id ${quoteInput(accountId)} must be exactly 12 digits`);
   }
-  assertKnownRegion(input, region);
+  assertRegion(input, region);
   const suffix = registrySuffix(region, variant);
   if (suffix === undefined) throw invalid(input, `ECR offers no ${variant} registry endpoint in ${region}`);
   const service = { standard: 'dkr.ecr', fips: 'dkr.ecr-fips', dualstack: 'dkr-ecr', 'dualstack-fips': 'dkr-ecr-fips' }[variant];
-  return { accountId, region, host: `${accountId}.${service}.${region}.${suffix}`, variant };
+  return { kind: 'private', accountId, region, host: `${accountId}.${service}.${region}.${suffix}`, variant };
 }
 
-/** Whether `region` is an AWS region the bundled AWS SDK knows. */
-export function isKnownRegion(region: string): boolean {
-  // The SDK's partition table lists every region it knows with a description; anything else
-  // falls back to a partition default without one.
-  return REGION_SHAPE.test(region) && 'description' in partition(region);
-}
-
+/** The DNS suffix of `region`'s registries of `variant`, decided by the region's partition. */
 function registrySuffix(region: string, variant: EndpointVariant): string | undefined {
-  const info = partition(region);
-  if ((variant === 'fips' || variant === 'dualstack-fips') && !info.supportsFIPS) return undefined;
-  if (variant === 'dualstack' || variant === 'dualstack-fips') return DUALSTACK_SUFFIX[info.name];
-  return info.dnsSuffix;
+  const partition = partitionOfRegion(region);
+  if (variant === 'dualstack' || variant === 'dualstack-fips') return partition?.dualStackSuffix;
+  return partition?.dnsSuffix;
 }
 
 function variantOf(service: string): EndpointVariant {
@@ -106,14 +101,14 @@ function variantOf(service: string): EndpointVariant {
   return 'standard';
 }
 
-function assertKnownRegion(input: string, region: string): void {
-  if (!isKnownRegion(region)) {
-    throw invalid(input, `${quoteInput(region)} is not an AWS region (for example eu-west-1, us-gov-west-1, cn-north-1)`);
-  }
+function assertRegion(input: string, region: string): void {
+  const problem = regionProblem(region);
+  if (problem !== undefined) throw invalid(input, problem);
 }
 
 function invalid(input: string, reason: string): InvalidRegistryError {
   return new InvalidRegistryError(
-    `invalid registry ${quoteInput(input)}: ${reason}; expected a host like ${EXAMPLE} or account:region like 123456789012:eu-west-1`,
+    `invalid registry ${quoteInput(input)}: ${reason}; expected a host like ${EXAMPLE} or public.ecr.aws, ` +
+      'or account:region like 123456789012:eu-west-1',
   );
 }

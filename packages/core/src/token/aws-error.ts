@@ -27,9 +27,10 @@ interface AwsErrorShape {
 
 /**
  * Turns an error from the AWS SDK into an ecr-refresh error that says what to fix, without any
- * secret. `where` names the call (`ECR in eu-west-1 (https://…)`), `as` the identity used.
+ * secret. `where` names the call (`ECR in eu-west-1 (https://…)`), `as` the identity used,
+ * `permissions` what that identity needs for the call.
  */
-export function fromAwsError(error: unknown, where: string, as: string): EcrRefreshError {
+export function fromAwsError(error: unknown, where: string, as: string, permissions = 'ecr:GetAuthorizationToken on "*"'): EcrRefreshError {
   if (error instanceof EcrRefreshError) return error;
   const shape = (typeof error === 'object' && error !== null ? error : {}) as AwsErrorShape;
   const name = shape.name ?? 'Error';
@@ -48,7 +49,7 @@ export function fromAwsError(error: unknown, where: string, as: string): EcrRefr
     return new AwsAuthError(`${where} rejected the AWS credentials of ${as}: ${detail}; check the access key id and secret access key`, { cause: error });
   }
   if (ACCESS_DENIED.has(name)) {
-    return new AwsAuthError(`${where} denied ${as}: ${detail}; the identity needs ecr:GetAuthorizationToken on "*"`, { cause: error });
+    return new AwsAuthError(`${where} denied ${as}: ${detail}; the identity needs ${permissions}`, { cause: error });
   }
   if (name === 'AbortError' || name === 'TimeoutError') {
     // The SDK reports its own request timeout as an abort; a cancellation by us is told apart by

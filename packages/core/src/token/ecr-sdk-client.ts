@@ -17,16 +17,10 @@ import { configuredEcrEndpoint, ecrEndpointUrl } from './ecr-endpoint.ts';
 export function createSdkEcrApi(settings: EcrApiSettings): EcrApi {
   const endpoint = configuredEcrEndpoint(settings);
   const client = new ECRClient({
-    region: settings.region,
+    ...sdkClientConfig(settings, ecrEndpointUrl(settings)),
     endpoint,
     useFipsEndpoint: endpoint === undefined && settings.useFipsEndpoint,
     useDualstackEndpoint: endpoint === undefined && settings.useDualstackEndpoint,
-    credentials: resolveCredentials(settings),
-    maxAttempts: settings.maxAttempts,
-    retryMode: 'standard',
-    requestHandler: createAwsRequestHandler(ecrEndpointUrl(settings), settings.timeouts),
-    // Added to the SDK's own product tokens in User-Agent and X-Amz-User-Agent, so CloudTrail names us.
-    customUserAgent: USER_AGENT,
   });
   return {
     async getAuthorizationToken({ signal }) {
@@ -34,6 +28,23 @@ export function createSdkEcrApi(settings: EcrApiSettings): EcrApi {
       const output = await client.send(new GetAuthorizationTokenCommand({}), { abortSignal: signal });
       return { data: output.authorizationData ?? [], attempts: output.$metadata.attempts ?? 1 };
     },
+  };
+}
+
+/**
+ * The configuration every ECR client (private or public) shares: region, endpoint, identity,
+ * retries, the request handler for `url` (proxy, timeouts) and our User-Agent.
+ */
+export function sdkClientConfig(settings: EcrApiSettings, url: string) {
+  return {
+    region: settings.region,
+    endpoint: settings.endpoint,
+    credentials: resolveCredentials(settings),
+    maxAttempts: settings.maxAttempts,
+    retryMode: 'standard',
+    requestHandler: createAwsRequestHandler(url, settings.timeouts),
+    // Added to the SDK's own product tokens in User-Agent and X-Amz-User-Agent, so CloudTrail names us.
+    customUserAgent: USER_AGENT,
   };
 }
 

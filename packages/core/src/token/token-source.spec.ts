@@ -3,6 +3,7 @@ import { AwsAuthError, EcrUnavailableError, TokenError } from '../errors.ts';
 import { clearSecretsForTesting, redactSecrets } from '../log/redaction.ts';
 import { parseRegistry } from '../registry/registry-target.ts';
 import { createFakeEcr, validAuthorization } from '../__fixtures__/fake-ecr.ts';
+import { createCachingTokenSource } from './caching-token-source.ts';
 import { createTokenSource } from './token-source.ts';
 
 const registries = (...inputs: string[]) => inputs.map(parseRegistry);
@@ -108,6 +109,46 @@ describe('core/token/token-source', () => {
     const rejected = createFakeEcr();
     rejected.failWith({ name: 'UnrecognizedClientException', $fault: 'client', $metadata: { httpStatusCode: 403 } });
     await assert.rejects(createTokenSource({ ecrApiFactory: rejected.factory }).fetch(registries('123456789012:eu-west-1')), { retryable: false });
+  });
+
+  it('names the permissions ECR Public needs when it denies the identity', async () => {
+    const ecrPublic = createFakeEcr();
+    ecrPublic.failWith({ name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+    const source = createTokenSource({ ecrPublicApiFactory: ecrPublic.factory, ecrApiFactory: createFakeEcr().factory });
+    await assert.rejects(source.fetch(registries('public.ecr.aws')), (thrown: unknown) => {
+      assert.ok(thrown instanceof AwsAuthError);
+      assert.match(thrown.message, /^ECR Public \(https:\/\/api\.ecr-public\.us-east-1\.amazonaws\.com\) denied the default AWS identity: /);
+      assert.match(thrown.message, /needs ecr-public:GetAuthorizationToken and sts:GetServiceBearerToken on "\*"$/);
+      return true;
+    });
+    assert.deepEqual(ecrPublic.settings.map((settings) => settings.region), ['us-east-1']);
+  });
+
+  it('asks the dual-stack ECR Public API for the dual-stack host, and never the private endpoint or FIPS', async () => {
+    const ecrPublic = createFakeEcr();
+    const source = createTokenSource({ ecrPublicApiFactory: ecrPublic.factory, endpoint: 'https://vpce.example' });
+    const result = await source.fetch(registries('ecr-public.aws.com', 'public.ecr.aws'));
+    assert.deepEqual([...result.keys()].sort(), ['ecr-public.aws.com', 'public.ecr.aws']);
+    const [settings] = ecrPublic.settings;
+    assert.deepEqual(
+      [settings?.region, settings?.endpoint, settings?.useDualstackEndpoint, settings?.useFipsEndpoint],
+      ['us-east-1', undefined, true, false],
+    );
+  });
+
+  it('caches an ECR Public credential like a private one: reused until its half-life, then fetched again', async () => {
+    let now = new Date();
+    const clock = () => now;
+    const ecrPublic = createFakeEcr();
+    const source = createCachingTokenSource(createTokenSource({ ecrPublicApiFactory: ecrPublic.factory, clock }), clock);
+    const targets = registries('public.ecr.aws', 'ecr-public.aws.com');
+    await source.fetch(targets);
+    now = new Date(now.getTime() + 5 * 3_600_000);
+    await source.fetch(targets);
+    assert.equal(ecrPublic.calls.length, 1);
+    now = new Date(now.getTime() + 2 * 3_600_000);
+    await source.fetch(targets);
+    assert.equal(ecrPublic.calls.length, 2);
   });
 
   it('builds a client asynchronously once per group; a client that fails to build fails as itself, and is built again next time', async () => {

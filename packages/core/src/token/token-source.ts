@@ -15,6 +15,7 @@ import { ecrEndpointUrl } from './ecr-endpoint.ts';
  * the client, its credential providers or its HTTP handler.
  */
 const createSdkEcrApiLazily: EcrApiFactory = async (settings) => (await import('./ecr-sdk-client.ts')).createSdkEcrApi(settings);
+import { createEcrPublicApi, ECR_PUBLIC_PERMISSIONS, ecrPublicEndpointUrl, ecrPublicSettings } from './ecr-public-api.ts';
 
 /** Options of {@link createTokenSource}. */
 export interface TokenSourceOptions {
@@ -25,6 +26,8 @@ export interface TokenSourceOptions {
   roleSessionName?: string | undefined;
   /** A custom ECR API endpoint (a VPC endpoint, a test server). */
   endpoint?: string | undefined;
+  /** A custom ECR Public API endpoint (a test server); default: AWS_ENDPOINT_URL_ECR_PUBLIC, then AWS's. */
+  publicEndpoint?: string | undefined;
   /** Credentials to use instead of the SDK's default chain. */
   credentials?: AwsCredentialIdentityProvider | undefined;
   /** Attempts per call, retries included (default 4). */
@@ -34,13 +37,16 @@ export interface TokenSourceOptions {
   clock?: (() => Date) | undefined;
   /** @internal Replaces the ECR client; for tests. */
   ecrApiFactory?: EcrApiFactory | undefined;
+  /** @internal Replaces the ECR Public client; for tests. */
+  ecrPublicApiFactory?: EcrApiFactory | undefined;
 }
 
 /** Fetches ECR credentials for registries; see {@link createTokenSource}. */
 export interface TokenSource {
   /**
    * Returns one credential per registry host in `registries`, calling `GetAuthorizationToken`
-   * once per distinct (region, identity): N registries of one region cost one call. Throws an
+   * once per distinct (region, identity): N registries of one region cost one call. ECR Public
+   * hosts share one call of ECR Public's own `GetAuthorizationToken`. Throws an
    * {@link AwsAuthError}, {@link EcrUnavailableError} or {@link TokenError}.
    */
   fetch(registries: readonly RegistryTarget[], options?: { signal?: AbortSignal }): Promise<Map<string, RegistryCredential>>;
@@ -56,6 +62,7 @@ export function createTokenSource(options: TokenSourceOptions = {}): TokenSource
   const logger = options.logger ?? silentLogger;
   const clock = options.clock ?? (() => new Date());
   const factory = options.ecrApiFactory ?? createSdkEcrApiLazily;
+  const publicFactory = options.ecrPublicApiFactory ?? createEcrPublicApi;
   const clients = new Map<string, Promise<EcrApi>>();
   const inFlight = new Map<string, Promise<Omit<RegistryCredential, 'host'>>>();
   let calls = 0;
@@ -77,15 +84,26 @@ export function createTokenSource(options: TokenSourceOptions = {}): TokenSource
     };
   }
 
+  /** The API a group calls (ECR, or ECR Public for public hosts), its settings, and how to name it. */
+  function apiFor(group: RegistryTarget[]): { settings: EcrApiSettings; build: EcrApiFactory; where: string; permissions?: string } {
+    const settings = settingsFor(group);
+    if (group[0]?.kind !== 'public') {
+      return { settings, build: factory, where: `ECR in ${settings.region} (${ecrEndpointUrl(settings)})` };
+    }
+    const publicSettings = ecrPublicSettings(settings, options.publicEndpoint);
+    const where = `ECR Public (${ecrPublicEndpointUrl(publicSettings)})`;
+    return { settings: publicSettings, build: publicFactory, where, permissions: ECR_PUBLIC_PERMISSIONS };
+  }
+
   /**
    * The group's client, built once; outside the call's error mapping, as building fails for other
    * reasons than ECR (a malformed proxy URL, a broken install). A failed build is not kept.
    */
-  function clientFor(key: string, settings: EcrApiSettings): Promise<EcrApi> {
+  function clientFor(key: string, settings: EcrApiSettings, build: EcrApiFactory): Promise<EcrApi> {
     let client = clients.get(key);
     if (client === undefined) {
       client = Promise.resolve()
-        .then(() => factory(settings))
+        .then(() => build(settings))
         .catch((error: unknown) => {
           clients.delete(key);
           throw error;
@@ -96,9 +114,8 @@ export function createTokenSource(options: TokenSourceOptions = {}): TokenSource
   }
 
   async function fetchGroup(key: string, group: RegistryTarget[], signal?: AbortSignal): Promise<Omit<RegistryCredential, 'host'>> {
-    const settings = settingsFor(group);
-    const client = await clientFor(key, settings);
-    const where = `ECR in ${settings.region} (${ecrEndpointUrl(settings)})`;
+    const { settings, build, where, permissions } = apiFor(group);
+    const client = await clientFor(key, settings, build);
     const identity = options.roleArn === undefined ? 'the default AWS identity' : `role ${options.roleArn}`;
     calls += 1;
     const started = Date.now();
@@ -107,7 +124,7 @@ export function createTokenSource(options: TokenSourceOptions = {}): TokenSource
       answer = await client.getAuthorizationToken(signal === undefined ? {} : { signal });
     } catch (error) {
       if (signal?.aborted === true) throw new EcrRefreshError(`the call to ${where} was cancelled`, { cause: error });
-      throw fromAwsError(error, where, identity);
+      throw fromAwsError(error, where, identity, permissions);
     }
     const fetchedAt = clock();
     const first = answer.data[0];
@@ -152,7 +169,7 @@ export function createTokenSource(options: TokenSourceOptions = {}): TokenSource
   };
 }
 
-/** Groups registries by what decides the token: region and the identity asking. */
+/** Groups registries by what decides the token: the service (ECR or ECR Public), region and the identity asking. */
 function groupByIdentity(
   registries: readonly RegistryTarget[],
   roleArn: string | undefined,
@@ -160,7 +177,7 @@ function groupByIdentity(
 ): Map<string, RegistryTarget[]> {
   const groups = new Map<string, RegistryTarget[]>();
   for (const target of registries) {
-    const key = [target.region, roleArn ?? '', externalId ?? ''].join('|');
+    const key = [target.kind, target.region, roleArn ?? '', externalId ?? ''].join('|');
     const group = groups.get(key) ?? [];
     if (!group.some((existing) => existing.host === target.host)) group.push(target);
     groups.set(key, group);

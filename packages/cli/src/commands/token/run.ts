@@ -22,7 +22,7 @@ export async function runToken(args: TokenArgs): Promise<ExitStatus> {
   if (args.passwordOnly) {
     const passwords = new Set(credentials.map((credential) => credential.password));
     if (passwords.size !== 1) {
-      throw new ConfigError(`password-only: the registries given need ${passwords.size} different tokens (several regions); name registries of one region`);
+      throw new ConfigError(`password-only: the registries given need ${passwords.size} different tokens (several regions, or ECR Public with private registries); name registries of one region, or public.ecr.aws alone`);
     }
     process.stdout.write(`${credentials[0]?.password ?? ''}\n`);
     return ExitStatus.ok;
