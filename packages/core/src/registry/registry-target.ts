@@ -1,5 +1,6 @@
 import { partition } from '@aws-sdk/util-endpoints';
 import { InvalidRegistryError } from '../errors.ts';
+import type { AwsIdentity } from '../identity/aws-identity.ts';
 import { quoteInput } from '../text/quote-input.ts';
 
 /** How a registry is reached: the regular endpoint, FIPS, dual-stack (IPv6), or both. */
@@ -14,6 +15,8 @@ export interface RegistryTarget {
   readonly region: string;
   readonly host: string;
   readonly variant: EndpointVariant;
+  /** As whom this registry's token is fetched; the token source's default identity when absent. */
+  readonly identity?: AwsIdentity | undefined;
 }
 
 const EXAMPLE = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';

@@ -1,16 +1,12 @@
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
-import type { AwsCredentialIdentityProvider } from '@smithy/types';
-import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
-import { partition } from '@aws-sdk/util-endpoints';
 import { createAwsRequestHandler } from '../http/aws-request-handler.ts';
 import { USER_AGENT } from '../http/user-agent.ts';
 import { ecrEndpointUrl, type EcrApi, type EcrApiSettings } from './ecr-api.ts';
 
 /**
- * The ECR API on the AWS SDK: an `ECRClient` on the SDK's default credential chain (env,
- * profile, SSO, web identity/IRSA, container, IMDS), optionally assuming a role, with the
- * environment's proxy and bounded timeouts. Throttling and 5xx answers are retried by the SDK's
- * standard retry strategy (exponential backoff with jitter).
+ * The ECR API on the AWS SDK: an `ECRClient` with the credentials of the settings' identity
+ * (see identity-credentials.ts), the environment's proxy and bounded timeouts. Throttling and
+ * 5xx answers are retried by the SDK's standard retry strategy (exponential backoff with jitter).
  */
 export function createSdkEcrApi(settings: EcrApiSettings): EcrApi {
   const client = new ECRClient({
@@ -18,7 +14,7 @@ export function createSdkEcrApi(settings: EcrApiSettings): EcrApi {
     endpoint: settings.endpoint,
     useFipsEndpoint: settings.useFipsEndpoint,
     useDualstackEndpoint: settings.useDualstackEndpoint,
-    credentials: resolveCredentials(settings),
+    credentials: settings.credentials,
     maxAttempts: settings.maxAttempts,
     retryMode: 'standard',
     requestHandler: createAwsRequestHandler(ecrEndpointUrl(settings), settings.timeouts),
@@ -32,29 +28,4 @@ export function createSdkEcrApi(settings: EcrApiSettings): EcrApi {
       return { data: output.authorizationData ?? [], attempts: output.$metadata.attempts ?? 1 };
     },
   };
-}
-
-function resolveCredentials(settings: EcrApiSettings): AwsCredentialIdentityProvider {
-  const stsConfig = {
-    region: settings.region,
-    maxAttempts: settings.maxAttempts,
-    requestHandler: createAwsRequestHandler(stsEndpointUrl(settings.region), settings.timeouts),
-    customUserAgent: USER_AGENT,
-  };
-  const base = settings.credentials ?? fromNodeProviderChain({ clientConfig: stsConfig });
-  if (settings.roleArn === undefined) return base;
-  return fromTemporaryCredentials({
-    masterCredentials: base,
-    params: {
-      RoleArn: settings.roleArn,
-      ExternalId: settings.externalId,
-      RoleSessionName: settings.roleSessionName ?? 'ecr-refresh',
-    },
-    clientConfig: stsConfig,
-  });
-}
-
-function stsEndpointUrl(region: string): string {
-  // An empty variable counts as unset, as ecrEndpointUrl does.
-  return process.env.AWS_ENDPOINT_URL_STS || process.env.AWS_ENDPOINT_URL || `https://sts.${region}.${partition(region).dnsSuffix}`;
 }
