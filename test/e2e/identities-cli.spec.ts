@@ -2,7 +2,7 @@
 // STS under IAM auth (signatures, user and role policies, the trust policy's external id checked),
 // writing one Secret that holds both registries, on the real kube-apiserver.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -87,6 +87,24 @@ describe('e2e: several AWS identities in one run (moto STS and IAM auth, kube-ap
     assert.equal(ecr.requests.length - ecrBefore, 2);
     assert.equal(JSON.parse(run.stdout).ecrCalls, 2);
     assert.equal(sts.requests.length - stsBefore, 2);
+  });
+
+  it('takes a profile of the shared config files for one registry, and a role on the default chain for the other', async () => {
+    const namespace = uniqueName('profile');
+    await createNamespaces(kube, [namespace]);
+    const home = await mkdtemp(join(dir, 'home-'));
+    await mkdir(join(home, '.aws'));
+    // The profile assumes role B itself (role_arn with source_profile), as ~/.aws/config often does.
+    await writeFile(join(home, '.aws', 'config'), `[profile tenant-b]\nrole_arn = ${roleB}\nsource_profile = base\n`);
+    await writeFile(join(home, '.aws', 'credentials'), `[base]\naws_access_key_id = ${user.accessKeyId}\naws_secret_access_key = ${user.secretAccessKey}\n`);
+    const config = await configFile('profile', [{ host: HOST_A, roleArn: roleA, externalId: EXTERNAL_ID }, { host: HOST_B, profile: 'tenant-b' }]);
+    const ecrBefore = ecr.requests.length;
+    const run = await runCli(['k8s', '--config', config, '--endpoint-url', ecr.url, '-n', namespace, '--output', 'json'], { ...userEnv(), HOME: home });
+    assert.equal(run.status, 0, run.stdout + run.stderr);
+    const auths = dockerConfigOf(await readSecret(kube, namespace)).auths;
+    assert.equal(auths[HOST_A]?.password, MOTO_PASSWORD);
+    assert.equal(auths[HOST_B]?.password, OTHER_PASSWORD);
+    assert.equal(ecr.requests.length - ecrBefore, 2);
   });
 
   // moto refuses a wrong external id; a missing one it lets pass (its condition check skips absent keys), AWS refuses both.

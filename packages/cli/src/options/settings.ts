@@ -56,10 +56,13 @@ export function resolveSettings(args: SharedArgs, env: NodeJS.ProcessEnv = proce
     problems.push(`region: ${quoteInput(region)} is not an AWS region (for example eu-west-1)`);
   }
   const defaultIdentity = { roleArn: nonEmpty(args.roleArn), externalId: nonEmpty(args.externalId) };
-  for (const problem of validateAwsIdentity(defaultIdentity)) problems.push(`${optionName([problem.key])}: ${problem.message}`);
+  for (const { key, message } of validateAwsIdentity(defaultIdentity)) {
+    problems.push(`${optionName([key])}: ${message}`);
+  }
   const registries = resolveRegistries(args, env, region, problems);
-  for (const target of registries) {
-    const mismatch = target.identity === undefined && defaultIdentity.roleArn !== undefined ? rolePartitionMismatch(defaultIdentity.roleArn, target.region) : undefined;
+  const { roleArn } = defaultIdentity;
+  for (const target of registries.filter((registry) => registry.identity === undefined)) {
+    const mismatch = roleArn === undefined ? undefined : rolePartitionMismatch(roleArn, target.region);
     if (mismatch !== undefined) problems.push(`role-arn: ${mismatch} (registry ${target.host})`);
   }
   const email = nonEmpty(args.email) ?? nonEmpty(env.EMAIL);
@@ -104,7 +107,8 @@ function resolveRegistries(args: SharedArgs, env: NodeJS.ProcessEnv, region: str
     if (target === undefined) continue;
     const earlier = registries.get(target.host);
     if (earlier !== undefined && identityKey(earlier.identity ?? {}) !== identityKey(target.identity ?? {})) {
-      problems.push(`registry ${target.host}: listed twice with different identities; one host holds one credential, so name its identity once`);
+      const reason = 'listed twice with different identities; one host holds one credential, so name its identity once';
+      problems.push(`registry ${target.host}: ${reason}`);
     }
     registries.set(target.host, target);
   }
@@ -121,7 +125,11 @@ function registryEntries(value: string | RegistryEntry): RegistryEntry[] {
 }
 
 /** The entry's registry with its identity, or undefined after adding its problems. */
-function registryTarget(entry: RegistryEntry, region: string | undefined, problems: string[]): RegistryTarget | undefined {
+function registryTarget(
+  entry: RegistryEntry,
+  region: string | undefined,
+  problems: string[],
+): RegistryTarget | undefined {
   const { host, ...fields } = entry;
   let target: RegistryTarget;
   try {

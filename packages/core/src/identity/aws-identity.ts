@@ -20,6 +20,7 @@ export interface AwsIdentity {
 /** The default chain's identity: no profile, no role. */
 export const DEFAULT_IDENTITY: AwsIdentity = {};
 
+const EXAMPLE_ROLE = 'arn:aws:iam::123456789012:role/ecr-reader';
 const ROLE_ARN = /^arn:(?<partition>aws(?:-[a-z]+)*):iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
 const ROLE_SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
@@ -28,10 +29,11 @@ const PROFILE = /^[^\s[\]]{1,128}$/;
 
 /** A key that is equal for two identities exactly when they fetch the same credentials. */
 export function identityKey(identity: AwsIdentity): string {
-  return JSON.stringify([identity.profile ?? '', identity.roleArn ?? '', identity.externalId ?? '', identity.roleSessionName ?? '']);
+  const { profile, roleArn, externalId, roleSessionName } = identity;
+  return JSON.stringify([profile ?? '', roleArn ?? '', externalId ?? '', roleSessionName ?? '']);
 }
 
-/** How messages name an identity, e.g. `role arn:aws:iam::123456789012:role/reader (profile ops)`. Never a secret. */
+/** How messages name an identity, e.g. `role arn:aws:iam::123456789012:role/reader (from profile ops)`. */
 export function describeIdentity(identity: AwsIdentity): string {
   const profile = identity.profile === undefined ? undefined : `profile ${identity.profile}`;
   if (identity.roleArn === undefined) return profile ?? 'the default AWS identity';
@@ -51,21 +53,22 @@ export interface IdentityProblem {
  */
 export function validateAwsIdentity(identity: AwsIdentity, region?: string): IdentityProblem[] {
   const problems: IdentityProblem[] = [];
+  const add = (key: keyof AwsIdentity, message: string) => problems.push({ key, message });
   const { roleArn, externalId, roleSessionName, profile } = identity;
   if (roleArn !== undefined && !ROLE_ARN.test(roleArn)) {
-    problems.push({ key: 'roleArn', message: `expected an IAM role ARN like arn:aws:iam::123456789012:role/ecr-reader, not ${quoteInput(roleArn)}` });
+    add('roleArn', `expected an IAM role ARN like ${EXAMPLE_ROLE}, not ${quoteInput(roleArn)}`);
   }
   const mismatch = roleArn === undefined || region === undefined ? undefined : rolePartitionMismatch(roleArn, region);
-  if (mismatch !== undefined) problems.push({ key: 'roleArn', message: mismatch });
+  if (mismatch !== undefined) add('roleArn', mismatch);
   if (externalId !== undefined && !EXTERNAL_ID.test(externalId)) {
-    problems.push({ key: 'externalId', message: 'expected 2 to 1224 characters of letters, digits and +=,.@:/-' });
+    add('externalId', 'expected 2 to 1224 characters of letters, digits and +=,.@:/-');
   }
-  if (externalId !== undefined && roleArn === undefined) problems.push({ key: 'externalId', message: 'only meaningful with a role ARN' });
+  if (externalId !== undefined && roleArn === undefined) add('externalId', 'only meaningful with a role ARN');
   if (roleSessionName !== undefined && !ROLE_SESSION_NAME.test(roleSessionName)) {
-    problems.push({ key: 'roleSessionName', message: `expected 2 to 64 characters of letters, digits and +=,.@-, not ${quoteInput(roleSessionName)}` });
+    add('roleSessionName', `expected 2 to 64 letters, digits and +=,.@-, not ${quoteInput(roleSessionName)}`);
   }
   if (profile !== undefined && !PROFILE.test(profile)) {
-    problems.push({ key: 'profile', message: `expected a profile name (1 to 128 characters, no spaces or brackets), not ${quoteInput(profile)}` });
+    add('profile', `expected a profile name (1 to 128 characters, no spaces or brackets), not ${quoteInput(profile)}`);
   }
   return problems;
 }

@@ -47,7 +47,11 @@ export function createIdentityCredentials(settings: IdentityCredentialsSettings)
   if (identity.roleArn === undefined) return shared(base);
   const assumeRole = fromTemporaryCredentials({
     masterCredentials: base,
-    params: { RoleArn: identity.roleArn, ExternalId: identity.externalId, RoleSessionName: identity.roleSessionName ?? 'ecr-refresh' },
+    params: {
+      RoleArn: identity.roleArn,
+      ExternalId: identity.externalId,
+      RoleSessionName: identity.roleSessionName ?? 'ecr-refresh',
+    },
     clientConfig,
   });
   const where = `STS in ${region} (${stsEndpointUrl(region)})`;
@@ -60,14 +64,16 @@ export function createIdentityCredentials(settings: IdentityCredentialsSettings)
 
 /** One provider for every client: the SDK's identity cache, renewing 5 minutes before expiry. */
 function shared(provider: AwsCredentialIdentityProvider): AwsCredentialIdentityProvider {
+  const memoized = memoizeIdentityProvider(provider, isIdentityExpired, doesIdentityRequireRefresh);
   // Undefined only for an undefined provider.
-  return memoizeIdentityProvider(provider, isIdentityExpired, doesIdentityRequireRefresh) as AwsCredentialIdentityProvider;
+  return memoized as AwsCredentialIdentityProvider;
 }
 
 /** The STS endpoint of `region`, or the one the environment names (AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL). */
 export function stsEndpointUrl(region: string): string {
   // An empty variable counts as unset, as ecrEndpointUrl does.
-  return process.env.AWS_ENDPOINT_URL_STS || process.env.AWS_ENDPOINT_URL || `https://sts.${region}.${partition(region).dnsSuffix}`;
+  const configured = process.env.AWS_ENDPOINT_URL_STS || process.env.AWS_ENDPOINT_URL;
+  return configured || `https://sts.${region}.${partition(region).dnsSuffix}`;
 }
 
 const DENIED = new Set(['AccessDenied', 'AccessDeniedException']);
@@ -78,10 +84,8 @@ function assumeRoleError(error: unknown, where: string, identity: AwsIdentity): 
   const as = describeIdentity({ ...identity, roleArn: undefined });
   if (DENIED.has(name)) {
     const externalId = identity.externalId === undefined ? '' : ' with the configured external id (sts:ExternalId)';
-    return new AwsAuthError(
-      `${where} denied ${as} assuming ${identity.roleArn}: ${name}; the caller needs sts:AssumeRole on the role, and the role's trust policy must allow the caller${externalId}`,
-      { cause: error },
-    );
+    const needs = `the caller needs sts:AssumeRole on the role, and the role's trust policy must allow it${externalId}`;
+    return new AwsAuthError(`${where} denied ${as} assuming ${identity.roleArn}: ${name}; ${needs}`, { cause: error });
   }
   return fromAwsError(error, where, `${as} assuming ${identity.roleArn}`);
 }

@@ -170,7 +170,10 @@ export function createTokenSource(options: TokenSourceOptions = {}): TokenSource
 }
 
 /** Groups registries by what decides the token: partition, region and the identity asking. */
-function groupByIdentity(registries: readonly RegistryTarget[], identityOf: (target: RegistryTarget) => AwsIdentity): Map<string, RegistryTarget[]> {
+function groupByIdentity(
+  registries: readonly RegistryTarget[],
+  identityOf: (target: RegistryTarget) => AwsIdentity,
+): Map<string, RegistryTarget[]> {
   const groups = new Map<string, RegistryTarget[]>();
   for (const target of registries) {
     const key = [partitionOf(target.region), target.region, identityKey(identityOf(target))].join('|');
