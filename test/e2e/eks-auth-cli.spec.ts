@@ -7,23 +7,18 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFaultProxy, startPodIdentityAgent, type FaultProxy, type KubeApiServer, type Moto, type PodIdentityAgent } from '../peers/index.ts';
-import { noteSecret } from '../support/leak-collector.ts';
 import { runCli, type CliRun } from '../support/run-cli.ts';
+import {
+  EKS_ACCOUNT,
+  EKS_HOST as HOST,
+  EKS_PASSWORD as PASSWORD,
+  STATIC_KEYS,
+  createIrsaRole,
+  noteEksPassword,
+  podIdentityCredentials,
+  serviceAccountToken,
+} from './eks-auth-helpers.ts';
 import { SECRET, createNamespaces, dockerConfigOf, readSecret, uniqueName, useKubeAndMoto } from './k8s-helpers.ts';
-
-const ACCOUNT = '210987654321';
-const PASSWORD = `${ACCOUNT}-auth-token`;
-const HOST = `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com`;
-const STATIC_KEYS = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'ECR_REFRESH_ACCESS_KEY', 'ECR_REFRESH_SECRET_KEY'];
-const OIDC_PROVIDER = 'oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE';
-const SERVICE_ACCOUNT = 'system:serviceaccount:ecr-refresh:ecr-refresh';
-
-/** A token shaped like a projected ServiceAccount token (moto does not verify its signature). */
-function serviceAccountToken(audience: string): string {
-  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const claims = { iss: `https://${OIDC_PROVIDER}`, sub: SERVICE_ACCOUNT, aud: [audience], exp: Math.floor(Date.now() / 1000) + 3600 };
-  return `${part({ alg: 'RS256', kid: 'test' })}.${part(claims)}.${Buffer.from(`signature-${process.pid}-${audience}`).toString('base64url')}`;
-}
 
 describe('e2e: EKS authentication (IRSA, Pod Identity) through the bundled CLI, no static keys', function () {
   this.timeout(120_000);
@@ -36,8 +31,7 @@ describe('e2e: EKS authentication (IRSA, Pod Identity) through the bundled CLI, 
 
   before(async () => {
     ({ kube, moto } = await useKubeAndMoto());
-    noteSecret(PASSWORD);
-    noteSecret(`AWS:${PASSWORD}`);
+    noteEksPassword();
     [ecr, sts] = await Promise.all([startFaultProxy(moto.endpoint, { keepHost: true }), startFaultProxy(moto.endpoint, { keepHost: true })]);
     dir = await mkdtemp(join(tmpdir(), 'ecr-refresh-eks-auth-'));
   });
@@ -54,7 +48,6 @@ describe('e2e: EKS authentication (IRSA, Pod Identity) through the bundled CLI, 
   });
 
   async function writeToken(name: string, token: string): Promise<string> {
-    noteSecret(token);
     const path = join(dir, name);
     await writeFile(path, token);
     return path;
@@ -71,22 +64,8 @@ describe('e2e: EKS authentication (IRSA, Pod Identity) through the bundled CLI, 
     });
   }
 
-  async function createReaderRole(name: string, trustStatement: object): Promise<string> {
-    return moto.createRole({
-      name,
-      accountId: ACCOUNT,
-      trustPolicy: { Version: '2012-10-17', Statement: [trustStatement] },
-      actions: ['ecr:GetAuthorizationToken'],
-    });
-  }
-
   it('IRSA: exchanges the projected token for the role with AssumeRoleWithWebIdentity, then asks ECR as the role', async () => {
-    const roleArn = await createReaderRole('irsa-ecr-reader', {
-      Effect: 'Allow',
-      Principal: { Federated: `arn:aws:iam::${ACCOUNT}:oidc-provider/${OIDC_PROVIDER}` },
-      Action: 'sts:AssumeRoleWithWebIdentity',
-      Condition: { StringEquals: { [`${OIDC_PROVIDER}:sub`]: SERVICE_ACCOUNT, [`${OIDC_PROVIDER}:aud`]: 'sts.amazonaws.com' } },
-    });
+    const roleArn = await createIrsaRole(moto);
     const tokenFile = await writeToken('irsa-token', serviceAccountToken('sts.amazonaws.com'));
     const namespace = uniqueName('irsa');
     await createNamespaces(kube, [namespace]);
@@ -102,14 +81,9 @@ describe('e2e: EKS authentication (IRSA, Pod Identity) through the bundled CLI, 
   });
 
   it('EKS Pod Identity: takes the credentials the agent serves for the token file, and ECR accepts them', async () => {
-    const roleArn = await createReaderRole('pod-identity-ecr-reader', {
-      Effect: 'Allow',
-      Principal: { Service: 'pods.eks.amazonaws.com' },
-      Action: ['sts:AssumeRole', 'sts:TagSession'],
-    });
-    const credentials = await moto.assumeRole(roleArn);
+    const credentials = await podIdentityCredentials(moto);
     const tokenFile = await writeToken('eks-pod-identity-token', serviceAccountToken('pods.eks.amazonaws.com'));
-    agent = await startPodIdentityAgent(tokenFile, { ...credentials, accountId: ACCOUNT });
+    agent = await startPodIdentityAgent(tokenFile, credentials);
     const namespace = uniqueName('pod-identity');
     await createNamespaces(kube, [namespace]);
     await moto.checkAuthAfter(0);
@@ -125,7 +99,7 @@ describe('e2e: EKS authentication (IRSA, Pod Identity) through the bundled CLI, 
   it('EKS Pod Identity: a token the agent does not accept fails the run (exit 2) and writes nothing', async () => {
     const tokenFile = await writeToken('agent-token', serviceAccountToken('pods.eks.amazonaws.com'));
     const otherToken = await writeToken('other-token', serviceAccountToken('another-audience'));
-    agent = await startPodIdentityAgent(tokenFile, { accessKeyId: 'ASIAUNUSED', secretAccessKey: 'unused', sessionToken: 'unused', expiration: new Date(Date.now() + 3600_000).toISOString(), accountId: ACCOUNT });
+    agent = await startPodIdentityAgent(tokenFile, { accessKeyId: 'ASIAUNUSED', secretAccessKey: 'unused', sessionToken: 'unused', expiration: new Date(Date.now() + 3600_000).toISOString(), accountId: EKS_ACCOUNT });
     const namespace = uniqueName('pod-identity-denied');
     await createNamespaces(kube, [namespace]);
     const run = await k8sAs({ AWS_CONTAINER_CREDENTIALS_FULL_URI: agent.url, AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: otherToken }, namespace);

@@ -25,13 +25,7 @@ export {
 } from './credential/registry-credential.ts';
 export type { CredentialRecord, RegistryCredential } from './credential/registry-credential.ts';
 
-export {
-  DEFAULT_IDENTITY,
-  describeIdentity,
-  identityKey,
-  rolePartitionMismatch,
-  validateAwsIdentity,
-} from './identity/aws-identity.ts';
+export { identityKey, rolePartitionMismatch, validateAwsIdentity } from './identity/aws-identity.ts';
 export type { AwsIdentity, IdentityProblem } from './identity/aws-identity.ts';
 export { createTokenSource } from './token/token-source.ts';
 export type { TokenSource, TokenSourceOptions } from './token/token-source.ts';
