@@ -107,6 +107,24 @@ describe('e2e: several AWS identities in one run (moto STS and IAM auth, kube-ap
     assert.equal(ecr.requests.length - ecrBefore, 2);
   });
 
+  it('rejects a profile that no shared AWS file defines with exit 64, naming the registry, before any call or write', async () => {
+    const namespace = uniqueName('no-profile');
+    await createNamespaces(kube, [namespace]);
+    const home = await mkdtemp(join(dir, 'home-'));
+    await mkdir(join(home, '.aws'));
+    await writeFile(join(home, '.aws', 'config'), '[profile tenant-b]\nregion = eu-west-1\n');
+    const config = await configFile('no-profile', [{ host: HOST_A, profile: 'tenant-b' }, { host: HOST_B, profile: 'tenant-c' }]);
+    const run = await runCli(['k8s', '--config', config, '--endpoint-url', DEAD_ENDPOINT, '-n', namespace], {
+      ...userEnv(),
+      AWS_ENDPOINT_URL_STS: DEAD_ENDPOINT,
+      HOME: home,
+    });
+    assert.equal(run.status, 64, run.stdout + run.stderr);
+    assert.match(run.stderr, new RegExp(`^ecr-refresh: registry ${HOST_B.replace(/\./g, '\\.')}: profile: "tenant-c" is in no shared AWS file`, 'm'));
+    assert.doesNotMatch(run.stderr, /tenant-b/);
+    assert.equal((await kube.request('GET', `/api/v1/namespaces/${namespace}/secrets/${SECRET}`)).status, 404);
+  });
+
   // moto refuses a wrong external id; a missing one it lets pass (its condition check skips absent keys), AWS refuses both.
   it('with another external id than the trust policy requires: exit 2 naming the role and sts:ExternalId, nothing written', async () => {
     const namespace = uniqueName('wrong-external-id');
