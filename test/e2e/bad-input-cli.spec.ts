@@ -63,7 +63,7 @@ const cases: BadInput[] = [
   { name: 'a role ARN that is not an ARN', args: [...DOCKER, ...REGISTRY, '--role-arn', 'ecr-reader'], message: /role-arn: expected an IAM role ARN like arn:aws:iam::123456789012:role\/ecr-reader/ },
   { name: 'a role ARN with a short account', args: [...DOCKER, ...REGISTRY, '--role-arn', 'arn:aws:iam::1234:role/x'], message: /role-arn: expected an IAM role ARN like/ },
   { name: 'a user ARN given as the role', args: [...DOCKER, ...REGISTRY, '--role-arn', 'arn:aws:iam::123456789012:user/bob'], message: /role-arn: expected an IAM role ARN like/ },
-  { name: 'an external id without a role', args: [...DOCKER, ...REGISTRY, '--external-id', 'tenant-42'], message: /external-id: only meaningful with --role-arn/ },
+  { name: 'an external id without a role', args: [...DOCKER, ...REGISTRY, '--external-id', 'tenant-42'], message: /external-id: only meaningful with a role ARN/ },
   { name: 'an external id with whitespace', args: [...DOCKER, ...REGISTRY, '--role-arn', 'arn:aws:iam::123456789012:role/x', '--external-id', 'tenant 42'], message: /external-id: expected 2 to 1224 characters of letters, digits and/ },
   { name: 'an endpoint URL without a scheme', args: ['docker-config', ...REGISTRY, '--endpoint-url', '@REC@', '--docker-config', '@DIR@/config.json'], message: /endpoint-url: expected an http\(s\) URL like https:\/\// },
   { name: 'an ECR Public endpoint URL without a scheme', args: [...DOCKER, '-r', 'public.ecr.aws', '--public-endpoint-url', '@REC@'], message: /public-endpoint-url: expected an http\(s\) URL like https:\/\/api\.ecr-public/ },

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
-import { chmod, copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildImage, cliVersion, type BuiltImage } from '../../deploy/image/build.ts';
 import { podman, podmanUnavailableReason, type PodmanRun } from '../../deploy/image/podman.ts';
-import { freePort, useKube, useMoto, type KubeApiServer, type Moto } from '../peers/index.ts';
+import { freePort, startPodIdentityAgent, useKube, useMoto, type KubeApiServer, type Moto, type PodIdentityAgent } from '../peers/index.ts';
 import { writeKubeconfig } from '../peers/kube/kubeconfig.ts';
 import { waitUntil } from '../peers/wait-until.ts';
 import { DUMMY_AWS_ENV } from '../support/run-cli.ts';
+import * as eks from './eks-auth-helpers.ts';
 import { HOST, MOTO_PASSWORD, SECRET, createNamespaces, dockerConfigOf, pullSecretsOf, readSecret, uniqueName } from './k8s-helpers.ts';
 
 // What the manifests in deploy/ declare for the container: read-only root filesystem, a numeric
@@ -102,6 +103,63 @@ describe('e2e: the container image, run with podman as users run it', function (
     assert.equal(JSON.parse(run.stdout).results[0].action, 'created');
     const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
     assert.equal(Buffer.from(config.auths[HOST].auth, 'base64').toString(), `AWS:${MOTO_PASSWORD}`);
+  });
+
+  describe('EKS authentication, with no static key in the container', () => {
+    let agent: PodIdentityAgent | undefined;
+    before(eks.noteEksPassword);
+    afterEach(async () => {
+      await agent?.stop();
+      agent = undefined;
+      await moto.reset();
+    });
+
+    /** A read-only volume holding `token` at `containerDir`, as EKS projects it; returns the podman arguments. */
+    async function projectedToken(token: string, containerDir: string): Promise<string[]> {
+      const tokenDir = join(dir, 'token');
+      await mkdir(tokenDir);
+      await writeFile(join(tokenDir, 'token'), token, { mode: 0o644 });
+      return ['--volume', `${tokenDir}:${containerDir}:ro`];
+    }
+
+    /** `docker-config` for the role's registry with only `env` for AWS (plus the region). */
+    async function refreshWith(env: Record<string, string>, volumes: string[]): Promise<PodmanRun> {
+      for (const name of eks.STATIC_KEYS) assert.equal(env[name], undefined, `${name} must not be set`);
+      const variables = Object.entries({ ...env, AWS_REGION: 'eu-west-1' }).flatMap(([key, value]) => ['--env', `${key}=${value}`]);
+      return runImage(
+        ['docker-config', '--registry', eks.EKS_HOST, '--endpoint-url', moto.endpoint, '--output', 'json'],
+        ['--volume', `${dir}:/docker`, '--env', 'DOCKER_CONFIG=/docker', ...volumes, ...variables],
+      );
+    }
+
+    async function writtenPassword(): Promise<string | undefined> {
+      return JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')).auths[eks.EKS_HOST]?.password;
+    }
+
+    it('IRSA: AWS_ROLE_ARN and the projected token, exchanged with STS AssumeRoleWithWebIdentity', async () => {
+      await moto.reset();
+      const roleArn = await eks.createIrsaRole(moto);
+      const volumes = await projectedToken(eks.serviceAccountToken('sts.amazonaws.com'), eks.IRSA_TOKEN_DIR);
+      // The web identity call is unsigned by design: it alone passes unchecked; the ECR call is checked.
+      await moto.checkAuthAfter(1);
+      const env = { AWS_ROLE_ARN: roleArn, AWS_WEB_IDENTITY_TOKEN_FILE: `${eks.IRSA_TOKEN_DIR}/token`, AWS_ENDPOINT_URL_STS: moto.endpoint };
+      const run = await refreshWith(env, volumes);
+      assert.equal(run.status, 0, run.stderr);
+      assert.equal(await writtenPassword(), eks.EKS_PASSWORD);
+    });
+
+    it('EKS Pod Identity: credentials from the agent (a loopback stand-in) for the projected token', async () => {
+      await moto.reset();
+      const token = eks.serviceAccountToken('pods.eks.amazonaws.com');
+      const volumes = await projectedToken(token, eks.POD_IDENTITY_TOKEN_DIR);
+      agent = await startPodIdentityAgent(join(dir, 'token', 'token'), await eks.podIdentityCredentials(moto));
+      await moto.checkAuthAfter(0);
+      const env = { AWS_CONTAINER_CREDENTIALS_FULL_URI: agent.url, AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: `${eks.POD_IDENTITY_TOKEN_DIR}/token` };
+      const run = await refreshWith(env, volumes);
+      assert.equal(run.status, 0, run.stderr);
+      assert.equal(await writtenPassword(), eks.EKS_PASSWORD);
+      assert.deepEqual(agent.requests, [{ path: '/v1/credentials', status: 200 }]);
+    });
   });
 
   it('compiles every file a run loads from the compile cache baked into the image, read-only, under the hardened settings', async () => {

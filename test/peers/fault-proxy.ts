@@ -29,6 +29,11 @@ export interface FaultProxyTlsOptions {
   readonly tls?: { readonly cert: string; readonly key: string };
   /** PEM CA that signed the upstream's certificate, when the upstream is https://. */
   readonly upstreamCa?: string;
+  /**
+   * Forward the client's `Host` header as it came, so that AWS SigV4 signatures, which cover it,
+   * stay valid for moto under IAM auth (moto routes by path and credential scope, not by host).
+   */
+  readonly keepHost?: boolean;
 }
 
 /** A fault-injecting HTTP(S) proxy in front of one peer, on loopback. */
@@ -105,7 +110,7 @@ export async function startFaultProxy(upstream: string, options: FaultProxyTlsOp
         port: target.port,
         method: incoming.method,
         path: incoming.url,
-        headers: { ...incoming.headers, host: target.host },
+        headers: options.keepHost === true ? incoming.headers : { ...incoming.headers, host: target.host },
         ...(options.upstreamCa === undefined ? {} : { ca: options.upstreamCa }),
       },
       (response) => {

@@ -14,6 +14,27 @@ export interface MotoIamCredentials {
   accessKeyId: string;
   secretAccessKey: string;
   userName: string;
+  /** `arn:aws:iam::<accountId>:user/<userName>`: the principal a role's trust policy names. */
+  arn: string;
+}
+
+/** Temporary credentials of an assumed role, as STS returns them. */
+export interface MotoTemporaryCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  expiration: string;
+}
+
+/** Options of {@link Moto.createRole}. */
+export interface MotoRoleOptions {
+  name: string;
+  /** The account the role lives in (default moto's); moto serves every account. */
+  accountId?: string;
+  /** The role's trust policy (moto checks it, conditions on sts:ExternalId included, for roles of the caller's account). */
+  trustPolicy: object;
+  /** IAM actions the role's inline policy allows on `*`. */
+  actions: string[];
 }
 
 /** Options of {@link Moto.enableIamAuth}. */
@@ -37,6 +58,21 @@ export interface Moto {
   enableIamAuth(options?: MotoIamAuthOptions): Promise<MotoIamCredentials>;
   /** Back to moto's default: any credentials are accepted. */
   disableIamAuth(): Promise<void>;
+  /**
+   * Creates an IAM role with a trust policy and an inline policy (with auth off for the setup
+   * calls, and back as it was after); returns its ARN.
+   */
+  createRole(options: MotoRoleOptions): Promise<string>;
+  /**
+   * Lets the next `count` requests pass unchecked, then checks every later one: an unsigned first
+   * call (AssumeRoleWithWebIdentity) passes, the calls made with its credentials are checked.
+   */
+  checkAuthAfter(count: number): Promise<void>;
+  /**
+   * Assumes a role as any caller would (auth off for the call, back as it was after), and returns
+   * the temporary credentials: what the EKS Auth API hands the Pod Identity agent.
+   */
+  assumeRole(roleArn: string): Promise<MotoTemporaryCredentials>;
   /** Forgets all state (IAM users included) and turns auth off: `/moto-api/reset` alone leaves auth on, with no user left to pass it. */
   reset(): Promise<void>;
   stop(): Promise<void>;
@@ -60,7 +96,7 @@ export async function ensureMoto(): Promise<void> {
  * The body must not be sent as a form: moto reads the raw body, which Flask empties for
  * form content types (curl's default `-d` gets a 500 "could not convert string to float").
  */
-async function setAuthCount(endpoint: string, count: '0' | 'inf'): Promise<void> {
+async function setAuthCount(endpoint: string, count: '0' | 'inf' | `${number}`): Promise<void> {
   const response = await httpRequest(`${endpoint}/moto-api/reset-auth`, {
     method: 'POST',
     headers: { 'content-type': 'text/plain' },
@@ -70,15 +106,17 @@ async function setAuthCount(endpoint: string, count: '0' | 'inf'): Promise<void>
 }
 
 /**
- * One IAM Query API call while auth is off. Unsigned: moto routes by the service named in the
+ * One IAM (or STS) Query API call while auth is off. Unsigned: moto routes by the service named in the
  * Authorization header's credential scope and checks no signature until auth is on.
  */
-async function iamCall(endpoint: string, params: Record<string, string>): Promise<string> {
+async function iamCall(endpoint: string, params: Record<string, string>, accountId = MOTO_ACCOUNT_ID, service: 'iam' | 'sts' = 'iam'): Promise<string> {
   const response = await httpRequest(`${endpoint}/`, {
     method: 'POST',
     headers: {
       'content-type': 'application/x-www-form-urlencoded',
-      authorization: 'AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0',
+      // moto's way to act in another account than its default one.
+      'x-moto-account-id': accountId,
+      authorization: `AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/${service}/aws4_request, SignedHeaders=host, Signature=0`,
     },
     body: new URLSearchParams({ Version: '2010-05-08', ...params }).toString(),
   });
@@ -108,7 +146,29 @@ async function createIamUser(endpoint: string, actions: string[]): Promise<MotoI
   });
   const secretAccessKey = xmlText(keyXml, 'SecretAccessKey');
   noteSecret(secretAccessKey);
-  return { accessKeyId: xmlText(keyXml, 'AccessKeyId'), secretAccessKey, userName };
+  return { accessKeyId: xmlText(keyXml, 'AccessKeyId'), secretAccessKey, userName, arn: `arn:aws:iam::${MOTO_ACCOUNT_ID}:user/${userName}` };
+}
+
+async function assumeIamRole(endpoint: string, roleArn: string): Promise<MotoTemporaryCredentials> {
+  const params = { Action: 'AssumeRole', Version: '2011-06-15', RoleArn: roleArn, RoleSessionName: 'pod-identity' };
+  const xml = await iamCall(endpoint, params, MOTO_ACCOUNT_ID, 'sts');
+  const credentials = {
+    accessKeyId: xmlText(xml, 'AccessKeyId'),
+    secretAccessKey: xmlText(xml, 'SecretAccessKey'),
+    sessionToken: xmlText(xml, 'SessionToken'),
+    expiration: xmlText(xml, 'Expiration'),
+  };
+  noteSecret(credentials.secretAccessKey);
+  noteSecret(credentials.sessionToken);
+  return credentials;
+}
+
+async function createIamRole(endpoint: string, options: MotoRoleOptions): Promise<string> {
+  const accountId = options.accountId ?? MOTO_ACCOUNT_ID;
+  const roleXml = await iamCall(endpoint, { Action: 'CreateRole', RoleName: options.name, AssumeRolePolicyDocument: JSON.stringify(options.trustPolicy) }, accountId);
+  const policy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: options.actions, Resource: '*' }] };
+  await iamCall(endpoint, { Action: 'PutRolePolicy', RoleName: options.name, PolicyName: 'ecr-refresh-test', PolicyDocument: JSON.stringify(policy) }, accountId);
+  return xmlText(roleXml, 'Arn');
 }
 
 /**
@@ -142,6 +202,7 @@ export async function startMoto(options: PeerStartOptions = {}): Promise<Moto> {
     }).catch(async (error: Error) => {
       throw new Error(`${error.message}\n${await logTail(server.logPath)}`, { cause: error });
     });
+    let authOn = false;
     return {
       endpoint,
       accountId: MOTO_ACCOUNT_ID,
@@ -149,13 +210,34 @@ export async function startMoto(options: PeerStartOptions = {}): Promise<Moto> {
         await setAuthCount(endpoint, 'inf');
         const credentials = await createIamUser(endpoint, authOptions.actions ?? ['ecr:GetAuthorizationToken', 'ecr:*']);
         await setAuthCount(endpoint, '0');
+        authOn = true;
         return credentials;
       },
-      disableIamAuth: () => setAuthCount(endpoint, 'inf'),
+      async disableIamAuth() {
+        await setAuthCount(endpoint, 'inf');
+        authOn = false;
+      },
+      async createRole(roleOptions) {
+        await setAuthCount(endpoint, 'inf');
+        const arn = await createIamRole(endpoint, roleOptions);
+        if (authOn) await setAuthCount(endpoint, '0');
+        return arn;
+      },
+      async assumeRole(roleArn) {
+        await setAuthCount(endpoint, 'inf');
+        const credentials = await assumeIamRole(endpoint, roleArn);
+        if (authOn) await setAuthCount(endpoint, '0');
+        return credentials;
+      },
+      async checkAuthAfter(count) {
+        await setAuthCount(endpoint, `${count}`);
+        authOn = true;
+      },
       async reset() {
         const response = await httpRequest(`${endpoint}/moto-api/reset`, { method: 'POST' });
         if (response.status !== 200) throw new Error(`moto reset: HTTP ${response.status} ${response.body}`);
         await setAuthCount(endpoint, 'inf');
+        authOn = false;
       },
       stop: () => launch.stop(),
       record: launch.record,

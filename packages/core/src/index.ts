@@ -24,6 +24,9 @@ export { describeSchemaIssues, schemaProblems } from './text/schema-issues.ts';
 export { combinedRecord, isFresh, refreshDueAt } from './credential/registry-credential.ts';
 export type { CredentialRecord, RegistryCredential } from './credential/registry-credential.ts';
 
+export { identityKey, rolePartitionMismatch, validateAwsIdentity } from './identity/aws-identity.ts';
+export { missingProfiles } from './identity/shared-profiles.ts';
+export type { AwsIdentity, IdentityProblem } from './identity/aws-identity.ts';
 export { createTokenSource } from './token/token-source.ts';
 export type { TokenSource, TokenSourceOptions } from './token/token-source.ts';
 

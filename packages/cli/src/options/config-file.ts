@@ -4,12 +4,28 @@ import * as z from 'zod';
 import { ConfigError, describeSchemaIssues } from '@ecr-refresh/core';
 
 /**
+ * A registry with the identity that fetches its token: `{ host, roleArn, externalId }` or
+ * `{ host, profile }` (camelCase or kebab-case keys). Checked again, with the registry's
+ * partition, when the settings are resolved (see settings.ts).
+ */
+const RegistryEntry = z.strictObject({
+  host: z.string(),
+  roleArn: z.string().optional(),
+  externalId: z.string().optional(),
+  roleSessionName: z.string().optional(),
+  profile: z.string().optional(),
+});
+
+/** A registry as the config file names it, with its own identity or without. */
+export type RegistryEntry = z.infer<typeof RegistryEntry>;
+
+/**
  * The `--config` YAML file: the same settings as the flags, in camelCase or kebab-case. Unknown
  * keys are errors, so a typo is reported instead of silently ignored.
  */
 const ConfigFile = z.strictObject({
   registry: z.union([z.string(), z.array(z.string())]).optional(),
-  registries: z.array(z.string()).optional(),
+  registries: z.array(z.union([z.string(), RegistryEntry])).optional(),
   region: z.string().optional(),
   roleArn: z.string().optional(),
   externalId: z.string().optional(),
@@ -61,7 +77,7 @@ export function loadConfigFile(path: string): Record<string, unknown> {
   } catch (error) {
     throw new ConfigError(`config: ${path} is not valid YAML: ${(error as Error).message.split('\n')[0]}`, { cause: error });
   }
-  const camel = typeof document === 'object' && document !== null && !Array.isArray(document) ? camelCaseKeys(document) : document;
+  const camel = isRecord(document) ? camelCaseKeys(document) : document;
   const parsed = ConfigFile.safeParse(camel);
   if (!parsed.success) {
     throw new ConfigError(describeSchemaIssues(parsed.error.issues, { prefix: `config: ${path}: ` }));
@@ -71,6 +87,19 @@ export function loadConfigFile(path: string): Record<string, unknown> {
   return { ...rest, ...(list.length > 0 ? { registry: list } : {}) };
 }
 
+/** The document with kebab-case keys in camelCase, at the top level and in `registries` entries. */
 function camelCaseKeys(object: object): Record<string, unknown> {
+  const camel = camelCaseTopLevel(object);
+  if (Array.isArray(camel.registries)) {
+    camel.registries = camel.registries.map((entry: unknown) => (isRecord(entry) ? camelCaseTopLevel(entry) : entry));
+  }
+  return camel;
+}
+
+function camelCaseTopLevel(object: object): Record<string, unknown> {
   return Object.fromEntries(Object.entries(object).map(([key, value]) => [key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()), value]));
+}
+
+function isRecord(value: unknown): value is object {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,10 +1,26 @@
 import * as z from 'zod';
-import { ConfigError, describeSchemaIssues, parseRegistry, quoteInput, regionProblem, type LogFormat, type LogLevel, type RegistryTarget } from '@ecr-refresh/core';
+import {
+  ConfigError,
+  describeSchemaIssues,
+  identityKey,
+  parseRegistry,
+  quoteInput,
+  regionProblem,
+  rolePartitionMismatch,
+  validateAwsIdentity,
+  type AwsIdentity,
+  type LogFormat,
+  type LogLevel,
+  type RegistryTarget,
+} from '@ecr-refresh/core';
+import type { RegistryEntry } from './config-file.ts';
 import type { SharedArgs } from './shared-options.ts';
 
 /** Everything a refresh needs, validated; built by {@link resolveSettings}. */
 export interface Settings {
+  /** The registries, each with its own identity when the config file names one. */
   readonly registries: readonly RegistryTarget[];
+  /** The role (and external id) of registries without an identity of their own. */
   readonly roleArn?: string | undefined;
   readonly externalId?: string | undefined;
   readonly endpointUrl?: string | undefined;
@@ -22,12 +38,7 @@ export interface Settings {
   readonly logFormat: LogFormat;
 }
 
-const ROLE_ARN = /^arn:aws(-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
-const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
-
 const Scalars = z.object({
-  roleArn: z.string().regex(ROLE_ARN, 'expected an IAM role ARN like arn:aws:iam::123456789012:role/ecr-reader').optional(),
-  externalId: z.string().regex(EXTERNAL_ID, 'expected 2 to 1224 characters of letters, digits and +=,.@:/-').optional(),
   endpointUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL like https://api.ecr.eu-west-1.amazonaws.com' }).optional(),
   publicEndpointUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL like https://api.ecr-public.us-east-1.amazonaws.com' }).optional(),
   // RFC 5321 caps an address at 254 characters; a longer value would only bloat every auths entry.
@@ -46,11 +57,18 @@ export function resolveSettings(args: SharedArgs, env: NodeJS.ProcessEnv = proce
   const region = nonEmpty(args.region) ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION);
   const badRegion = region === undefined ? undefined : regionProblem(region);
   if (badRegion !== undefined) problems.push(`region: ${badRegion}`);
+  const defaultIdentity = { roleArn: nonEmpty(args.roleArn), externalId: nonEmpty(args.externalId) };
+  for (const { key, message } of validateAwsIdentity(defaultIdentity)) {
+    problems.push(`${optionName([key])}: ${message}`);
+  }
   const registries = resolveRegistries(args, env, region, problems);
+  const { roleArn } = defaultIdentity;
+  for (const target of registries.filter((registry) => registry.identity === undefined)) {
+    const mismatch = roleArn === undefined ? undefined : rolePartitionMismatch(roleArn, target.region);
+    if (mismatch !== undefined) problems.push(`role-arn: ${mismatch} (registry ${target.host})`);
+  }
   const email = nonEmpty(args.email) ?? nonEmpty(env.EMAIL);
   const scalars = Scalars.safeParse({
-    roleArn: nonEmpty(args.roleArn),
-    externalId: nonEmpty(args.externalId),
     endpointUrl: nonEmpty(args.endpointUrl),
     publicEndpointUrl: nonEmpty(args.publicEndpointUrl),
     email,
@@ -60,14 +78,11 @@ export function resolveSettings(args: SharedArgs, env: NodeJS.ProcessEnv = proce
     problems.push(...describeSchemaIssues(scalars.error.issues, { name: optionName }));
   }
   const listen = resolveListen(args, problems);
-  if (args.externalId !== undefined && args.roleArn === undefined) {
-    problems.push('external-id: only meaningful with --role-arn');
-  }
   if (problems.length > 0 || !scalars.success) throw new ConfigError(problems);
   return {
     registries,
-    roleArn: scalars.data.roleArn,
-    externalId: scalars.data.externalId,
+    roleArn: defaultIdentity.roleArn,
+    externalId: defaultIdentity.externalId,
     endpointUrl: scalars.data.endpointUrl,
     publicEndpointUrl: scalars.data.publicEndpointUrl,
     email: scalars.data.email,
@@ -83,23 +98,61 @@ export function resolveSettings(args: SharedArgs, env: NodeJS.ProcessEnv = proce
 }
 
 function resolveRegistries(args: SharedArgs, env: NodeJS.ProcessEnv, region: string | undefined, problems: string[]): RegistryTarget[] {
-  const given = (args.registry ?? []).flatMap((value) => String(value).split(/[\s,]+/)).filter((value) => value !== '');
+  const given = (args.registry ?? []).flatMap(registryEntries);
   const blogAccount = nonEmpty(env.AWS_ACCOUNT_NUMBER);
-  const inputs = given.length > 0 ? given : blogAccount === undefined ? [] : [blogAccount];
+  const inputs = given.length > 0 ? given : blogAccount === undefined ? [] : [{ host: blogAccount }];
   if (inputs.length === 0) {
     problems.push('registry: no registry given; pass --registry 123456789012.dkr.ecr.eu-west-1.amazonaws.com (or ECR_REFRESH_REGISTRY, or AWS_ACCOUNT_NUMBER with AWS_DEFAULT_REGION)');
     return [];
   }
   const registries = new Map<string, RegistryTarget>();
-  for (const input of inputs) {
-    try {
-      const target = parseRegistry(/^\d+$/.test(input) ? withRegion(input, region) : input);
-      registries.set(target.host, target);
-    } catch (error) {
-      problems.push(`registry: ${(error as Error).message}`);
+  for (const entry of inputs) {
+    const target = registryTarget(entry, region, problems);
+    if (target === undefined) continue;
+    const earlier = registries.get(target.host);
+    if (earlier !== undefined && identityKey(earlier.identity ?? {}) !== identityKey(target.identity ?? {})) {
+      const reason = 'listed twice with different identities; one host holds one credential, so name its identity once';
+      problems.push(`registry ${target.host}: ${reason}`);
     }
+    registries.set(target.host, target);
   }
   return [...registries.values()];
+}
+
+/** A `--registry` value (hosts, comma- or space-separated) or a config file entry, as entries. */
+function registryEntries(value: string | RegistryEntry): RegistryEntry[] {
+  if (typeof value !== 'string') return [value];
+  return value
+    .split(/[\s,]+/)
+    .filter((host) => host !== '')
+    .map((host) => ({ host }));
+}
+
+/** The entry's registry with its identity, or undefined after adding its problems. */
+function registryTarget(
+  entry: RegistryEntry,
+  region: string | undefined,
+  problems: string[],
+): RegistryTarget | undefined {
+  const { host, ...fields } = entry;
+  let target: RegistryTarget;
+  try {
+    target = parseRegistry(/^\d+$/.test(host) ? withRegion(host, region) : host);
+  } catch (error) {
+    problems.push(`registry: ${(error as Error).message}`);
+    return undefined;
+  }
+  const identity = identityOf(fields);
+  if (identity === undefined) return target;
+  const found = validateAwsIdentity(identity, target.region);
+  for (const problem of found) problems.push(`registry ${quoteInput(host)}: ${problem.key}: ${problem.message}`);
+  return found.length > 0 ? undefined : { ...target, identity };
+}
+
+/** The identity an entry names, without empty fields; undefined when it names none. */
+function identityOf(fields: Omit<RegistryEntry, 'host'>): AwsIdentity | undefined {
+  const identity = Object.fromEntries(Object.entries(fields).filter(([, value]) => nonEmpty(value) !== undefined));
+  return Object.keys(identity).length === 0 ? undefined : identity;
 }
 
 const DEFAULT_LISTEN = { host: '0.0.0.0', port: 8080 };

@@ -1,4 +1,5 @@
 import type { Options } from 'yargs';
+import type { RegistryEntry } from './config-file.ts';
 
 /**
  * The options every subcommand shares. Each can also come from an `ECR_REFRESH_*` environment
@@ -49,7 +50,8 @@ export const sharedOptions = {
 
 /** The parsed values of {@link sharedOptions}, as yargs hands them to a handler. */
 export interface SharedArgs {
-  registry?: string[] | undefined;
+  /** Hosts from flags and variables; also entries with an identity from the config file. */
+  registry?: Array<string | RegistryEntry> | undefined;
   region?: string | undefined;
   roleArn?: string | undefined;
   externalId?: string | undefined;

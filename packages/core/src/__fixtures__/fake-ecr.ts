@@ -10,7 +10,7 @@ export interface FakeEcr {
 }
 
 /** Creates a {@link FakeEcr}; `answer` decides each response (default: a valid 12 h token). */
-export function createFakeEcr(answer?: (region: string) => EcrAuthorizationData[]): FakeEcr {
+export function createFakeEcr(answer?: (region: string, settings: EcrApiSettings) => EcrAuthorizationData[]): FakeEcr {
   const calls: string[] = [];
   const settings: EcrApiSettings[] = [];
   let failure: unknown;
@@ -28,7 +28,7 @@ export function createFakeEcr(answer?: (region: string) => EcrAuthorizationData[
           calls.push(clientSettings.region);
           await new Promise((resolve) => setImmediate(resolve));
           if (failure !== undefined) throw failure;
-          return { data: respond(clientSettings.region), attempts: 1 };
+          return { data: respond(clientSettings.region, clientSettings), attempts: 1 };
         },
       };
     },

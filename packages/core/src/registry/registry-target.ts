@@ -1,4 +1,5 @@
 import { InvalidRegistryError } from '../errors.ts';
+import type { AwsIdentity } from '../identity/aws-identity.ts';
 import { quoteInput } from '../text/quote-input.ts';
 import { partitionOfRegion, regionProblem } from './aws-region.ts';
 import { ECR_PUBLIC_REGION, publicRegistryVariant } from './public-registry.ts';
@@ -20,6 +21,8 @@ export interface RegistryTarget {
   readonly region: string;
   readonly host: string;
   readonly variant: EndpointVariant;
+  /** As whom this registry's token is fetched; the token source's default identity when absent. */
+  readonly identity?: AwsIdentity | undefined;
 }
 
 const EXAMPLE = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';

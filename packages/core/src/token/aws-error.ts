@@ -40,7 +40,7 @@ export function fromAwsError(error: unknown, where: string, as: string, permissi
   const detail = [known ? name : undefined, status === undefined ? undefined : `HTTP ${status}`].filter(Boolean).join(', ') || name;
   if (name === 'CredentialsProviderError') {
     return new AwsAuthError(
-      `no AWS credentials found for ${as}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or run with an IAM role (IRSA, ECS task role, instance profile)`,
+      `no AWS credentials found for ${as}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or run with an IAM role (IRSA, EKS Pod Identity, ECS task role, instance profile)`,
       { cause: error },
     );
   }

@@ -1,6 +1,7 @@
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { HttpTimeouts } from '../http/http-timeouts.ts';
 import type { EcrEndpointSettings } from './ecr-endpoint.ts';
+import type { AwsIdentity } from '../identity/aws-identity.ts';
 
 /** The one ECR call ecr-refresh makes, behind a seam that tests replace with a fake. */
 export interface EcrApi {
@@ -22,12 +23,10 @@ export interface EcrAuthorizationData {
 
 /** Everything that decides which ECR endpoint is called (see `ecr-endpoint.ts`), and as whom. */
 export interface EcrApiSettings extends EcrEndpointSettings {
-  /** A role to assume with STS before calling ECR. */
-  roleArn?: string | undefined;
-  externalId?: string | undefined;
-  roleSessionName?: string | undefined;
-  /** Credentials to use instead of the SDK's default chain. */
-  credentials?: AwsCredentialIdentityProvider | undefined;
+  /** As whom ECR is asked; `credentials` are this identity's. */
+  identity: AwsIdentity;
+  /** The identity's credentials, shared by every client of the identity (one STS session). */
+  credentials: AwsCredentialIdentityProvider;
   /** How many times a throttled or failed (5xx, network) call is tried, with backoff. */
   maxAttempts: number;
   timeouts: HttpTimeouts;

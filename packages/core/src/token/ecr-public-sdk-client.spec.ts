@@ -26,6 +26,7 @@ describe('core/token/ecr-public-sdk-client', () => {
       endpoint: standIn.endpoint,
       useFipsEndpoint: false,
       useDualstackEndpoint: false,
+      identity: {},
       credentials: async () => KEY,
       maxAttempts: 1,
       timeouts: DEFAULT_TIMEOUTS,

@@ -1,12 +1,30 @@
 import assert from 'node:assert/strict';
 import { AwsAuthError, EcrUnavailableError, TokenError } from '../errors.ts';
 import { clearSecretsForTesting, redactSecrets } from '../log/redaction.ts';
+import { identityKey, type AwsIdentity } from '../identity/aws-identity.ts';
+import type { IdentityCredentialsSettings } from '../identity/identity-credentials.ts';
 import { parseRegistry } from '../registry/registry-target.ts';
 import { createFakeEcr, validAuthorization } from '../__fixtures__/fake-ecr.ts';
 import { createCachingTokenSource } from './caching-token-source.ts';
 import { createTokenSource } from './token-source.ts';
 
 const registries = (...inputs: string[]) => inputs.map(parseRegistry);
+const asRole = (input: string, roleArn: string): ReturnType<typeof parseRegistry> => ({ ...parseRegistry(input), identity: { roleArn } });
+const ROLE_A = 'arn:aws:iam::111111111111:role/reader-a';
+const ROLE_B = 'arn:aws:iam::222222222222:role/reader-b';
+
+/** Credentials that only record which (partition region, identity) they were built for. */
+function recordingCredentials(built: IdentityCredentialsSettings[]) {
+  return (settings: IdentityCredentialsSettings) => {
+    built.push(settings);
+    return async () => ({ accessKeyId: 'AKIAFAKE', secretAccessKey: 'fake' });
+  };
+}
+
+/** A password naming the region and the role (or `default`) it was fetched as. */
+function passwordOf(region: string, identity: AwsIdentity): string {
+  return `pw-${region}-${identity.roleArn?.split('/').pop() ?? 'default'}`;
+}
 
 describe('core/token/token-source', () => {
   afterEach(clearSecretsForTesting);
@@ -52,9 +70,55 @@ describe('core/token/token-source', () => {
     });
     await source.fetch(registries('123456789012.dkr.ecr-fips.us-east-1.amazonaws.com'));
     assert.equal(ecr.settings[0]?.useFipsEndpoint, true);
-    assert.equal(ecr.settings[0]?.roleArn, 'arn:aws:iam::123456789012:role/reader');
-    assert.equal(ecr.settings[0]?.externalId, 'ext-1');
+    assert.equal(ecr.settings[0]?.identity.roleArn, 'arn:aws:iam::123456789012:role/reader');
+    assert.equal(ecr.settings[0]?.identity.externalId, 'ext-1');
     assert.equal(ecr.settings[0]?.endpoint, 'https://vpce.example');
+  });
+
+  it('makes one call per (region, identity): each registry gets the token of its own role', async () => {
+    const ecr = createFakeEcr((region, settings) => [validAuthorization(region, passwordOf(region, settings.identity))]);
+    const built: IdentityCredentialsSettings[] = [];
+    const source = createTokenSource({ ecrApiFactory: ecr.factory, credentialsFactory: recordingCredentials(built), roleArn: ROLE_A });
+    const result = await source.fetch([
+      ...registries('111111111111:eu-west-1', '333333333333:eu-west-1'),
+      asRole('222222222222:eu-west-1', ROLE_B),
+      asRole('444444444444:eu-west-1', ROLE_B),
+      asRole('222222222222:us-east-1', ROLE_B),
+    ]);
+    assert.equal(ecr.calls.length, 3);
+    const passwords = Object.fromEntries([...result].map(([host, credential]) => [`${host.split('.')[0]} ${host.split('.')[3]}`, credential.password]));
+    assert.deepEqual(passwords, {
+      '111111111111 eu-west-1': 'pw-eu-west-1-reader-a',
+      '333333333333 eu-west-1': 'pw-eu-west-1-reader-a',
+      '222222222222 eu-west-1': 'pw-eu-west-1-reader-b',
+      '444444444444 eu-west-1': 'pw-eu-west-1-reader-b',
+      '222222222222 us-east-1': 'pw-us-east-1-reader-b',
+    });
+  });
+
+  it('builds the credentials of an identity once per partition, shared by its clients in every region', async () => {
+    const ecr = createFakeEcr();
+    const built: IdentityCredentialsSettings[] = [];
+    const source = createTokenSource({ ecrApiFactory: ecr.factory, credentialsFactory: recordingCredentials(built) });
+    await source.fetch([
+      ...registries('111111111111:eu-west-1', '111111111111:us-east-1', '111111111111:cn-north-1', '111111111111:cn-northwest-1'),
+      asRole('222222222222:eu-west-1', ROLE_B),
+      asRole('222222222222:ap-south-1', ROLE_B),
+    ]);
+    await source.fetch([asRole('222222222222:eu-central-1', ROLE_B)]);
+    assert.equal(ecr.calls.length, 7);
+    const keys = built.map((settings) => `${settings.region.startsWith('cn-') ? 'aws-cn' : 'aws'} ${identityKey(settings.identity)}`);
+    assert.deepEqual(keys.sort(), [`aws ${identityKey({})}`, `aws ${identityKey({ roleArn: ROLE_B })}`, `aws-cn ${identityKey({})}`]);
+    const roleClients = ecr.settings.filter((settings) => settings.identity.roleArn === ROLE_B);
+    assert.equal(roleClients.length, 3);
+    assert.ok(roleClients.every((settings) => settings.credentials === roleClients[0]?.credentials));
+  });
+
+  it('names the identity that was refused in the error', async () => {
+    const ecr = createFakeEcr();
+    ecr.failWith({ name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+    const source = createTokenSource({ ecrApiFactory: ecr.factory, credentialsFactory: recordingCredentials([]) });
+    await assert.rejects(source.fetch([asRole('222222222222:eu-west-1', ROLE_B)]), new RegExp(`denied role ${ROLE_B}`));
   });
 
   it('assumes the documented lifetime when ECR reports an expiry in the past', async () => {

@@ -1,13 +1,17 @@
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import { partition } from '@aws-sdk/util-endpoints';
 import { EcrRefreshError, TokenError } from '../errors.ts';
 import { effectiveExpiry, type RegistryCredential } from '../credential/registry-credential.ts';
 import type { RegistryTarget } from '../registry/registry-target.ts';
 import { silentLogger, type Logger } from '../log/logger.ts';
 import { DEFAULT_TIMEOUTS, type HttpTimeouts } from '../http/http-timeouts.ts';
+import { DEFAULT_IDENTITY, describeIdentity, identityKey, type AwsIdentity } from '../identity/aws-identity.ts';
+import type { IdentityCredentialsFactory } from '../identity/identity-credentials.ts';
 import { decodeAuthorizationToken } from './decode-token.ts';
 import { fromAwsError } from './aws-error.ts';
 import type { EcrApi, EcrApiFactory, EcrApiSettings, EcrAuthorizationAnswer } from './ecr-api.ts';
 import { ecrEndpointUrl } from './ecr-endpoint.ts';
+import { createEcrPublicApi, ECR_PUBLIC_PERMISSIONS, ecrPublicEndpointUrl, ecrPublicSettings } from './ecr-public-api.ts';
 
 /**
  * The default {@link EcrApiFactory}: the AWS SDK's ECR client (see ecr-sdk-client.ts), loaded when
@@ -15,11 +19,20 @@ import { ecrEndpointUrl } from './ecr-endpoint.ts';
  * the client, its credential providers or its HTTP handler.
  */
 const createSdkEcrApiLazily: EcrApiFactory = async (settings) => (await import('./ecr-sdk-client.ts')).createSdkEcrApi(settings);
-import { createEcrPublicApi, ECR_PUBLIC_PERMISSIONS, ecrPublicEndpointUrl, ecrPublicSettings } from './ecr-public-api.ts';
+
+/**
+ * The default {@link IdentityCredentialsFactory}: the SDK's credential providers, loaded when the
+ * first ECR client is built, as the client itself is (see createSdkEcrApiLazily).
+ */
+const createSdkIdentityCredentials: IdentityCredentialsFactory = async (settings) =>
+  (await import('../identity/identity-credentials.ts')).createIdentityCredentials(settings);
 
 /** Options of {@link createTokenSource}. */
 export interface TokenSourceOptions {
-  /** A role to assume (with STS) before asking ECR; the default chain's identity otherwise. */
+  /**
+   * A role to assume (with STS) before asking ECR for the registries that name no identity of
+   * their own (`RegistryTarget.identity`); the default chain's identity otherwise.
+   */
   roleArn?: string | undefined;
   /** The external id the role's trust policy requires. */
   externalId?: string | undefined;
@@ -28,7 +41,7 @@ export interface TokenSourceOptions {
   endpoint?: string | undefined;
   /** A custom ECR Public API endpoint (a test server); default: AWS_ENDPOINT_URL_ECR_PUBLIC, then AWS's. */
   publicEndpoint?: string | undefined;
-  /** Credentials to use instead of the SDK's default chain. */
+  /** Credentials to use instead of the SDK's default chain (for identities without a profile). */
   credentials?: AwsCredentialIdentityProvider | undefined;
   /** Attempts per call, retries included (default 4). */
   maxAttempts?: number | undefined;
@@ -39,14 +52,17 @@ export interface TokenSourceOptions {
   ecrApiFactory?: EcrApiFactory | undefined;
   /** @internal Replaces the ECR Public client; for tests. */
   ecrPublicApiFactory?: EcrApiFactory | undefined;
+  /** @internal Replaces the SDK's credential providers; for tests. */
+  credentialsFactory?: IdentityCredentialsFactory | undefined;
 }
 
 /** Fetches ECR credentials for registries; see {@link createTokenSource}. */
 export interface TokenSource {
   /**
    * Returns one credential per registry host in `registries`, calling `GetAuthorizationToken`
-   * once per distinct (region, identity): N registries of one region cost one call. ECR Public
-   * hosts share one call of ECR Public's own `GetAuthorizationToken`. Throws an
+   * once per distinct (partition, region, identity): N registries of one region asked for by one
+   * identity cost one call. ECR Public hosts share one call of ECR Public's own
+   * `GetAuthorizationToken` per identity. A registry's own `identity` wins over the source's role. Throws an
    * {@link AwsAuthError}, {@link EcrUnavailableError} or {@link TokenError}.
    */
   fetch(registries: readonly RegistryTarget[], options?: { signal?: AbortSignal }): Promise<Map<string, RegistryCredential>>;
@@ -55,38 +71,59 @@ export interface TokenSource {
 }
 
 /**
- * Creates the source of ECR credentials. Clients are built once per region and reused; calls of
- * the same group that overlap share one request.
+ * Creates the source of ECR credentials. Clients are built once per (region, identity) and reused;
+ * the credentials of an identity once per partition, shared by its clients, so an assumed role's
+ * STS session serves every region until it nears expiry. Calls of the same group that overlap
+ * share one request.
  */
 export function createTokenSource(options: TokenSourceOptions = {}): TokenSource {
   const logger = options.logger ?? silentLogger;
   const clock = options.clock ?? (() => new Date());
   const factory = options.ecrApiFactory ?? createSdkEcrApiLazily;
   const publicFactory = options.ecrPublicApiFactory ?? createEcrPublicApi;
+  const credentialsFactory = options.credentialsFactory ?? createSdkIdentityCredentials;
+  const maxAttempts = options.maxAttempts ?? 4;
+  const timeouts = options.timeouts ?? DEFAULT_TIMEOUTS;
+  const defaultIdentity: AwsIdentity =
+    options.roleArn === undefined
+      ? DEFAULT_IDENTITY
+      : { roleArn: options.roleArn, externalId: options.externalId, roleSessionName: options.roleSessionName };
   const clients = new Map<string, Promise<EcrApi>>();
+  const identities = new Map<string, Promise<AwsCredentialIdentityProvider>>();
   const inFlight = new Map<string, Promise<Omit<RegistryCredential, 'host'>>>();
   let calls = 0;
 
-  function settingsFor(group: RegistryTarget[]): EcrApiSettings {
+  function identityOf(target: RegistryTarget): AwsIdentity {
+    return target.identity ?? defaultIdentity;
+  }
+
+  /** The identity's credentials for the region's partition, built once (they fail when used, not when built). */
+  function credentialsFor(identity: AwsIdentity, region: string): Promise<AwsCredentialIdentityProvider> {
+    const settings = { identity, region, base: options.credentials, maxAttempts, timeouts };
+    return buildOnce(identities, `${partitionOf(region)}|${identityKey(identity)}`, () => credentialsFactory(settings));
+  }
+
+  async function settingsFor(group: RegistryTarget[]): Promise<EcrApiSettings> {
     const region = group[0]?.region ?? '';
+    const identity = group[0] === undefined ? defaultIdentity : identityOf(group[0]);
     return {
       region,
       endpoint: options.endpoint,
       // One FIPS or dual-stack registry in the group is reason enough to use that API endpoint.
       useFipsEndpoint: group.some((target) => target.variant.endsWith('fips')),
       useDualstackEndpoint: group.some((target) => target.variant.startsWith('dualstack')),
-      roleArn: options.roleArn,
-      externalId: options.externalId,
-      roleSessionName: options.roleSessionName,
-      credentials: options.credentials,
-      maxAttempts: options.maxAttempts ?? 4,
-      timeouts: options.timeouts ?? DEFAULT_TIMEOUTS,
+      identity,
+      credentials: await credentialsFor(identity, region),
+      maxAttempts,
+      timeouts,
     };
   }
 
   /** The API a group calls (ECR, or ECR Public for public hosts), its settings, and how to name it. */
-  function apiFor(group: RegistryTarget[]): { settings: EcrApiSettings; build: EcrApiFactory; where: string; permissions?: string } {
-    const settings = settingsFor(group);
+  async function apiFor(
+    group: RegistryTarget[],
+  ): Promise<{ settings: EcrApiSettings; build: EcrApiFactory; where: string; permissions?: string }> {
+    const settings = await settingsFor(group);
     if (group[0]?.kind !== 'public') {
       return { settings, build: factory, where: `ECR in ${settings.region} (${ecrEndpointUrl(settings)})` };
     }
@@ -100,23 +137,13 @@ export function createTokenSource(options: TokenSourceOptions = {}): TokenSource
    * reasons than ECR (a malformed proxy URL, a broken install). A failed build is not kept.
    */
   function clientFor(key: string, settings: EcrApiSettings, build: EcrApiFactory): Promise<EcrApi> {
-    let client = clients.get(key);
-    if (client === undefined) {
-      client = Promise.resolve()
-        .then(() => build(settings))
-        .catch((error: unknown) => {
-          clients.delete(key);
-          throw error;
-        });
-      clients.set(key, client);
-    }
-    return client;
+    return buildOnce(clients, key, () => build(settings));
   }
 
   async function fetchGroup(key: string, group: RegistryTarget[], signal?: AbortSignal): Promise<Omit<RegistryCredential, 'host'>> {
-    const { settings, build, where, permissions } = apiFor(group);
+    const { settings, build, where, permissions } = await apiFor(group);
     const client = await clientFor(key, settings, build);
-    const identity = options.roleArn === undefined ? 'the default AWS identity' : `role ${options.roleArn}`;
+    const identity = describeIdentity(settings.identity);
     calls += 1;
     const started = Date.now();
     let answer: EcrAuthorizationAnswer;
@@ -151,7 +178,7 @@ export function createTokenSource(options: TokenSourceOptions = {}): TokenSource
       return calls;
     },
     async fetch(registries, { signal } = {}) {
-      const groups = groupByIdentity(registries, options.roleArn, options.externalId);
+      const groups = groupByIdentity(registries, identityOf);
       const credentials = new Map<string, RegistryCredential>();
       await Promise.all(
         [...groups].map(async ([key, group]) => {
@@ -169,18 +196,36 @@ export function createTokenSource(options: TokenSourceOptions = {}): TokenSource
   };
 }
 
-/** Groups registries by what decides the token: the service (ECR or ECR Public), region and the identity asking. */
+/** Groups registries by what decides the token: the service (ECR or ECR Public), partition, region and the identity asking. */
 function groupByIdentity(
   registries: readonly RegistryTarget[],
-  roleArn: string | undefined,
-  externalId: string | undefined,
+  identityOf: (target: RegistryTarget) => AwsIdentity,
 ): Map<string, RegistryTarget[]> {
   const groups = new Map<string, RegistryTarget[]>();
   for (const target of registries) {
-    const key = [target.kind, target.region, roleArn ?? '', externalId ?? ''].join('|');
+    const key = [target.kind, partitionOf(target.region), target.region, identityKey(identityOf(target))].join('|');
     const group = groups.get(key) ?? [];
     if (!group.some((existing) => existing.host === target.host)) group.push(target);
     groups.set(key, group);
   }
   return groups;
+}
+
+function partitionOf(region: string): string {
+  return partition(region).name;
+}
+
+/** The value `build` makes for `key`, built once and shared; a failed build is not kept. */
+function buildOnce<T>(built: Map<string, Promise<T>>, key: string, build: () => T | Promise<T>): Promise<T> {
+  let value = built.get(key);
+  if (value === undefined) {
+    value = Promise.resolve()
+      .then(build)
+      .catch((error: unknown) => {
+        built.delete(key);
+        throw error;
+      });
+    built.set(key, value);
+  }
+  return value;
 }
