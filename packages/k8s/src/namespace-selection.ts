@@ -10,7 +10,7 @@ import { PAGE_SIZE, pagesOf } from './list-pages.ts';
 export const EXCLUDE_LABEL = 'ecr-refresh/exclude';
 
 /** The label requirement every namespace list and watch carries: no opt-out label set to `true`. */
-export const NOT_OPTED_OUT = `${EXCLUDE_LABEL}!=true`;
+const NOT_OPTED_OUT = `${EXCLUDE_LABEL}!=true`;
 
 /** Which namespaces to serve, as validated options give them. */
 export interface NamespaceSelection {
@@ -111,7 +111,7 @@ async function readLabels(api: Pick<KubeApi, 'readNamespace'>, name: string): Pr
 }
 
 /** Whether a namespace with these labels opted out ({@link EXCLUDE_LABEL} is `true`). */
-export function isOptedOut(labels: Readonly<Record<string, string>> | undefined): boolean {
+function isOptedOut(labels: Readonly<Record<string, string>> | undefined): boolean {
   return labels?.[EXCLUDE_LABEL] === 'true';
 }
 
