@@ -455,6 +455,15 @@ describe('k8s/kubernetes-sink', () => {
         'get serviceaccounts/team-b/default',
       ]);
     });
+
+    it('serves plain names as before, with one warning, when RBAC from before the opt-out label refuses reading namespaces', async () => {
+      api.labelNamespace('team-a', { 'ecr-refresh/exclude': 'true' });
+      api.forbidden = ['get namespaces/'];
+      const lines: string[] = [];
+      const results = await sinkOn(api, { namespaces: ['team-a', 'team-b'] }).apply({ ...contextFor(), logger: recordingLogger(lines) });
+      assert.deepEqual(byTarget(results), { 'prod/team-a': 'created', 'prod/team-b': 'created' });
+      assert.deepEqual(lines.filter((line) => line.startsWith('warn: ')), ['warn: not allowed to read the named namespaces, so their ecr-refresh/exclude label is not honoured: grant get on namespaces (see the shipped RBAC)']);
+    });
   });
 
   describe('namespaces and clusters', () => {

@@ -79,7 +79,11 @@ async function applyToCluster(
     context.logger.warn({ context: cluster.context, error: resolved.labelsUnread.message }, `not allowed to read the named namespaces, so their ${EXCLUDE_LABEL} label is not honoured: grant get on namespaces (see the shipped RBAC)`);
   }
   const namespaces = resolved.served;
-  const optedOut = resolved.optedOut.map((namespace): TargetResult => ({ sink: SINK_ID, target: `${cluster.context}/${namespace}`, action: 'unchanged', ...(context.dryRun ? { dryRun: true } : {}), reason: `left alone: the namespace is labelled ${EXCLUDE_LABEL}=true` }));
+  const base = (namespace: string) => ({ sink: SINK_ID, target: `${cluster.context}/${namespace}`, ...(context.dryRun ? { dryRun: true } : {}) });
+  const notServed = [
+    ...resolved.optedOut.map((namespace): TargetResult => ({ ...base(namespace), action: 'unchanged', reason: `left alone: the namespace is labelled ${EXCLUDE_LABEL}=true` })),
+    ...resolved.unread.map(({ namespace, error }): TargetResult => ({ ...base(namespace), action: 'failed', error: toEcrRefreshError(error, `cannot read namespace ${namespace}`) })),
+  ];
   // What is in place, read with a few lists when the namespaces were listed (see in-place.ts).
   const inPlace = await readInPlace(cluster.api, namespaces, options, { context, cluster: cluster.context });
   const limit = pLimit(options.concurrency);
@@ -94,7 +98,7 @@ async function applyToCluster(
       }),
     ),
   );
-  return [...optedOut, ...served];
+  return [...notServed, ...served];
 }
 
 async function applyToNamespace(cluster: ClusterConnection, namespace: string, options: KubernetesSinkOptions, context: ApplyContext, inPlace: InPlace): Promise<TargetResult> {

@@ -54,6 +54,8 @@ export interface ResolvedNamespaces {
   readonly served: string[];
   /** Namespaces named (not listed) that carry the opt-out label: reported as left alone. */
   readonly optedOut: string[];
+  /** Named namespaces whose read failed (not for RBAC): each is a failed target, nothing is written there. */
+  readonly unread: ReadonlyArray<{ readonly namespace: string; readonly error: unknown }>;
   /** Why the labels of named namespaces could not be read (RBAC from before the opt-out): they are served. */
   readonly labelsUnread?: KubernetesApiError | undefined;
 }
@@ -64,8 +66,9 @@ export interface ResolvedNamespaces {
  * page, keeping names only, opted-out namespaces left out by the server), from which
  * `Terminating` namespaces (which refuse new objects) drop. Plain names need no list: each is read
  * (`get namespaces`, which a namespaced Role grants for its own namespace) for its label only; a
- * missing one is kept (it fails when written, with the server's answer), and a read refused with
- * 403 serves the names as given and says why in `labelsUnread`.
+ * missing one is kept (it fails when written, with the server's answer), a read refused with
+ * 403 serves the names as given and says why in `labelsUnread`, and a read that fails otherwise
+ * (a rejected token, a server away) leaves that namespace `unread`: it might have opted out.
  */
 export async function resolveNamespaces(api: Pick<KubeApi, 'listPage' | 'readNamespace'>, selection: NamespaceSelection, contextNamespace: string): Promise<ResolvedNamespaces> {
   if (!needsNamespaceList(selection)) return readNamedNamespaces(api, namedNamespaces(selection, contextNamespace));
@@ -79,7 +82,7 @@ export async function resolveNamespaces(api: Pick<KubeApi, 'listPage' | 'readNam
       if (typeof name === 'string' && phase !== 'Terminating' && patterns.some((pattern) => matchesGlob(name, pattern))) names.add(name);
     }
   }
-  return { served: [...names].filter((name) => !isExcluded(selection, name)).sort(), optedOut: [] };
+  return { served: [...names].filter((name) => !isExcluded(selection, name)).sort(), optedOut: [], unread: [] };
 }
 
 /**
@@ -94,19 +97,29 @@ export function namedNamespaces(selection: NamespaceSelection, contextNamespace:
 async function readNamedNamespaces(api: Pick<KubeApi, 'readNamespace'>, names: readonly string[]): Promise<ResolvedNamespaces> {
   const reads = await Promise.all(names.map((name) => readLabels(api, name)));
   const refused = reads.find((read) => read.refused !== undefined)?.refused;
+  const read = reads.filter((each) => each.failure === undefined);
   return {
-    served: reads.filter((read) => !isOptedOut(read.labels)).map((read) => read.name),
-    optedOut: reads.filter((read) => isOptedOut(read.labels)).map((read) => read.name),
+    served: read.filter((each) => !isOptedOut(each.labels)).map((each) => each.name),
+    optedOut: read.filter((each) => isOptedOut(each.labels)).map((each) => each.name),
+    unread: reads.flatMap((each) => (each.failure === undefined ? [] : [{ namespace: each.name, error: each.failure }])),
     ...(refused === undefined ? {} : { labelsUnread: refused }),
   };
 }
 
-async function readLabels(api: Pick<KubeApi, 'readNamespace'>, name: string): Promise<{ name: string; labels?: Readonly<Record<string, string>> | undefined; refused?: KubernetesApiError }> {
+interface LabelRead {
+  readonly name: string;
+  readonly labels?: Readonly<Record<string, string>> | undefined;
+  /** RBAC refused the read: the namespace is served as named. */
+  readonly refused?: KubernetesApiError;
+  /** The read failed otherwise. */
+  readonly failure?: unknown;
+}
+
+async function readLabels(api: Pick<KubeApi, 'readNamespace'>, name: string): Promise<LabelRead> {
   try {
     return { name, labels: (await api.readNamespace(name))?.labels };
   } catch (error) {
-    if (error instanceof KubernetesApiError && error.status === 403) return { name, refused: error };
-    throw error;
+    return error instanceof KubernetesApiError && error.status === 403 ? { name, refused: error } : { name, failure: error };
   }
 }
 
