@@ -22,7 +22,11 @@ const dir = mkdtempSync(join(tmpdir(), 'ecr-refresh-bench-memory-'));
 let now = Date.now();
 const samples: Array<{ cycle: number; rssMiB: number; heapMiB: number }> = [];
 // The fast clock: each sleep returns at once and moves time 13 h on, past any half-life.
-const wakeUp: WakeUp = { trigger() {}, sleep: async () => ((now += 13 * 3600_000), 'timer') };
+const wakeUp: WakeUp = { trigger() {}, sleep: async () => {
+    now += 13 * 3600_000;
+    return 'timer';
+  },
+};
 let cycle = 0;
 const started = process.hrtime.bigint();
 try {

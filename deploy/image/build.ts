@@ -98,7 +98,7 @@ export async function buildImage(options: BuildImageOptions = {}): Promise<Built
  * so that the build trusts what the host trusts (a TLS-intercepting proxy's CA included).
  */
 async function trustedCaBundle(): Promise<string | undefined> {
-  const candidates = [process.env['NODE_EXTRA_CA_CERTS'], '/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt'];
+  const candidates = [process.env.NODE_EXTRA_CA_CERTS, '/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt'];
   for (const candidate of candidates) {
     if (candidate !== undefined && candidate !== '' && (await access(candidate).then(() => true, () => false))) return candidate;
   }

@@ -30,7 +30,7 @@ const INSTALL_SCRIPT = join(import.meta.dirname, 'install-podman.sh');
  * `$ECR_REFRESH_CACHE/image` (default `~/.cache/ecr-refresh/image`), beside the test peers' caches.
  */
 export function imageCacheDir(): string {
-  const root = process.env['ECR_REFRESH_CACHE'] ?? join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'ecr-refresh');
+  const root = process.env.ECR_REFRESH_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'ecr-refresh');
   return join(root, 'image');
 }
 
@@ -39,7 +39,7 @@ let environment: Promise<NodeJS.ProcessEnv> | undefined;
 /** The environment podman runs with: ours plus CONTAINERS_CONF, unless the caller set one. */
 function podmanEnvironment(): Promise<NodeJS.ProcessEnv> {
   environment ??= (async () => {
-    if (process.env['CONTAINERS_CONF'] !== undefined) return process.env;
+    if (process.env.CONTAINERS_CONF !== undefined) return process.env;
     const dir = imageCacheDir();
     await mkdir(dir, { recursive: true });
     const conf = join(dir, 'containers.conf');

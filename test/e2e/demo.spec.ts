@@ -16,7 +16,7 @@ async function pathWithout(dir: string): Promise<string> {
   const bin = join(dir, 'bin');
   await mkdir(bin);
   const seen = new Set<string>();
-  for (const from of (process.env['PATH'] ?? '').split(delimiter)) {
+  for (const from of (process.env.PATH ?? '').split(delimiter)) {
     const names = await readdir(from).catch(() => [] as string[]);
     for (const name of names) {
       if (HIDDEN.has(name) || seen.has(name)) continue;
@@ -52,7 +52,7 @@ describe('npm run demo without Go and Java', function () {
   let dir: string;
   let noGoNoJava: Record<string, string | undefined>;
 
-  before(async function () {
+  before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'ecr-refresh-demo-spec-'));
     const emptyCache = join(dir, 'cache');
     await mkdir(emptyCache);
@@ -60,11 +60,11 @@ describe('npm run demo without Go and Java', function () {
     noGoNoJava = { PATH: await pathWithout(dir), ECR_REFRESH_CACHE: emptyCache, JAVA_HOME: undefined, KUBEBUILDER_ASSETS: undefined, KUBE_VERSION: undefined };
   });
 
-  after(async function () {
+  after(async () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('runs the config.json part, skips Rancher 1.x and Kubernetes in one line each naming the fix, and exits 0', async function () {
+  it('runs the config.json part, skips Rancher 1.x and Kubernetes in one line each naming the fix, and exits 0', async () => {
     const run = await runDemo(noGoNoJava);
     assert.equal(run.status, 0, run.stdout + run.stderr);
     assert.match(run.stdout, /== Docker config\.json ==/);
@@ -78,7 +78,7 @@ describe('npm run demo without Go and Java', function () {
     assert.ok(run.stdout.indexOf('== Rancher 1.x') < run.stdout.indexOf('== Kubernetes'));
   });
 
-  it('runs the Kubernetes part on the binaries KUBEBUILDER_ASSETS names, with no Go and nothing cached', async function () {
+  it('runs the Kubernetes part on the binaries KUBEBUILDER_ASSETS names, with no Go and nothing cached', async () => {
     const cached = await ensureKubeBinaries(); // the cache (built first on a cold machine)
     const run = await runDemo({ ...noGoNoJava, KUBEBUILDER_ASSETS: cached.binDir });
     assert.equal(run.status, 0, run.stdout + run.stderr);
@@ -88,7 +88,7 @@ describe('npm run demo without Go and Java', function () {
     assert.match(run.stdout, /Demo done \(skipped: Rancher 1\.x; /);
   });
 
-  it('refuses a KUBEBUILDER_ASSETS without etcd in one line naming the variable, and exits 1', async function () {
+  it('refuses a KUBEBUILDER_ASSETS without etcd in one line naming the variable, and exits 1', async () => {
     const assets = join(dir, 'assets-without-etcd');
     await mkdir(assets);
     await writeFile(join(assets, 'kube-apiserver'), '#!/bin/sh\necho Kubernetes v1.37.2\n');
@@ -103,13 +103,13 @@ describe('npm run demo without Go and Java', function () {
 describe('kube-apiserver binaries from KUBEBUILDER_ASSETS', function () {
   this.timeout(20 * 60_000); // a cold cache builds the binaries first
 
-  it('are used before the cache and the Go build, their version read from kube-apiserver --version', async function () {
+  it('are used before the cache and the Go build, their version read from kube-apiserver --version', async () => {
     const cached = await ensureKubeBinaries({ ...process.env, KUBEBUILDER_ASSETS: '' });
     const fromAssets = await ensureKubeBinaries({ ...process.env, KUBEBUILDER_ASSETS: cached.binDir, KUBE_VERSION: '1.0.0' });
     assert.deepEqual(fromAssets, { binDir: cached.binDir, kubeApiServer: join(cached.binDir, 'kube-apiserver'), etcd: join(cached.binDir, 'etcd'), version: await pinnedKubeVersion({}) });
   });
 
-  it('are refused, naming the variable, when the directory does not exist', async function () {
+  it('are refused, naming the variable, when the directory does not exist', async () => {
     await assert.rejects(kubeBinariesFromAssets('/nonexistent/kubebuilder/bin'), /^Error: KUBEBUILDER_ASSETS=\/nonexistent\/kubebuilder\/bin must hold executable kube-apiserver and etcd .* are missing or not executable$/);
   });
 });

@@ -56,7 +56,7 @@ describe('e2e: ecr-refresh against a failing ECR (fault proxy in front of moto)'
   it('ends a persistent 503 with exit 2 in bounded time, leaving the file as it was', async () => {
     await writeFile(configPath, '{"auths":{"ghcr.io":{"auth":"eDp5"}}}');
     const seen = proxy.requests.length;
-    proxy.plan([], { then: { kind: 'status', status: 503 }, matching: ECR_CALL });
+    proxy.plan([], { afterwards: { kind: 'status', status: 503 }, matching: ECR_CALL });
     const started = Date.now();
     const run = await refresh();
     proxy.plan([]);
@@ -68,7 +68,7 @@ describe('e2e: ecr-refresh against a failing ECR (fault proxy in front of moto)'
   });
 
   it('ends a black hole with exit 2 after the timeout of each attempt', async () => {
-    proxy.plan([], { then: { kind: 'blackhole' }, matching: ECR_CALL });
+    proxy.plan([], { afterwards: { kind: 'blackhole' }, matching: ECR_CALL });
     const started = Date.now();
     const run = await refresh();
     proxy.plan([]);

@@ -81,6 +81,7 @@ describe('e2e: the container image, run with podman as users run it', function (
   });
 
   it('runs as user 65532 by default, with an exec-form entrypoint, and carries the OCI source, version and licence labels', async () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the container's node evaluates this template
     const run = await podman(['run', '--rm', '--name', containerName(), '--read-only', '--entrypoint', 'node', TAG, '-e', 'process.stdout.write(`${process.getuid()}:${process.getgid()}`)']);
     assert.equal(run.stdout, '65532:65532', run.stderr);
     // Exec form: the container starts node itself, no shell in between.

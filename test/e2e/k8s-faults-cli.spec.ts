@@ -96,7 +96,7 @@ describe('e2e: ecr-refresh k8s against a failing API server (TLS-terminating fau
   for (const [name, fault, message] of persistent) {
     it(`ends ${name} with exit 1 in bounded time, the Secret still valid`, async () => {
       const { namespace, uid } = await namespaceInUse();
-      proxy.plan([], { then: fault, matching: secretRequests(namespace) });
+      proxy.plan([], { afterwards: fault, matching: secretRequests(namespace) });
       await assertEndsInFailure(() => refresh(namespace, '--force'), { boundMs: BOUND_MS, code: /^ERR_K8S_API$/, message });
       proxy.plan([]);
       await assertStillValid(namespace, uid);

@@ -69,7 +69,7 @@ export async function pullSecretsOf(kube: KubeApiServer, namespace: string, acco
 export function targetsByAction(stdout: string): Record<string, string[]> {
   const report = JSON.parse(stdout) as { results: Array<{ target: string; action: string }> };
   const byAction: Record<string, string[]> = {};
-  for (const result of report.results) (byAction[result.action] ??= []).push(result.target);
+  for (const { action, target } of report.results) byAction[action] = [...(byAction[action] ?? []), target];
   for (const list of Object.values(byAction)) list.sort();
   return byAction;
 }

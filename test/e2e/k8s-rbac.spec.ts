@@ -82,13 +82,15 @@ describe('e2e: the shipped RBAC, used through a real ServiceAccount token', func
    * so suites never collide, applies its ServiceAccount and RBAC as admin, and returns the rules
    * and a kubeconfig logging in with the ServiceAccount's token.
    */
-  async function install(directory: string, options: { namespace: string; components?: string[] }): Promise<{ rules: Rule[]; kubeconfig: string; user: string }> {
+  async function install(directory: string, options: { namespace: string; components?: string[]; settings?: string[] }): Promise<{ rules: Rule[]; kubeconfig: string; user: string }> {
     const overlay = await mkdtemp(join(workdir, 'overlay-'));
     await writeFile(join(overlay, 'kustomization.yaml'), stringify({
       apiVersion: 'kustomize.config.k8s.io/v1beta1',
       kind: 'Kustomization',
       resources: [relative(overlay, join(DEPLOY_DIR, 'kubernetes', directory))],
       components: (options.components ?? []).map((component) => relative(overlay, join(DEPLOY_DIR, 'kubernetes', 'components', component))),
+      // ECR_REFRESH_* settings merged into the install's ConfigMap, as the README's overlays do.
+      ...(options.settings === undefined ? {} : { configMapGenerator: [{ name: 'ecr-refresh', behavior: 'merge', literals: options.settings }] }),
     }));
     const suffix = options.namespace;
     const objects = kustomize(kube, overlay).filter((object) => /Role|RoleBinding|ClusterRole|ClusterRoleBinding|ServiceAccount/.test(object.kind));
@@ -255,6 +257,27 @@ describe('e2e: the shipped RBAC, used through a real ServiceAccount token', func
     assert.match(read('kube-system').stderr, /forbidden/i);
     for (const verb of ['list', 'watch']) assert.equal(canI(kube, install.user, verb, 'namespaces', namespace), false, `${verb} namespaces is granted`);
   }
+
+  it("another Secret name through components/secret-name: the one rule naming it (service mode's watch included) has it; no 403", async () => {
+    const home = uniqueName('rbac-home');
+    const prefix = uniqueName('rbac-name');
+    const secret = 'ecr-team-credentials';
+    await createNamespaces(kube, [home, `${prefix}-a`]);
+    const installed = await install('cluster-wide', { namespace: home, components: ['service-mode', 'secret-name'], settings: [`ECR_REFRESH_SECRET_NAME=${secret}`] });
+    const named = installed.rules.filter((rule) => rule.resources.includes('secrets') && rule.resourceNames !== undefined);
+    assert.deepEqual(named.map((rule) => [rule.resourceNames, rule.verbs]), [[[secret], ['get', 'list', 'update', 'watch']]], 'one rule names the Secret');
+    for (const args of [['-n', `${prefix}-*`], ['-n', `${prefix}-*`, '--force'], ['-n', `${prefix}-a`, '--force']]) {
+      const run = await refresh(installed.kubeconfig, '--secret-name', secret, ...args);
+      assert.equal(run.status, 0, run.stdout + run.stderr);
+    }
+    assert.ok(await readSecret(kube, `${prefix}-a`, secret));
+    const used = usedPairs(await kube.auditEvents(installed.user));
+    assert.deepEqual(used.forbidden, []);
+    // The watches are the service's (proven in service mode above); the runs here use every other grant.
+    assert.deepEqual(used.used, grantedPairs(installed.rules).filter((pair) => !pair.endsWith(' watch')));
+    // Asked last: kubectl auth can-i is itself a request of the user's.
+    assert.equal(canI(kube, installed.user, 'get', `secrets/${SECRET}`, `${prefix}-a`), false, 'the default name is still granted');
+  });
 
   it("single-namespace install: the pod's own namespace, no cluster-wide permission; no 403 and no unused grant", async () => {
     const namespace = uniqueName('rbac-single');

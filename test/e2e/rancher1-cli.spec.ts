@@ -289,7 +289,7 @@ describe('e2e: ecr-refresh rancher1 against moto and the real Rancher 1.6 API se
     await cattle.settledPull(environment.id, IMAGE, MOTO_PASSWORD);
 
     const broken = await environmentWithRegistry('broken');
-    proxy.plan([], { then: { kind: 'status', status: 500, body: '{"type":"error","status":500,"code":"InjectedFault"}' }, matching: /\/registries/ });
+    proxy.plan([], { afterwards: { kind: 'status', status: 500, body: '{"type":"error","status":500,"code":"InjectedFault"}' }, matching: /\/registries/ });
     const failed = await runCli(args(), cattleEnv(broken.environment.key));
     assert.equal(failed.status, 1);
     const error = reportOf(failed).results[0]?.error;

@@ -90,7 +90,7 @@ describe('e2e: ecr-refresh rancher1 against a failing Rancher (fault proxy in fr
   for (const [name, fault, matching, message] of persistent) {
     it(`ends ${name} with exit 1 in bounded time, the credential still valid`, async () => {
       const { environment, credentialId } = await environmentInUse('persistent');
-      proxy.plan([], { then: fault, matching });
+      proxy.plan([], { afterwards: fault, matching });
       await assertEndsInFailure(() => refresh(environment), { boundMs: BOUND_MS, code: /^ERR_RANCHER_/, message });
       proxy.plan([]);
       // A write whose answer was lost may have landed: either password is whole and valid.

@@ -38,10 +38,10 @@ export interface FaultProxy {
   /** Every request so far, in order. */
   readonly requests: readonly SeenRequest[];
   /**
-   * Sets the schedule: the next requests get `faults` in order, every later one `then`
+   * Sets the schedule: the next requests get `faults` in order, every later one `afterwards`
    * (default: pass). `matching` limits the schedule to requests whose path matches.
    */
-  plan(faults: readonly Fault[], options?: { then?: Fault; matching?: RegExp }): void;
+  plan(faults: readonly Fault[], options?: { afterwards?: Fault; matching?: RegExp }): void;
   stop(): Promise<void>;
 }
 
@@ -56,12 +56,12 @@ export async function startFaultProxy(upstream: string, options: FaultProxyTlsOp
   const sockets = new Set<Socket>();
   const requests: SeenRequest[] = [];
   let queue: Fault[] = [];
-  let then: Fault = { kind: 'pass' };
+  let afterwards: Fault = { kind: 'pass' };
   let matching: RegExp | undefined;
 
   function nextFault(path: string): Fault {
     if (matching !== undefined && !matching.test(path)) return { kind: 'pass' };
-    return queue.shift() ?? then;
+    return queue.shift() ?? afterwards;
   }
 
   const handle: RequestListener = (incoming, outgoing) => {
@@ -135,7 +135,7 @@ export async function startFaultProxy(upstream: string, options: FaultProxyTlsOp
     requests,
     plan(faults, options = {}) {
       queue = [...faults];
-      then = options.then ?? { kind: 'pass' };
+      afterwards = options.afterwards ?? { kind: 'pass' };
       matching = options.matching;
     },
     stop: () =>

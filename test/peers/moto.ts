@@ -82,7 +82,7 @@ async function iamCall(endpoint: string, params: Record<string, string>): Promis
     },
     body: new URLSearchParams({ Version: '2010-05-08', ...params }).toString(),
   });
-  if (response.status !== 200) throw new Error(`moto IAM ${params['Action']}: HTTP ${response.status} ${response.body}`);
+  if (response.status !== 200) throw new Error(`moto IAM ${params.Action}: HTTP ${response.status} ${response.body}`);
   return response.body;
 }
 

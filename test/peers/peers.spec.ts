@@ -28,7 +28,7 @@ async function freshNamespace(kube: KubeApiServer): Promise<string> {
   return name;
 }
 
-describe('kube-apiserver peer', function () {
+describe('kube-apiserver peer', () => {
   let kube: KubeApiServer;
   let namespace: string;
 
@@ -38,13 +38,13 @@ describe('kube-apiserver peer', function () {
     namespace = await freshNamespace(kube);
   });
 
-  it('reports the Kubernetes version it was built from on /version', async function () {
+  it('reports the Kubernetes version it was built from on /version', async () => {
     const version = await kube.request('GET', '/version');
     assert.equal(version.status, 200);
     assert.equal(version.body.gitVersion, `v${kube.version}`);
   });
 
-  it('stores a kubernetes.io/dockerconfigjson Secret and returns it unchanged', async function () {
+  it('stores a kubernetes.io/dockerconfigjson Secret and returns it unchanged', async () => {
     const created = await kube.request('POST', `/api/v1/namespaces/${namespace}/secrets`, dockerconfigSecret('ecr-pull', DOCKERCONFIG));
     assert.equal(created.status, 201);
     const read = await kube.request('GET', `/api/v1/namespaces/${namespace}/secrets/ecr-pull`);
@@ -53,14 +53,14 @@ describe('kube-apiserver peer', function () {
     assert.equal(Buffer.from(read.body.data['.dockerconfigjson'], 'base64').toString(), DOCKERCONFIG);
   });
 
-  it('rejects a dockerconfigjson Secret whose .dockerconfigjson is not JSON with 422', async function () {
+  it('rejects a dockerconfigjson Secret whose .dockerconfigjson is not JSON with 422', async () => {
     const response = await kube.request('POST', `/api/v1/namespaces/${namespace}/secrets`, dockerconfigSecret('broken', '{"auths":'));
     assert.equal(response.status, 422);
     assert.equal(response.body.reason, 'Invalid');
     assert.match(response.body.message, /\.dockerconfigjson/);
   });
 
-  it('answers 409 Conflict to a replace that carries a stale resourceVersion', async function () {
+  it('answers 409 Conflict to a replace that carries a stale resourceVersion', async () => {
     const path = `/api/v1/namespaces/${namespace}/secrets/raced`;
     const created = await kube.request('POST', `/api/v1/namespaces/${namespace}/secrets`, dockerconfigSecret('raced', DOCKERCONFIG));
     assert.equal(created.status, 201);
@@ -72,7 +72,7 @@ describe('kube-apiserver peer', function () {
     assert.equal(second.body.reason, 'Conflict');
   });
 
-  it('refuses create to a ServiceAccount whose Role only allows get on Secrets (403), and audits the refusal', async function () {
+  it('refuses create to a ServiceAccount whose Role only allows get on Secrets (403), and audits the refusal', async () => {
     const rbac = `/apis/rbac.authorization.k8s.io/v1/namespaces/${namespace}`;
     const role = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'secret-reader' },
       rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }] };
@@ -106,7 +106,7 @@ describe('kube-apiserver peer', function () {
     assert.equal(refusals[0]?.objectRef?.namespace, namespace);
   });
 
-  it('writes a kubeconfig that logs in with a ServiceAccount token in the given namespace', async function () {
+  it('writes a kubeconfig that logs in with a ServiceAccount token in the given namespace', async () => {
     const token = await kube.createServiceAccountToken(namespace, 'tool', { expirationSeconds: 600 });
     const config = JSON.parse(await readFile(await kube.kubeconfigForToken(token, namespace), 'utf8'));
     assert.equal(config.users[0].user.token, token);
@@ -153,21 +153,21 @@ async function refusal(client: ECRClient, errorBodies: string[]): Promise<{ stat
   return { status, code: /<Code>([^<]+)<\/Code>/.exec(errorBodies.at(-1) ?? '')?.[1] };
 }
 
-describe('moto peer with IAM auth on', function () {
+describe('moto peer with IAM auth on', () => {
   let moto: Moto;
   let credentials: MotoIamCredentials;
 
-  before(async function () {
+  before(async () => {
     moto = await useMoto();
     await moto.reset();
     credentials = await moto.enableIamAuth();
   });
 
-  after(async function () {
+  after(async () => {
     await moto?.reset();
   });
 
-  it('issues an ECR authorization token to a correct access key', async function () {
+  it('issues an ECR authorization token to a correct access key', async () => {
     const answer = await ecrClient(moto, credentials, []).send(new GetAuthorizationTokenCommand({}));
     const data = answer.authorizationData?.[0];
     assert.equal(Buffer.from(data?.authorizationToken ?? '', 'base64').toString(), `AWS:${moto.accountId}-auth-token`);
@@ -176,19 +176,19 @@ describe('moto peer with IAM auth on', function () {
     assert.equal(data?.expiresAt?.toISOString(), '2015-01-01T00:00:00.000Z');
   });
 
-  it('refuses a wrong secret key with 403 SignatureDoesNotMatch', async function () {
+  it('refuses a wrong secret key with 403 SignatureDoesNotMatch', async () => {
     const errorBodies: string[] = [];
     const client = ecrClient(moto, { accessKeyId: credentials.accessKeyId, secretAccessKey: 'wrong-secret' }, errorBodies);
     assert.deepEqual(await refusal(client, errorBodies), { status: 403, code: 'SignatureDoesNotMatch' });
   });
 
-  it('refuses an unknown access key with 403 InvalidClientTokenId', async function () {
+  it('refuses an unknown access key with 403 InvalidClientTokenId', async () => {
     const errorBodies: string[] = [];
     const client = ecrClient(moto, { accessKeyId: 'AKIAUNKNOWNUNKNOWN00', secretAccessKey: 'whatever' }, errorBodies);
     assert.deepEqual(await refusal(client, errorBodies), { status: 403, code: 'InvalidClientTokenId' });
   });
 
-  it('refuses a key whose policy does not allow ecr:GetAuthorizationToken with AccessDenied', async function () {
+  it('refuses a key whose policy does not allow ecr:GetAuthorizationToken with AccessDenied', async () => {
     const limited = await moto.enableIamAuth({ actions: ['ecr:DescribeRepositories'] });
     const errorBodies: string[] = [];
     const { code } = await refusal(ecrClient(moto, limited, errorBodies), errorBodies);
@@ -223,15 +223,15 @@ function connectThrough(proxyUrl: string, hostPort: string): Promise<string> {
   });
 }
 
-describe('tinyproxy peer', function () {
-  it('forwards a plain HTTP request to moto and logs it', async function () {
+describe('tinyproxy peer', () => {
+  it('forwards a plain HTTP request to moto and logs it', async () => {
     const [proxy, moto] = await Promise.all([useTinyproxy(), useMoto()]);
     const target = `${moto.endpoint}/moto-api/?from=peers-spec`;
     assert.equal(await proxiedGet(proxy.url, target), 200);
     assert.match(await proxy.accessLog(), new RegExp(`Request \\(file descriptor \\d+\\): GET ${target.replace(/[.?/]/g, '\\$&')} HTTP/1\\.1`));
   });
 
-  it('tunnels CONNECT to a port other than 443 and logs it', async function () {
+  it('tunnels CONNECT to a port other than 443 and logs it', async () => {
     const [proxy, moto] = await Promise.all([useTinyproxy(), useMoto()]);
     const hostPort = new URL(moto.endpoint).host;
     assert.match(await connectThrough(proxy.url, hostPort), /^HTTP\/1\.[01] 200 /);

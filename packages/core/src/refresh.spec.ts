@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { AwsAuthError } from './errors.ts';
+import type { AwsAuthError } from './errors.ts';
 import { createFakeEcr } from './__fixtures__/fake-ecr.ts';
 import { parseRegistry } from './registry/registry-target.ts';
 import { createTokenSource } from './token/token-source.ts';

@@ -1,4 +1,4 @@
-import { EcrRefreshError, SinkWriteError, toEcrRefreshError } from './errors.ts';
+import { type EcrRefreshError, SinkWriteError, toEcrRefreshError } from './errors.ts';
 import { isFresh, refreshDueAt, type RegistryCredential } from './credential/registry-credential.ts';
 import type { RegistryTarget } from './registry/registry-target.ts';
 import type { TokenSource } from './token/token-source.ts';

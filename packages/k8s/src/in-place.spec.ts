@@ -16,8 +16,8 @@ function warnings(lines: string[]): Logger {
   const logger: Logger = {
     trace: () => undefined,
     debug: () => undefined,
-    info: (fields: object | string, message?: string) => void lines.push(`info: ${message ?? ''}`),
-    warn: (fields: object | string, message?: string) => void lines.push(`warn: ${message ?? ''}`),
+    info: (_fields: object | string, message?: string) => void lines.push(`info: ${message ?? ''}`),
+    warn: (_fields: object | string, message?: string) => void lines.push(`warn: ${message ?? ''}`),
     error: () => undefined,
     child: () => logger,
   };

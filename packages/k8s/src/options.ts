@@ -18,7 +18,7 @@ const NAMESPACE_PATTERN = /^(?=.*[*?])[-a-z0-9*?]+$|^[a-z0-9]([-a-z0-9]*[a-z0-9]
 // One requirement of a label selector: `key`, `!key`, `key=value`, `key==value`, `key!=value`,
 // `key in (a,b)`, `key notin (a,b)`; keys may carry a DNS prefix (`team.example.com/tier`).
 const SELECTOR_KEY = String.raw`(?:[a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?`;
-const SELECTOR_VALUE = String.raw`(?:[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?`;
+const SELECTOR_VALUE = '(?:[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?';
 const SELECTOR_REQUIREMENT = String.raw`\s*(?:!?${SELECTOR_KEY}|${SELECTOR_KEY}\s*(?:==?|!=)\s*${SELECTOR_VALUE}|${SELECTOR_KEY}\s+(?:in|notin)\s+\(\s*${SELECTOR_VALUE}(?:\s*,\s*${SELECTOR_VALUE})*\s*\))\s*`;
 const LABEL_SELECTOR = new RegExp(`^${SELECTOR_REQUIREMENT}(?:,${SELECTOR_REQUIREMENT})*$`);
 

@@ -74,7 +74,11 @@ export function createCattleClient(options: CattleClientOptions): CattleClient {
         retryAfter ?? Math.max(1, Math.min(options.retry.baseDelayMs * 2 ** (attemptCount - 1), MAX_RETRY_DELAY_MS) * (0.8 + Math.random() * 0.4)),
     },
     hooks: {
-      beforeRequest: [() => void (requests += 1)],
+      beforeRequest: [
+        () => {
+          requests += 1;
+        },
+      ],
       beforeRetry: [
         (error, retryCount) => {
           const status = error.response?.statusCode;

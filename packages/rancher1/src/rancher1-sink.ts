@@ -1,7 +1,7 @@
 import { registerCredentialPair, toEcrRefreshError, type ApplyContext, type Sink, type TargetResult } from '@ecr-refresh/core';
 import pLimit from 'p-limit';
 import { createCattleClient } from './cattle-client.ts';
-import { resolveEnvironments } from './environments.ts';
+import { resolveEnvironments, type EnvironmentChoice } from './environments.ts';
 import { resolveRancher1Options, type Rancher1SinkOptions, type ResolvedRancher1Options } from './options.ts';
 import { SINK_ID, updateEnvironment } from './update-environment.ts';
 
@@ -43,7 +43,7 @@ async function applyAll(options: ResolvedRancher1Options, context: ApplyContext)
   });
   try {
     const hosts = context.registries.map((registry) => registry.host);
-    let choices;
+    let choices: EnvironmentChoice[];
     try {
       choices = await resolveEnvironments(client, options.endpoint, options.accessKey, options.environments);
     } catch (error) {

@@ -220,7 +220,7 @@ export async function createCattleAdmin(origin: string, db: CattleDb): Promise<C
       await waitState(path, ['active', 'inactive']);
       const { actions } = (await must('GET', path)) as { actions?: Record<string, string> };
       // Cattle offers `remove` only on an inactive resource: an active one is deactivated first.
-      if (actions?.[action] === undefined && actions?.['deactivate'] !== undefined) {
+      if (actions?.[action] === undefined && actions?.deactivate !== undefined) {
         await must('POST', `${path}?action=deactivate`, {});
         await waitState(path, ['inactive']);
       }
@@ -233,7 +233,10 @@ export async function createCattleAdmin(origin: string, db: CattleDb): Promise<C
     async settledPull(environmentId, image, secretValue) {
       let last: PullCredential | undefined;
       try {
-        await waitUntil(async () => (last = await pullCredential(environmentId, image))?.secretValue === secretValue, { what: `a pull of ${image}`, timeoutMs: 15_000, intervalMs: 100 });
+        await waitUntil(async () => {
+          last = await pullCredential(environmentId, image);
+          return last?.secretValue === secretValue;
+        }, { what: `a pull of ${image}`, timeoutMs: 15_000, intervalMs: 100 });
       } catch {
         const what = last === undefined ? 'no credential' : `credential ${last.credentialId} of registry ${last.registryId} (another password)`;
         throw new Error(`a pull of ${image} in ${environmentId} would use ${what}`);

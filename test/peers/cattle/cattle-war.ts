@@ -26,7 +26,7 @@ const JAVA_17 = '/usr/lib/jvm/java-17-openjdk-amd64';
  * Rejects naming the packages when there is no Java at all.
  */
 export async function findJava(env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  const home = env['JAVA_HOME'];
+  const home = env.JAVA_HOME;
   if (home !== undefined && home !== '') {
     const java = join(home, 'bin', 'java');
     if (await executable(java)) return java;

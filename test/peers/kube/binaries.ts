@@ -34,7 +34,7 @@ async function isExecutableFile(path: string): Promise<boolean> {
 
 /** The Kubernetes version to build or look up in the cache: KUBE_VERSION, else test/peers/kube/VERSION. */
 export async function pinnedKubeVersion(env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  return env['KUBE_VERSION'] ?? (await readFile(join(import.meta.dirname, 'VERSION'), 'utf8')).trim();
+  return env.KUBE_VERSION ?? (await readFile(join(import.meta.dirname, 'VERSION'), 'utf8')).trim();
 }
 
 /** The cache's bin dir of `version` (build.sh's `$CACHE_ROOT/kube/v<version>/bin`), whether or not it is there. */
@@ -71,7 +71,7 @@ export async function kubeBinariesFromAssets(binDir: string): Promise<KubeBinari
  * Go build when `go` is on PATH, else `none` with what is missing.
  */
 export async function kubeBinariesSource(env: NodeJS.ProcessEnv = process.env): Promise<KubeBinariesSource> {
-  const assets = env['KUBEBUILDER_ASSETS'];
+  const assets = env.KUBEBUILDER_ASSETS;
   if (assets !== undefined && assets !== '') return { from: 'KUBEBUILDER_ASSETS', binDir: (await kubeBinariesFromAssets(assets)).binDir };
   const binDir = kubeCacheBinDir(await pinnedKubeVersion(env), env);
   if ((await isExecutableFile(join(binDir, 'kube-apiserver'))) && (await isExecutableFile(join(binDir, 'etcd')))) return { from: 'cache', binDir };
@@ -86,7 +86,7 @@ export async function kubeBinariesSource(env: NodeJS.ProcessEnv = process.env): 
  * build's progress streamed to stderr. A cached run costs one `bash` start.
  */
 export async function ensureKubeBinaries(env: NodeJS.ProcessEnv = process.env): Promise<KubeBinaries> {
-  const assets = env['KUBEBUILDER_ASSETS'];
+  const assets = env.KUBEBUILDER_ASSETS;
   if (assets !== undefined && assets !== '') return kubeBinariesFromAssets(assets);
   const version = await pinnedKubeVersion(env);
   const binDir = (await runScript(BUILD_SCRIPT, [], { ...env, KUBE_VERSION: version })).split('\n').pop() ?? '';

@@ -1,14 +1,32 @@
-{{/* The release's full name, also the name of every object. */}}
+{{/* The chart's name, or nameOverride: the app.kubernetes.io/name label. */}}
+{{- define "ecr-refresh.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* The release's full name (fullnameOverride, else release-name), the name of every namespaced object. */}}
 {{- define "ecr-refresh.fullname" -}}
-{{- if contains .Chart.Name .Release.Name -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := include "ecr-refresh.name" . -}}
+{{- if contains $name .Release.Name -}}
 {{- .Release.Name | trunc 63 | trimSuffix "-" -}}
 {{- else -}}
-{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 
+{{/*
+The name of the cluster-scoped objects (ClusterRole, ClusterRoleBinding): the full name and the
+release's namespace, so two releases of the same name in two namespaces do not take each other's.
+*/}}
+{{- define "ecr-refresh.clusterName" -}}
+{{- printf "%s-%s" (include "ecr-refresh.fullname" .) .Release.Namespace -}}
+{{- end -}}
+
 {{- define "ecr-refresh.selectorLabels" -}}
-app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/name: {{ include "ecr-refresh.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 
@@ -16,7 +34,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{ include "ecr-refresh.selectorLabels" . }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
-helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
 {{- end -}}
 
 {{- define "ecr-refresh.serviceAccountName" -}}
@@ -49,6 +67,37 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- end -}}
 {{- end -}}
 
+{{/*
+The config file: the registries, which may carry their own identity ({host, roleArn, ...}) and so
+only fit the file's structure, not a flag or variable.
+*/}}
+{{- define "ecr-refresh.configFile" -}}
+registries:
+  {{- toYaml .Values.registries | nindent 2 }}
+{{- end -}}
+
+{{/* Where the config file is mounted. */}}
+{{- define "ecr-refresh.configDir" -}}/etc/ecr-refresh{{- end -}}
+
+{{/* The container's arguments: the subcommand, the mode, the config file, labels and annotations of the Secrets. */}}
+{{- define "ecr-refresh.args" -}}
+- k8s
+- --config={{ include "ecr-refresh.configDir" . }}/config.yaml
+{{- if eq .Values.mode "deployment" }}
+- --watch
+- --listen=0.0.0.0:{{ .Values.healthPort }}
+{{- end }}
+{{- range $key, $value := .Values.secretLabels }}
+- {{ printf "--secret-label=%s=%s" $key $value | quote }}
+{{- end }}
+{{- range $key, $value := .Values.secretAnnotations }}
+- {{ printf "--secret-annotation=%s=%s" $key $value | quote }}
+{{- end }}
+{{- range .Values.extraArgs }}
+- {{ . | quote }}
+{{- end }}
+{{- end -}}
+
 {{/* The ECR_REFRESH_* settings of the container. */}}
 {{- define "ecr-refresh.env" -}}
 - name: HOME
@@ -57,10 +106,6 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
   value: json
 - name: ECR_REFRESH_LOG_LEVEL
   value: {{ .Values.logLevel | quote }}
-{{- with .Values.registries }}
-- name: ECR_REFRESH_REGISTRY
-  value: {{ join "," . | quote }}
-{{- end }}
 {{- with .Values.region }}
 - name: ECR_REFRESH_REGION
   value: {{ . | quote }}
@@ -103,9 +148,26 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- end }}
 {{- end -}}
 
+{{/* The pod's metadata shared by the CronJob and the Deployment; a changed config file restarts the Deployment. */}}
+{{- define "ecr-refresh.podMetadata" -}}
+labels:
+  {{- include "ecr-refresh.selectorLabels" . | nindent 2 }}
+  {{- with .Values.podLabels }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+annotations:
+  checksum/config: {{ include "ecr-refresh.configFile" . | sha256sum }}
+  {{- with .Values.podAnnotations }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+{{- end -}}
+
 {{/* The pod spec shared by the CronJob and the Deployment. */}}
 {{- define "ecr-refresh.podSpec" -}}
 serviceAccountName: {{ include "ecr-refresh.serviceAccountName" . }}
+{{- with .Values.priorityClassName }}
+priorityClassName: {{ . }}
+{{- end }}
 {{- with .Values.imagePullSecrets }}
 imagePullSecrets:
   {{- toYaml . | nindent 2 }}
@@ -117,14 +179,7 @@ containers:
     image: "{{ .Values.image.repository }}:{{ default .Chart.AppVersion .Values.image.tag }}"
     imagePullPolicy: {{ .Values.image.pullPolicy }}
     args:
-      - k8s
-      {{- if eq .Values.mode "deployment" }}
-      - --watch
-      - --listen=0.0.0.0:8080
-      {{- end }}
-      {{- range .Values.extraArgs }}
-      - {{ . | quote }}
-      {{- end }}
+      {{- include "ecr-refresh.args" . | nindent 6 }}
     env:
       {{- include "ecr-refresh.env" . | nindent 6 }}
     {{- if or .Values.aws.existingSecret .Values.proxy.existingSecret }}
@@ -143,7 +198,7 @@ containers:
     {{- if eq .Values.mode "deployment" }}
     ports:
       - name: http
-        containerPort: 8080
+        containerPort: {{ .Values.healthPort }}
     livenessProbe:
       httpGet:
         path: /healthz
@@ -162,10 +217,22 @@ containers:
     volumeMounts:
       - name: tmp
         mountPath: /tmp
+      - name: config
+        mountPath: {{ include "ecr-refresh.configDir" . }}
+        readOnly: true
+      {{- with .Values.extraVolumeMounts }}
+      {{- toYaml . | nindent 6 }}
+      {{- end }}
 volumes:
   - name: tmp
     emptyDir:
       sizeLimit: 64Mi
+  - name: config
+    configMap:
+      name: {{ include "ecr-refresh.fullname" . }}
+  {{- with .Values.extraVolumes }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
 {{- with .Values.nodeSelector }}
 nodeSelector:
   {{- toYaml . | nindent 2 }}

@@ -51,7 +51,7 @@ describe('core/registry/registry-target', () => {
           (error: unknown) => {
             assert.ok(error instanceof InvalidRegistryError);
             assert.equal(error.code, 'ERR_INVALID_REGISTRY');
-            assert.match(error.message, new RegExp(`"${escape(input)}"`));
+            assert.match(error.message, new RegExp(`"${escapeRegExp(input)}"`));
             assert.ok(error.message.includes(mentions), error.message);
             assert.ok(error.message.includes('123456789012.dkr.ecr.eu-west-1.amazonaws.com'));
             return true;
@@ -100,6 +100,6 @@ describe('core/registry/registry-target', () => {
   });
 });
 
-function escape(value: string): string {
+function escapeRegExp(value: string): string {
   return value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

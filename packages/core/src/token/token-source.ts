@@ -6,7 +6,7 @@ import { silentLogger, type Logger } from '../log/logger.ts';
 import { DEFAULT_TIMEOUTS, type HttpTimeouts } from '../http/http-timeouts.ts';
 import { decodeAuthorizationToken } from './decode-token.ts';
 import { fromAwsError } from './aws-error.ts';
-import { createEcrApi, ecrEndpointUrl, type EcrApi, type EcrApiFactory, type EcrApiSettings } from './ecr-api.ts';
+import { createEcrApi, ecrEndpointUrl, type EcrApi, type EcrApiFactory, type EcrApiSettings, type EcrAuthorizationAnswer } from './ecr-api.ts';
 
 /** Options of {@link createTokenSource}. */
 export interface TokenSourceOptions {
@@ -94,7 +94,7 @@ export function createTokenSource(options: TokenSourceOptions = {}): TokenSource
     const identity = options.roleArn === undefined ? 'the default AWS identity' : `role ${options.roleArn}`;
     calls += 1;
     const started = Date.now();
-    let answer;
+    let answer: EcrAuthorizationAnswer;
     try {
       answer = await client.getAuthorizationToken(signal === undefined ? {} : { signal });
     } catch (error) {

@@ -160,7 +160,10 @@ function exchange(outgoing: Outgoing, body: string | undefined, contentType: str
     const onResponse = (response: IncomingMessage) => {
       const chunks: Buffer[] = [];
       const idle = setTimeout(() => response.destroy(silence()), outgoing.timeoutMs);
-      response.on('data', (chunk: Buffer) => (chunks.push(chunk), idle.refresh()));
+      response.on('data', (chunk: Buffer) => {
+        chunks.push(chunk);
+        idle.refresh();
+      });
       response.once('close', () => clearTimeout(idle));
       response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }));
       // A connection cut mid-body: ECONNRESET ("aborted"), retried like a reset.
@@ -182,7 +185,10 @@ function openStream(outgoing: Outgoing): Promise<IncomingMessage> {
       const idle = () => response.destroy(silence());
       socket.setTimeout(STREAM_IDLE_LIMIT_MS);
       socket.once('timeout', idle);
-      response.once('close', () => (socket.setTimeout(0), socket.removeListener('timeout', idle)));
+      response.once('close', () => {
+        socket.setTimeout(0);
+        socket.removeListener('timeout', idle);
+      });
       resolve(response);
     };
     send(outgoing, {}, onResponse, reject).end();
