@@ -125,10 +125,13 @@ export interface WatchService {
   stop(): Promise<void>;
 }
 
-/** Starts `ecr-refresh k8s --watch` against `moto` with `args` (kubeconfig, namespaces) and waits until /readyz says ready. */
-export async function startWatchService(moto: Moto, args: readonly string[]): Promise<WatchService> {
+/**
+ * Starts `ecr-refresh k8s --watch` against `ecr` (moto, or a proxy in front of it that counts the
+ * calls) with `args` (kubeconfig, namespaces) and waits until /readyz says ready.
+ */
+export async function startWatchService(ecr: Pick<Moto, 'endpoint'>, args: readonly string[]): Promise<WatchService> {
   const port = await freePort();
-  const cli = startCli(['k8s', '--watch', '--listen', `127.0.0.1:${port}`, '-r', HOST, '--endpoint-url', moto.endpoint, '--log-format', 'json', ...args], DUMMY_AWS_ENV, 180_000);
+  const cli = startCli(['k8s', '--watch', '--listen', `127.0.0.1:${port}`, '-r', HOST, '--endpoint-url', ecr.endpoint, '--log-format', 'json', ...args], DUMMY_AWS_ENV, 180_000);
   const base = `http://127.0.0.1:${port}`;
   await waitUntil(async () => (await fetch(`${base}/readyz`)).status === 200, { what: '/readyz 200', timeoutMs: 30_000, intervalMs: 100 }).catch((error: Error) => {
     cli.child.kill('SIGKILL');
@@ -150,6 +153,27 @@ export async function startWatchService(moto: Moto, args: readonly string[]): Pr
       assert.equal(exit.status, 0, exit.stderr);
     },
   };
+}
+
+/**
+ * Takes our Secret out of the ServiceAccount's imagePullSecrets as a user would (a PUT of what was
+ * read, keeping every other entry); returns the entries left.
+ */
+export async function stripPullSecret(kube: KubeApiServer, namespace: string, account = 'default'): Promise<string[]> {
+  const path = `/api/v1/namespaces/${namespace}/serviceaccounts/${account}`;
+  const read = await kube.request('GET', path);
+  assert.equal(read.status, 200, JSON.stringify(read.body));
+  const left = (read.body.imagePullSecrets ?? []).filter((entry: { name: string }) => entry.name !== SECRET);
+  const replaced = await kube.request('PUT', path, { ...read.body, imagePullSecrets: left });
+  assert.equal(replaced.status, 200, JSON.stringify(replaced.body));
+  return left.map((entry: { name: string }) => entry.name);
+}
+
+/** Waits until the ServiceAccount references our Secret; returns how many ms that took. */
+export async function referencedWithin(kube: KubeApiServer, namespace: string, account = 'default', timeoutMs = 5000): Promise<number> {
+  const started = Date.now();
+  await waitUntil(async () => (await pullSecretsOf(kube, namespace, account)).includes(SECRET), { what: `ServiceAccount ${namespace}/${account} referencing ${SECRET}`, timeoutMs, intervalMs: 10 });
+  return Date.now() - started;
 }
 
 /**

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -17,8 +18,10 @@ import {
   kustomize,
   pullSecretsOf,
   readSecret,
+  referencedWithin,
   servedWithin,
   startWatchService,
+  stripPullSecret,
   targetsByAction,
   uniqueName,
   useKubeAndMoto,
@@ -58,6 +61,9 @@ async function requestsOf(kube: KubeApiServer, user: string, from = 0, refused =
   const complete = (await kube.auditEvents(user)).filter((event) => event.stage === 'ResponseComplete').slice(from);
   return complete.filter((event) => !refused || event.responseStatus?.code === 403).map(shown);
 }
+
+/** How a run lists namespaces: without those that opted out (labelled ecr-refresh/exclude=true). */
+const NAMESPACES_LIST = 'list /api/v1/namespaces?labelSelector=ecr-refresh/exclude!=true';
 
 describe('e2e: the shipped RBAC, used through a real ServiceAccount token', function () {
   this.timeout(120_000);
@@ -115,12 +121,26 @@ describe('e2e: the shipped RBAC, used through a real ServiceAccount token', func
 
   /**
    * Runs the service (`--watch`) as the ServiceAccount: a namespace created, a Secret deleted and
-   * one altered while it runs are served, then SIGTERM. A watch is audited once it ends, so the check waits
-   * for the grants to be used rather than reading the log once.
+   * one altered, a ServiceAccount created (`account`) or stripped of its reference (`default`)
+   * while it runs are served, the ServiceAccount within 2 s, then SIGTERM. A watch is audited once
+   * it ends, so the check waits for the grants to be used rather than reading the log once.
    */
-  async function serveWhileWatching(install: { kubeconfig: string; user: string; rules: readonly Rule[] }, namespaces: { existing: string; created?: string }, args: string[]): Promise<void> {
+  async function serveWhileWatching(
+    install: { kubeconfig: string; user: string; rules: readonly Rule[] },
+    namespaces: { existing: string; created?: string },
+    args: string[],
+    account = 'default',
+  ): Promise<void> {
     const service = await startWatchService(moto, ['--kubeconfig', install.kubeconfig, ...args]);
     try {
+      if (account === 'default') {
+        await stripPullSecret(kube, namespaces.existing);
+      } else {
+        const created = await kube.request('POST', `/api/v1/namespaces/${namespaces.existing}/serviceaccounts`, { metadata: { name: account } });
+        assert.equal(created.status, 201, JSON.stringify(created.body));
+      }
+      const tookMs = await referencedWithin(kube, namespaces.existing, account);
+      assert.ok(tookMs < 2000, `ServiceAccount ${account} referenced after ${tookMs} ms`);
       if (namespaces.created !== undefined) {
         await createNamespaces(kube, [namespaces.created]);
         await servedWithin(kube, namespaces.created);
@@ -179,11 +199,11 @@ describe('e2e: the shipped RBAC, used through a real ServiceAccount token', func
     const seen = (await requestsOf(kube, user)).length;
     assert.equal((await refresh(kubeconfig, '-n', `${target.slice(0, -2)}*`, '--service-account', '*')).status, 0);
     // With a glob, every ServiceAccount is one list across namespaces, as the component's grant allows.
-    assert.deepEqual((await requestsOf(kube, user, seen)).sort(), ['list /api/v1/namespaces', `list /api/v1/secrets?fieldSelector=metadata.name=${SECRET}`, 'list /api/v1/serviceaccounts']);
+    assert.deepEqual((await requestsOf(kube, user, seen)).sort(), [NAMESPACES_LIST, `list /api/v1/secrets?fieldSelector=metadata.name=${SECRET}`, 'list /api/v1/serviceaccounts']);
     await assertExactlyUsed(user, rules);
   });
 
-  it('cluster-wide install in service mode: watches namespaces and our Secrets by name; no 403 and no unused grant', async () => {
+  it('cluster-wide install in service mode: watches namespaces, our Secrets and ServiceAccounts by name; no 403 and no unused grant', async () => {
     const home = uniqueName('rbac-home');
     const prefix = uniqueName('rbac-svc');
     await createNamespaces(kube, [home, `${prefix}-a`]);
@@ -192,18 +212,51 @@ describe('e2e: the shipped RBAC, used through a real ServiceAccount token', func
     const named = await refresh(installed.kubeconfig, '-n', `${prefix}-a`);
     assert.equal(named.status, 0, named.stdout + named.stderr);
     await serveWhileWatching(installed, { existing: `${prefix}-a`, created: `${prefix}-b` }, ['-n', `${prefix}-*`]);
-    // Watching is by name: neither another Secret nor every Secret of a namespace.
+    // Watching is by name: neither another Secret nor every Secret of a namespace, nor every ServiceAccount.
     assert.equal(canI(kube, installed.user, 'watch', 'secrets', `${prefix}-a`), false, 'watch of every Secret is granted');
     assert.equal(canI(kube, installed.user, 'list', 'secrets', `${prefix}-a`), false, 'list of every Secret is granted');
+    assert.equal(canI(kube, installed.user, 'watch', 'serviceaccounts', `${prefix}-a`), false, 'watch of every ServiceAccount is granted');
+    assert.equal(canI(kube, installed.user, 'watch', 'serviceaccounts/default', `${prefix}-a`), true);
   });
 
-  it('single-namespace install in service mode: watches only its own Secret; no 403 and no unused grant', async () => {
+  it('cluster-wide install in service mode with every ServiceAccount (components in either order): a new ServiceAccount within 2 s; no 403 and no unused grant', async () => {
+    const home = uniqueName('rbac-home');
+    const prefix = uniqueName('rbac-svc-all');
+    await createNamespaces(kube, [home, `${prefix}-a`]);
+    const installed = await install('cluster-wide', { namespace: home, components: ['all-service-accounts', 'service-mode'] });
+    const named = await refresh(installed.kubeconfig, '-n', `${prefix}-a`, '--service-account', '*');
+    assert.equal(named.status, 0, named.stdout + named.stderr);
+    await serveWhileWatching(installed, { existing: `${prefix}-a`, created: `${prefix}-b` }, ['-n', `${prefix}-*`, '--service-account', '*'], 'builder');
+    assert.deepEqual(await pullSecretsOf(kube, `${prefix}-a`, 'builder'), [SECRET]);
+  });
+
+  it('single-namespace install in service mode: watches only its own Secret and ServiceAccount; no 403 and no unused grant', async () => {
     const namespace = uniqueName('rbac-single-svc');
     await createNamespaces(kube, [namespace]);
     const installed = await install('single-namespace', { namespace, components: ['service-mode'] });
     await serveWhileWatching(installed, { existing: namespace }, []);
-    assert.equal(installed.rules.some((rule) => rule.resources.includes('namespaces')), false);
+    assertOnlyItsOwnNamespace(installed, namespace);
   });
+
+  it('single-namespace install in service mode with every ServiceAccount (components in either order): a new ServiceAccount within 2 s; no 403 and no unused grant', async () => {
+    const namespace = uniqueName('rbac-single-all');
+    await createNamespaces(kube, [namespace]);
+    const installed = await install('single-namespace', { namespace, components: ['service-mode', 'all-service-accounts'] });
+    await serveWhileWatching(installed, { existing: namespace }, ['--service-account', '*'], 'builder');
+    assertOnlyItsOwnNamespace(installed, namespace);
+  });
+
+  /**
+   * Reading its own namespace (for the opt-out label) is all a single-namespace install may do with
+   * namespaces. Asked with real requests as the ServiceAccount (`can-i` would check a namespace's
+   * read against the Role's namespace, where the API server checks it against the namespace read).
+   */
+  function assertOnlyItsOwnNamespace(install: { kubeconfig: string; user: string }, namespace: string): void {
+    const read = (name: string) => spawnSync('kubectl', ['--kubeconfig', install.kubeconfig, 'get', '--raw', `/api/v1/namespaces/${name}`], { encoding: 'utf8' });
+    assert.equal(read(namespace).status, 0, read(namespace).stderr);
+    assert.match(read('kube-system').stderr, /forbidden/i);
+    for (const verb of ['list', 'watch']) assert.equal(canI(kube, install.user, verb, 'namespaces', namespace), false, `${verb} namespaces is granted`);
+  }
 
   it("another Secret name through components/secret-name: the one rule naming it (service mode's watch included) has it; no 403", async () => {
     const home = uniqueName('rbac-home');
@@ -229,13 +282,15 @@ describe('e2e: the shipped RBAC, used through a real ServiceAccount token', func
   it("single-namespace install: the pod's own namespace, no cluster-wide permission; no 403 and no unused grant", async () => {
     const namespace = uniqueName('rbac-single');
     await createNamespaces(kube, [namespace], { pullSecrets: ['theirs'] });
-    const { rules, kubeconfig, user } = await install('single-namespace', { namespace });
+    const installed = await install('single-namespace', { namespace });
+    const { rules, kubeconfig, user } = installed;
     assert.equal((await refresh(kubeconfig)).status, 0);
     const seen = (await requestsOf(kube, user)).length;
     const forced = await refresh(kubeconfig, '--force');
     assert.equal(forced.status, 0, forced.stdout + forced.stderr);
-    // Its namespace is named, not listed: read with one GET each, no list at all.
+    // Its namespace is named, not listed: read with one GET each (the namespace for its opt-out label), no list at all.
     assert.deepEqual(await requestsOf(kube, user, seen), [
+      `get /api/v1/namespaces/${namespace}`,
       `get /api/v1/namespaces/${namespace}/secrets/${SECRET}`,
       `update /api/v1/namespaces/${namespace}/secrets/${SECRET}`,
       `get /api/v1/namespaces/${namespace}/serviceaccounts/default`,
@@ -243,7 +298,7 @@ describe('e2e: the shipped RBAC, used through a real ServiceAccount token', func
     assert.ok(await readSecret(kube, namespace));
     assert.deepEqual(await pullSecretsOf(kube, namespace), ['theirs', SECRET]);
     await assertExactlyUsed(user, rules);
-    assert.equal(rules.some((rule) => rule.resources.includes('namespaces')), false);
+    assertOnlyItsOwnNamespace(installed, namespace);
   });
   it('cluster-wide install: a run with nothing to write is three lists whatever the number of namespaces, an update one write per namespace more (audit log)', async () => {
     const home = uniqueName('rbac-home');
@@ -253,7 +308,7 @@ describe('e2e: the shipped RBAC, used through a real ServiceAccount token', func
     const { kubeconfig, user } = await install('cluster-wide', { namespace: home });
     const secretsByName = `list /api/v1/secrets?fieldSelector=metadata.name=${SECRET}`;
     const accountsByName = 'list /api/v1/serviceaccounts?fieldSelector=metadata.name=default';
-    const lists = ['list /api/v1/namespaces', secretsByName, accountsByName];
+    const lists = [NAMESPACES_LIST, secretsByName, accountsByName];
     const created = await refresh(kubeconfig, '-n', `${prefix}-*`);
     assert.equal(targetsByAction(created.stdout).created?.length, targets.length, created.stdout + created.stderr);
     const afterCreate = await requestsOf(kube, user);

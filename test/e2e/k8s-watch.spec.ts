@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
-import { freePort, startKubeApiServer, type KubeApiServer, type Moto } from '../peers/index.ts';
+import { freePort, startFaultProxy, startKubeApiServer, type FaultProxy, type KubeApiServer, type Moto } from '../peers/index.ts';
 import { waitUntil } from '../peers/wait-until.ts';
 import { DUMMY_AWS_ENV, readEndpoint, startCli } from '../support/run-cli.ts';
-import { HOST, SECRET, createNamespaces, dockerConfigOf, pullSecretsOf, readSecret, servedWithin, startWatchService, uniqueName, useKubeAndMoto, type WatchService } from './k8s-helpers.ts';
+import { HOST, SECRET, createNamespaces, dockerConfigOf, pullSecretsOf, readSecret, referencedWithin, servedWithin } from './k8s-helpers.ts';
+import { startWatchService, stripPullSecret, uniqueName, useKubeAndMoto, type WatchService } from './k8s-helpers.ts';
+
+/** The opt-out label of a namespace. */
+const EXCLUDE = 'ecr-refresh/exclude';
 
 /** The service serving the namespaces `<prefix>-*` of `kube`. */
 const startService = (kube: KubeApiServer, moto: Moto, prefix: string) => startWatchService(moto, ['--kubeconfig', kube.kubeconfigPath, '-n', `${prefix}-*`]);
@@ -86,6 +90,72 @@ describe('e2e: ecr-refresh k8s --watch (the Deployment mode)', function () {
         intervalMs: 50,
       });
       assert.equal(dockerConfigOf(await readSecret(kube, namespace)).auths[HOST]?.password, '123456789012-auth-token');
+    });
+  });
+
+  describe('ServiceAccounts and the opt-out label while it runs (ECR calls counted at a proxy in front of moto)', () => {
+    let prefix: string;
+    let ecr: FaultProxy;
+    let service: WatchService | undefined;
+    before(async () => {
+      prefix = uniqueName('sa-watch');
+      await createNamespaces(kube, [`${prefix}-a`, `${prefix}-b`]);
+      ecr = await startFaultProxy(moto.endpoint);
+      service = await startWatchService({ endpoint: ecr.url }, ['--kubeconfig', kube.kubeconfigPath, '-n', `${prefix}-*`]);
+      assert.ok(ecr.requests.length > 0, 'the first refresh asked ECR through the proxy');
+    });
+    after(async () => {
+      await service?.stop();
+      service?.cli.child.kill('SIGKILL');
+      await ecr?.stop();
+    });
+    const labelNamespace = async (namespace: string, value: string | null) => {
+      const patched = await kube.request('PATCH', `/api/v1/namespaces/${namespace}`, { metadata: { labels: { [EXCLUDE]: value } } }, { contentType: 'application/merge-patch+json' });
+      assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    };
+
+    it('references the Secret from a ServiceAccount created while it runs within 2 s, with no ECR call', async () => {
+      const namespace = `${prefix}-a`;
+      const calls = ecr.requests.length;
+      assert.equal((await kube.request('DELETE', `/api/v1/namespaces/${namespace}/serviceaccounts/default`)).status, 200);
+      const created = await kube.request('POST', `/api/v1/namespaces/${namespace}/serviceaccounts`, { metadata: { name: 'default' }, imagePullSecrets: [{ name: 'theirs' }] });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      const tookMs = await referencedWithin(kube, namespace);
+      assert.ok(tookMs < 2000, `referenced after ${tookMs} ms`);
+      assert.deepEqual(await pullSecretsOf(kube, namespace), ['theirs', SECRET]);
+      assert.equal(ecr.requests.length, calls, 'no ECR call for a ServiceAccount');
+    });
+
+    it('puts the reference back within 2 s when someone removes it, keeping the other entries, with no ECR call', async () => {
+      const namespace = `${prefix}-b`;
+      await kube.request('PUT', `/api/v1/namespaces/${namespace}/serviceaccounts/default`, { metadata: { name: 'default' }, imagePullSecrets: [{ name: 'theirs' }, { name: SECRET }] });
+      const calls = ecr.requests.length;
+      assert.deepEqual(await stripPullSecret(kube, namespace), ['theirs']);
+      const tookMs = await referencedWithin(kube, namespace);
+      assert.ok(tookMs < 2000, `referenced again after ${tookMs} ms`);
+      assert.deepEqual(await pullSecretsOf(kube, namespace), ['theirs', SECRET]);
+      assert.equal(ecr.requests.length, calls, 'no ECR call for a ServiceAccount');
+    });
+
+    it(`never writes in a namespace labelled ${EXCLUDE}=true, created so or labelled while it runs; serves it again once the label is gone`, async () => {
+      const born = `${prefix}-born-out`;
+      await createNamespaces(kube, [born], { labels: { [EXCLUDE]: 'true' } });
+      const labelled = `${prefix}-a`;
+      await labelNamespace(labelled, 'true');
+      // What is there stays (ecr-refresh never deletes); what someone removes is not put back.
+      assert.ok(await readSecret(kube, labelled));
+      assert.equal((await kube.request('DELETE', `/api/v1/namespaces/${labelled}/secrets/${SECRET}`)).status, 200);
+      await stripPullSecret(kube, labelled);
+      // A namespace created after all that is served by a cycle that started after it: the proof that cycles ran meanwhile.
+      await createNamespaces(kube, [`${prefix}-marker`]);
+      await servedWithin(kube, `${prefix}-marker`);
+      assert.equal(await readSecret(kube, born), undefined);
+      assert.deepEqual(await pullSecretsOf(kube, born), []);
+      assert.equal(await readSecret(kube, labelled), undefined);
+      assert.deepEqual(await pullSecretsOf(kube, labelled), ['theirs']);
+      await labelNamespace(born, null);
+      const tookMs = await servedWithin(kube, born);
+      assert.ok(tookMs < 2000, `served ${tookMs} ms after the label was removed`);
     });
   });
 

@@ -30,6 +30,10 @@ export function createHttpKubeApi(http: KubeHttpClient): KubeApi {
   return {
     listPage,
     listNamespaces: async (labelSelector) => (await listAll<NamespaceObject>('/api/v1/namespaces', { labelSelector })).flatMap(namespaceOf),
+    readNamespace: async (name) => {
+      const found = await orUndefinedOn404(get<NamespaceObject>(`/api/v1/namespaces/${name}`));
+      return found === undefined ? undefined : namespaceOf(found)[0];
+    },
     readSecret: (namespace, name) => orUndefinedOn404(get<KubeSecret>(`${secrets(namespace)}/${name}`)),
     createSecret: (namespace, secret) => http.request('POST', secrets(namespace), { ...WRITE, body: secret }) as Promise<KubeSecret>,
     replaceSecret: (namespace, name, secret) => http.request('PUT', `${secrets(namespace)}/${name}`, { ...WRITE, body: secret }) as Promise<KubeSecret>,
@@ -43,7 +47,7 @@ export function createHttpKubeApi(http: KubeHttpClient): KubeApi {
   };
 }
 
-/** A namespace as the list answers it, reduced to what is read. */
+/** A namespace as a list or a read answers it, reduced to what is read. */
 interface NamespaceObject {
   metadata?: { name?: unknown; labels?: Record<string, string> };
   status?: { phase?: string };

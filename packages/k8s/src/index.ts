@@ -8,6 +8,7 @@ export type { KubeApi, KubeNamespace, KubeSecret, KubeServiceAccount, JsonPatchO
 export { KubernetesApiError, SecretConflictError, ServiceAccountMissingError } from './errors.ts';
 export type { KubernetesRequestFacts } from './errors.ts';
 export { MANAGED_BY_LABEL, MANAGED_BY_VALUE, ANNOTATIONS as SECRET_ANNOTATIONS } from './secret-record.ts';
+export { EXCLUDE_LABEL as NAMESPACE_EXCLUDE_LABEL } from './namespace-selection.ts';
 export { createRancherProjectSink } from './rancher2/project-sink.ts';
 export type { RancherProjectSinkRuntime } from './rancher2/project-sink.ts';
 export { RancherProjectSinkOptions, parseRancherProjectSinkOptions } from './rancher2/project-options.ts';

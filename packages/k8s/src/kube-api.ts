@@ -63,7 +63,10 @@ export type JsonPatchOperation =
 
 /** A collection to watch (or list: {@link KubeListQuery}): its API path and optional selectors. */
 export interface KubeWatchQuery {
-  /** `/api/v1/namespaces`, `/api/v1/secrets` (every namespace) or `/api/v1/namespaces/<ns>/secrets`. */
+  /**
+   * `/api/v1/namespaces`; `/api/v1/secrets` or `/api/v1/serviceaccounts` (every namespace);
+   * `/api/v1/namespaces/<ns>/secrets` or `/api/v1/namespaces/<ns>/serviceaccounts`.
+   */
   readonly path: string;
   readonly labelSelector?: string | undefined;
   /** `metadata.name=<name>`: RBAC then checks `list`/`watch` against `resourceNames`. */
@@ -128,6 +131,11 @@ export interface KubeApi extends KubeWatchCalls {
   listPage(query: KubeListQuery, continueToken?: string): Promise<KubeListPage>;
   /** Every namespace, or those matching a label selector (`list namespaces`). */
   listNamespaces(labelSelector?: string): Promise<KubeNamespace[]>;
+  /**
+   * The namespace, or undefined when it does not exist (404): `get namespaces`, which RBAC
+   * authorises for a namespaced Role in that same namespace too (the request's namespace is its name).
+   */
+  readNamespace(name: string): Promise<KubeNamespace | undefined>;
   /** The Secret, or undefined when it does not exist (404). */
   readSecret(namespace: string, name: string): Promise<KubeSecret | undefined>;
   /** POST; 409 AlreadyExists when a Secret of that name appeared meanwhile. */

@@ -52,7 +52,7 @@ describe('k8s/kubernetes-sink', () => {
       assert.equal(config.auths[HOST]?.auth, Buffer.from(`AWS:${PASSWORD}`).toString('base64'));
     });
 
-    it('leaves a fresh Secret alone: no ECR call, one read, no write', async () => {
+    it('leaves a fresh Secret alone: no ECR call, one read (and its namespace\'s label), no write', async () => {
       await sinkOn(api).apply(contextFor());
       const before = structuredClone(api.secrets.get(`team-a/${SECRET}`));
       api.requests.length = 0;
@@ -60,7 +60,7 @@ describe('k8s/kubernetes-sink', () => {
       const [result] = await sinkOn(api, { serviceAccounts: [] }).apply(context);
       assert.equal(result?.action, 'unchanged');
       assert.equal(context.fetches, 0);
-      assert.deepEqual(api.requests, [`get secrets/team-a/${SECRET}`]);
+      assert.deepEqual(api.requests, ['get namespaces/team-a', `get secrets/team-a/${SECRET}`]);
       assert.deepEqual(api.secrets.get(`team-a/${SECRET}`), before);
     });
 
@@ -76,7 +76,7 @@ describe('k8s/kubernetes-sink', () => {
       const context = contextFor({ now: new Date(Date.now() + 7 * 3600_000), password: 'a-newer-password-9876' });
       const [result] = await sinkOn(api, { serviceAccounts: [] }).apply(context);
       assert.equal(result?.action, 'updated');
-      assert.deepEqual(api.requests, [`get secrets/team-a/${SECRET}`, `replace secrets/team-a/${SECRET}`]);
+      assert.deepEqual(api.requests, ['get namespaces/team-a', `get secrets/team-a/${SECRET}`, `replace secrets/team-a/${SECRET}`]);
       const written = api.secrets.get(`team-a/${SECRET}`);
       assert.equal(dockerConfigIn(written).auths['ghcr.io']?.auth, 'Z2g6dG9rZW4=');
       assert.equal(dockerConfigIn(written).auths[HOST]?.password, 'a-newer-password-9876');
@@ -176,7 +176,7 @@ describe('k8s/kubernetes-sink', () => {
       const [result] = await sinkOn(api, { serviceAccounts: [] }).apply(contextFor());
       assert.equal(result?.action, 'unchanged');
       assert.equal(api.count('create'), 1);
-      assert.equal(api.count('get'), 2);
+      assert.equal(api.requests.filter((request) => request.startsWith('get secrets/')).length, 2);
     });
 
     it('names the Secret per namespace with the {namespace} placeholder', async () => {
@@ -285,6 +285,8 @@ describe('k8s/kubernetes-sink', () => {
   describe('what is in place, read with cluster-wide lists when the namespaces are listed', () => {
     const SECRETS_LIST = `list /api/v1/secrets?fieldSelector=metadata.name=${SECRET}`;
     const DEFAULT_LIST = 'list /api/v1/serviceaccounts?fieldSelector=metadata.name=default';
+    // Opted-out namespaces are left out by the server.
+    const NAMESPACES_LIST = 'list /api/v1/namespaces?labelSelector=ecr-refresh/exclude!=true';
     const TEAMS = ['team-a', 'team-b', 'team-c', 'team-d', 'team-e'];
     const teams = { namespaces: ['team-*'] };
     beforeEach(() => {
@@ -302,7 +304,7 @@ describe('k8s/kubernetes-sink', () => {
       assert.deepEqual(byTarget(results), Object.fromEntries(TEAMS.map((namespace) => [`prod/${namespace}`, 'unchanged'])));
       assert.ok(results.every((result) => result.reason === 'still fresh' && result.record !== undefined));
       assert.equal(context.fetches, 0);
-      assert.deepEqual(api.requests, ['list /api/v1/namespaces', SECRETS_LIST, DEFAULT_LIST]);
+      assert.deepEqual(api.requests, [NAMESPACES_LIST, SECRETS_LIST, DEFAULT_LIST]);
     });
 
     it('creates with one request per namespace for the Secret and one per ServiceAccount that lacks the reference', async () => {
@@ -384,7 +386,7 @@ describe('k8s/kubernetes-sink', () => {
       api.addServiceAccount('team-c', 'builder', ['theirs']);
       api.addServiceAccount('kube-system', 'builder');
       await sinkOn(api, { ...teams, serviceAccounts: ['*'] }).apply(contextFor());
-      assert.deepEqual(api.requests.filter((request) => request.startsWith('list ')), ['list /api/v1/namespaces', SECRETS_LIST, 'list /api/v1/serviceaccounts']);
+      assert.deepEqual(api.requests.filter((request) => request.startsWith('list ')), [NAMESPACES_LIST, SECRETS_LIST, 'list /api/v1/serviceaccounts']);
       assert.deepEqual(api.serviceAccounts.get('team-c/builder')?.imagePullSecrets, [{ name: 'theirs' }, { name: SECRET }]);
       assert.equal(api.serviceAccounts.get('kube-system/builder')?.imagePullSecrets, undefined);
       assert.equal(api.count('patch'), TEAMS.length + 1);
@@ -409,7 +411,7 @@ describe('k8s/kubernetes-sink', () => {
       const results = await sinkOn(api, teams).apply(contextFor({ dryRun: true, force: true }));
       assert.deepEqual(byTarget(results), { 'prod/team-a': 'updated', 'prod/team-b': 'created', 'prod/team-c': 'created', 'prod/team-d': 'created', 'prod/team-e': 'created' });
       assert.ok(results.every((result) => result.dryRun === true));
-      assert.deepEqual(api.requests, ['list /api/v1/namespaces', SECRETS_LIST, DEFAULT_LIST]);
+      assert.deepEqual(api.requests, [NAMESPACES_LIST, SECRETS_LIST, DEFAULT_LIST]);
       assert.equal(api.secrets.size, 1);
     });
 
@@ -420,7 +422,7 @@ describe('k8s/kubernetes-sink', () => {
       const lines: string[] = [];
       const results = await sinkOn(api, teams).apply({ ...contextFor(), logger: recordingLogger(lines) });
       assert.deepEqual(byTarget(results), Object.fromEntries(TEAMS.map((namespace) => [`prod/${namespace}`, 'unchanged'])));
-      assert.deepEqual(api.requests.sort(), ['list /api/v1/namespaces', SECRETS_LIST, DEFAULT_LIST, ...TEAMS.map((namespace) => `get secrets/${namespace}/${SECRET}`)].sort());
+      assert.deepEqual(api.requests.sort(), [NAMESPACES_LIST, SECRETS_LIST, DEFAULT_LIST, ...TEAMS.map((namespace) => `get secrets/${namespace}/${SECRET}`)].sort());
       assert.deepEqual(lines, ['info: not allowed to list Secrets across namespaces: reading them namespace by namespace in this run']);
     });
 
@@ -436,7 +438,7 @@ describe('k8s/kubernetes-sink', () => {
 
     it('reads a Secret named per namespace ({namespace}) in each namespace, and still lists the ServiceAccounts', async () => {
       await sinkOn(api, { ...teams, secretName: 'ecr-{namespace}' }).apply(contextFor());
-      assert.deepEqual(api.requests.filter((request) => request.startsWith('list ')), ['list /api/v1/namespaces', DEFAULT_LIST]);
+      assert.deepEqual(api.requests.filter((request) => request.startsWith('list ')), [NAMESPACES_LIST, DEFAULT_LIST]);
       assert.deepEqual(api.requests.filter((request) => request.startsWith('get ')), TEAMS.map((namespace) => `get secrets/${namespace}/ecr-${namespace}`));
       assert.deepEqual(api.serviceAccounts.get('team-e/default')?.imagePullSecrets, [{ name: 'ecr-team-e' }]);
     });
@@ -444,7 +446,23 @@ describe('k8s/kubernetes-sink', () => {
     it('reads plain names namespace by namespace and lists nothing, as a namespaced Role allows', async () => {
       await sinkOn(api, { namespaces: ['team-a', 'team-b'] }).apply(contextFor());
       assert.equal(api.count('list'), 0);
-      assert.deepEqual(api.requests.filter((request) => request.startsWith('get ')).sort(), [`get secrets/team-a/${SECRET}`, `get secrets/team-b/${SECRET}`, 'get serviceaccounts/team-a/default', 'get serviceaccounts/team-b/default']);
+      assert.deepEqual(api.requests.filter((request) => request.startsWith('get ')).sort(), [
+        'get namespaces/team-a',
+        'get namespaces/team-b',
+        `get secrets/team-a/${SECRET}`,
+        `get secrets/team-b/${SECRET}`,
+        'get serviceaccounts/team-a/default',
+        'get serviceaccounts/team-b/default',
+      ]);
+    });
+
+    it('serves plain names as before, with one warning, when RBAC from before the opt-out label refuses reading namespaces', async () => {
+      api.labelNamespace('team-a', { 'ecr-refresh/exclude': 'true' });
+      api.forbidden = ['get namespaces/'];
+      const lines: string[] = [];
+      const results = await sinkOn(api, { namespaces: ['team-a', 'team-b'] }).apply({ ...contextFor(), logger: recordingLogger(lines) });
+      assert.deepEqual(byTarget(results), { 'prod/team-a': 'created', 'prod/team-b': 'created' });
+      assert.deepEqual(lines.filter((line) => line.startsWith('warn: ')), ['warn: not allowed to read the named namespaces, so their ecr-refresh/exclude label is not honoured: grant get on namespaces (see the shipped RBAC)']);
     });
   });
 

@@ -2,7 +2,7 @@ import pLimit from 'p-limit';
 import { SinkWriteError, toEcrRefreshError, type ApplyContext, type Sink, type TargetResult } from '@ecr-refresh/core';
 import { readInPlace, type InPlace } from './in-place.ts';
 import { connectClusters, type ClusterConnection } from './kube-config.ts';
-import { resolveNamespaces } from './namespace-selection.ts';
+import { EXCLUDE_LABEL, resolveNamespaces, type ResolvedNamespaces } from './namespace-selection.ts';
 import { parseKubernetesSinkOptions, secretNameIn, type KubernetesSinkOptions, type KubernetesSinkOptionsInput } from './options.ts';
 import { addPullSecret } from './service-accounts.ts';
 import { watchClusters } from './kubernetes-watch.ts';
@@ -69,17 +69,26 @@ async function applyToCluster(
   context: ApplyContext,
   onProgress: KubernetesSinkRuntime['onProgress'],
 ): Promise<TargetResult[]> {
-  let namespaces: string[];
+  let resolved: ResolvedNamespaces;
   try {
-    namespaces = await resolveNamespaces(cluster.api, options, cluster.namespace);
+    resolved = await resolveNamespaces(cluster.api, options, cluster.namespace);
   } catch (error) {
     return [{ sink: SINK_ID, target: cluster.context, action: 'failed', error: toEcrRefreshError(error, `cannot list the namespaces of ${cluster.context}`) }];
   }
+  if (resolved.labelsUnread !== undefined) {
+    context.logger.warn({ context: cluster.context, error: resolved.labelsUnread.message }, `not allowed to read the named namespaces, so their ${EXCLUDE_LABEL} label is not honoured: grant get on namespaces (see the shipped RBAC)`);
+  }
+  const namespaces = resolved.served;
+  const base = (namespace: string) => ({ sink: SINK_ID, target: `${cluster.context}/${namespace}`, ...(context.dryRun ? { dryRun: true } : {}) });
+  const notServed = [
+    ...resolved.optedOut.map((namespace): TargetResult => ({ ...base(namespace), action: 'unchanged', reason: `left alone: the namespace is labelled ${EXCLUDE_LABEL}=true` })),
+    ...resolved.unread.map(({ namespace, error }): TargetResult => ({ ...base(namespace), action: 'failed', error: toEcrRefreshError(error, `cannot read namespace ${namespace}`) })),
+  ];
   // What is in place, read with a few lists when the namespaces were listed (see in-place.ts).
   const inPlace = await readInPlace(cluster.api, namespaces, options, { context, cluster: cluster.context });
   const limit = pLimit(options.concurrency);
   let done = 0;
-  return Promise.all(
+  const served = await Promise.all(
     namespaces.map((namespace) =>
       limit(async () => {
         const result = await applyToNamespace(cluster, namespace, options, context, inPlace);
@@ -89,6 +98,7 @@ async function applyToCluster(
       }),
     ),
   );
+  return [...notServed, ...served];
 }
 
 async function applyToNamespace(cluster: ClusterConnection, namespace: string, options: KubernetesSinkOptions, context: ApplyContext, inPlace: InPlace): Promise<TargetResult> {

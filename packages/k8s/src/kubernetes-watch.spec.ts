@@ -64,7 +64,98 @@ describe('k8s/kubernetes-watch', () => {
     api.addNamespace('team-b');
     api.deleteSecret('team-a', SECRET);
     assert.deepEqual(await running.until(/deleted/), [`prod/team-a: Secret ${SECRET} deleted`]);
-    assert.ok(!api.requests.some((request) => request.endsWith(' /api/v1/namespaces') || request.endsWith(' /api/v1/secrets')), api.requests.join('\n'));
+    assert.ok(!api.requests.some((request) => / \/api\/v1\/(namespaces|secrets|serviceaccounts)(\?|$)/.test(request)), api.requests.join('\n'));
+  });
+
+  describe('ServiceAccounts', () => {
+    it('reports a chosen ServiceAccount created without the reference, or that lost it; not our own patch, not another one', async () => {
+      const watch = startWatch(api, { namespaces: ['team-*'], serviceAccounts: ['default', 'builder'] });
+      running = watch;
+      await watch.sink.apply(contextFor());
+      await settle();
+      api.addNamespace('other');
+      api.addServiceAccount('other', 'default');
+      api.addServiceAccount('team-a', 'someone-else');
+      api.addServiceAccount('team-a', 'builder', ['theirs']);
+      await running.until(/builder/);
+      const context = contextFor();
+      await watch.sink.apply(context);
+      assert.deepEqual(api.serviceAccounts.get('team-a/builder')?.imagePullSecrets, [{ name: 'theirs' }, { name: SECRET }]);
+      assert.equal(context.fetches, 0, 'a fresh Secret: the ServiceAccount costs no ECR call');
+      api.addServiceAccount('team-a', 'default', ['theirs']);
+      await running.until(/default/);
+      await settle();
+      assert.deepEqual(watch.reasons, [`prod/team-a: ServiceAccount builder lacks Secret ${SECRET}`, `prod/team-a: ServiceAccount default lacks Secret ${SECRET}`]);
+    });
+
+    it('watches named ServiceAccounts by name across listed namespaces, and every one only for "*"', async () => {
+      running = startWatch(api, { namespaces: ['team-*'], serviceAccounts: ['default', 'builder'] });
+      await settle();
+      const watches = () => api.requests.filter((request) => request.startsWith('watch /api/v1/serviceaccounts')).sort();
+      assert.deepEqual(watches(), ['watch /api/v1/serviceaccounts?fieldSelector=metadata.name=builder', 'watch /api/v1/serviceaccounts?fieldSelector=metadata.name=default']);
+      await running.stop();
+      api.requests.length = 0;
+      const every = startWatch(api, { namespaces: ['team-*'], serviceAccounts: ['*'] });
+      running = every;
+      await settle();
+      assert.deepEqual(watches(), ['watch /api/v1/serviceaccounts']);
+      api.addServiceAccount('team-a', 'anyone');
+      await every.until(/anyone/);
+    });
+
+    it('for plain names, watches each namespace\'s ServiceAccounts by name, and none when no ServiceAccount is chosen', async () => {
+      running = startWatch(api, { namespaces: ['team-a'] });
+      await settle();
+      assert.deepEqual(api.requests.filter((request) => request.startsWith('watch ') && request.includes('serviceaccounts')), ['watch /api/v1/namespaces/team-a/serviceaccounts?fieldSelector=metadata.name=default']);
+      api.addServiceAccount('team-a', 'default', []);
+      await running.until(/default/);
+      await running.stop();
+      api.requests.length = 0;
+      running = startWatch(api, { namespaces: ['team-a'], serviceAccounts: [] });
+      await settle();
+      api.addServiceAccount('team-a', 'default', ['theirs']);
+      await settle();
+      assert.deepEqual(api.requests.filter((request) => request.includes('serviceaccounts')), []);
+      assert.deepEqual(running.reasons, []);
+    });
+  });
+
+  describe('the opt-out label ecr-refresh/exclude', () => {
+    it('watches namespaces without it (server-side), so removing the label reports the namespace and adding it does not', async () => {
+      api.addNamespace('team-b', { 'ecr-refresh/exclude': 'true' });
+      running = startWatch(api, { namespaces: ['*'] });
+      await settle();
+      assert.ok(api.requests.includes('watch /api/v1/namespaces?labelSelector=ecr-refresh/exclude!=true'), api.requests.join('\n'));
+      api.labelNamespace('team-a', { team: 'apps', 'ecr-refresh/exclude': 'true' });
+      api.labelNamespace('team-b', {});
+      assert.deepEqual(await running.until(/team-b/), ['prod/team-b: namespace added']);
+    });
+
+    it('leaves an opted-out namespace alone while serving the others: no Secret, no ServiceAccount patch, an existing Secret kept', async () => {
+      api.addNamespace('team-b', { 'ecr-refresh/exclude': 'true' });
+      api.addServiceAccount('team-b', 'default');
+      const sink = createKubernetesSink({ namespaces: ['*'] }, { clusters: [{ context: 'prod', namespace: 'team-a', api }] });
+      await sink.apply(contextFor());
+      assert.ok(api.secrets.has(`team-a/${SECRET}`));
+      assert.equal(api.secrets.has(`team-b/${SECRET}`), false);
+      assert.equal(api.serviceAccounts.get('team-b/default')?.imagePullSecrets, undefined);
+      // Opting out later keeps what is there: ecr-refresh never deletes, and no longer writes.
+      api.labelNamespace('team-a', { 'ecr-refresh/exclude': 'true' });
+      const before = structuredClone(api.secrets.get(`team-a/${SECRET}`));
+      api.requests.length = 0;
+      const results = await sink.apply(contextFor({ force: true }));
+      assert.deepEqual(results, []);
+      assert.deepEqual(api.secrets.get(`team-a/${SECRET}`), before);
+      assert.deepEqual(api.requests.filter((request) => !request.startsWith('list ')), []);
+    });
+
+    it('reports a named namespace that opted out as left alone, and writes nothing there', async () => {
+      api.labelNamespace('team-a', { 'ecr-refresh/exclude': 'true' });
+      const sink = createKubernetesSink({ namespaces: ['team-a'] }, { clusters: [{ context: 'prod', namespace: 'team-a', api }] });
+      const results = await sink.apply(contextFor());
+      assert.deepEqual(results.map(({ target, action, reason }) => ({ target, action, reason })), [{ target: 'prod/team-a', action: 'unchanged', reason: 'left alone: the namespace is labelled ecr-refresh/exclude=true' }]);
+      assert.deepEqual(api.requests, ['get namespaces/team-a']);
+    });
   });
 
   it('resumes a dropped watch from the last resourceVersion: a change made while it was down is still reported', async () => {

@@ -16,8 +16,10 @@ import type {
 
 interface Change {
   readonly version: number;
-  readonly kind: 'namespace' | 'secret';
+  readonly kind: 'namespace' | 'secret' | 'serviceaccount';
   readonly event: KubeWatchEvent;
+  /** The object's labels before a MODIFIED change, for label-selected watches. */
+  readonly labelsBefore?: Record<string, string> | undefined;
 }
 
 /**
@@ -26,7 +28,8 @@ interface Change {
  * with `test` (422 when it fails), 404 for missing objects and namespaces, lists in pages of at
  * most `limit` with a `continue` token and `metadata.name=` field selectors. `beforeWrite` lets a
  * test act between the sink's read and its write (a racing writer). Watches replay the changes
- * of namespaces and Secrets after a resourceVersion; a test can drop them, make them fail to
+ * of namespaces, Secrets and ServiceAccounts after a resourceVersion (an object that starts or
+ * stops matching a label-selected watch is ADDED or DELETED there, as on a real server); a test can drop them, make them fail to
  * connect, or forget the history (410 Gone), as a real API server does.
  */
 export class FakeKubeApi implements KubeApi {
@@ -57,6 +60,20 @@ export class FakeKubeApi implements KubeApi {
     this.emit('namespace', 'ADDED', { metadata: { name, labels }, status: { phase } });
   }
 
+  /** Sets a namespace's labels, as `kubectl label` would. */
+  labelNamespace(name: string, labels: Record<string, string>): void {
+    const found = this.namespaces.get(name);
+    if (found === undefined) throw new Error(`no namespace ${name}`);
+    this.namespaces.set(name, { ...found, labels });
+    this.emit('namespace', 'MODIFIED', { metadata: { name, labels }, status: { phase: found.phase } }, found.labels);
+  }
+
+  async readNamespace(name: string): Promise<KubeNamespace | undefined> {
+    this.record('get', `namespaces/${name}`);
+    const found = this.namespaces.get(name);
+    return found === undefined ? undefined : structuredClone(found);
+  }
+
   /** Deletes a Secret, as someone with kubectl would. */
   deleteSecret(namespace: string, name: string): void {
     const key = `${namespace}/${name}`;
@@ -77,13 +94,15 @@ export class FakeKubeApi implements KubeApi {
     this.forgottenBefore = Number(this.nextVersion());
   }
 
+  /** Recorded as `list <path>[?labelSelector=…][&fieldSelector=…]`, as {@link listPage} is. */
   async listResourceVersion(query: KubeWatchQuery): Promise<string> {
-    this.connect('list', query.path);
+    this.connect('list', shown(query));
     return String(this.version);
   }
 
+  /** Recorded as `watch <path>[?labelSelector=…][&fieldSelector=…]`. */
   async *watch(query: KubeWatchQuery, resourceVersion: string, signal: AbortSignal): AsyncIterable<KubeWatchEvent> {
-    this.connect('watch', query.path);
+    this.connect('watch', shown(query));
     let seen = Number(resourceVersion);
     if (seen < this.forgottenBefore) {
       if (this.goneAs === 'status') throw this.error('GET', query.path, 410, 'Expired');
@@ -95,17 +114,22 @@ export class FakeKubeApi implements KubeApi {
       const next = this.changes.filter((change) => change.version > seen && matches(change, query));
       for (const change of next) {
         seen = change.version;
-        yield structuredClone(change.event);
+        const event = seenAs(change, query.labelSelector);
+        if (event !== undefined) yield structuredClone(event);
       }
       if (next.length === 0) await this.changed(signal);
     }
   }
 
+  /** Creates a ServiceAccount, or replaces its `imagePullSecrets` (as `kubectl edit` would) when it exists. */
   addServiceAccount(namespace: string, name: string, pullSecrets?: string[]): void {
-    this.serviceAccounts.set(`${namespace}/${name}`, {
+    const key = `${namespace}/${name}`;
+    const existed = this.serviceAccounts.has(key);
+    this.serviceAccounts.set(key, {
       metadata: { name, namespace, resourceVersion: this.nextVersion() },
       ...(pullSecrets === undefined ? {} : { imagePullSecrets: pullSecrets.map((secret) => ({ name: secret })) }),
     });
+    this.emit('serviceaccount', existed ? 'MODIFIED' : 'ADDED', this.serviceAccounts.get(key) as KubeServiceAccount);
   }
 
   putSecret(namespace: string, secret: KubeSecret): void {
@@ -117,8 +141,7 @@ export class FakeKubeApi implements KubeApi {
 
   /** Recorded as `list <path>[?labelSelector=…][&fieldSelector=…]`, once per page. */
   async listPage(query: KubeListQuery, continueToken?: string): Promise<KubeListPage> {
-    const selectors = new URLSearchParams({ ...(query.labelSelector === undefined ? {} : { labelSelector: query.labelSelector }), ...(query.fieldSelector === undefined ? {} : { fieldSelector: query.fieldSelector }) });
-    this.record('list', `${query.path}${selectors.size === 0 ? '' : `?${decodeURIComponent(selectors.toString())}`}`);
+    this.record('list', shown(query));
     const [, namespace, plural] = /^\/api\/v1(?:\/namespaces\/([^/]+))?\/(namespaces|secrets|serviceaccounts)$/.exec(query.path) ?? [];
     if (plural === undefined || (plural === 'namespaces' && namespace !== undefined)) throw new Error(`the fake does not list ${query.path}`);
     const fieldName = query.fieldSelector === undefined ? undefined : /^metadata\.name=(.+)$/.exec(query.fieldSelector)?.[1];
@@ -203,8 +226,9 @@ export class FakeKubeApi implements KubeApi {
         throw new Error(`the fake does not implement ${JSON.stringify(operation)}`);
       }
     }
-    next.metadata = { ...next.metadata, resourceVersion: this.nextVersion() };
+    next.metadata = { ...next.metadata, namespace, resourceVersion: this.nextVersion() };
     this.serviceAccounts.set(key, next);
+    this.emit('serviceaccount', 'MODIFIED', next);
     return structuredClone(next);
   }
 
@@ -253,10 +277,10 @@ export class FakeKubeApi implements KubeApi {
     }
   }
 
-  private emit(kind: Change['kind'], type: KubeWatchEvent['type'], object: KubeWatchEvent['object']): void {
+  private emit(kind: Change['kind'], type: KubeWatchEvent['type'], object: KubeWatchEvent['object'], labelsBefore?: Record<string, string>): void {
     const version = Number(object.metadata?.resourceVersion ?? this.nextVersion());
     const event = { type, object: structuredClone({ ...object, metadata: { ...object.metadata, resourceVersion: String(version) } }) };
-    this.changes.push({ version, kind, event });
+    this.changes.push({ version, kind, event, labelsBefore });
     this.wake();
   }
 
@@ -283,22 +307,35 @@ export class FakeKubeApi implements KubeApi {
   }
 }
 
-// Whether `labels` satisfy a selector of `key=value` requirements.
-function selects(selector: string | undefined, labels: Record<string, string>): boolean {
-  const wanted = (selector ?? '').split(',').filter((part) => part !== '').map((part) => part.split('='));
-  return wanted.every(([key, value]) => labels[key ?? ''] === value);
+// A query as requests are recorded: `<path>[?labelSelector=…][&fieldSelector=…]`.
+function shown(query: KubeWatchQuery): string {
+  const selectors = new URLSearchParams({ ...(query.labelSelector === undefined ? {} : { labelSelector: query.labelSelector }), ...(query.fieldSelector === undefined ? {} : { fieldSelector: query.fieldSelector }) });
+  return `${query.path}${selectors.size === 0 ? '' : `?${decodeURIComponent(selectors.toString())}`}`;
 }
 
-// A change a watch of `query` sees: the collection's kind, its namespace, `key=value` label selectors and a name.
+// Whether `labels` satisfy a selector of `key=value` and `key!=value` requirements.
+function selects(selector: string | undefined, labels: Record<string, string>): boolean {
+  const wanted = (selector ?? '').split(',').filter((part) => part !== '').map((part) => /^([^!=]+)(!?=)(.*)$/.exec(part) ?? []);
+  return wanted.every(([, key, operator, value]) => (labels[key ?? ''] === value) === (operator === '='));
+}
+
+// A change a watch of `query` may see: the collection's kind, its namespace and a name.
 function matches(change: Change, query: KubeWatchQuery): boolean {
-  const secretsOf = /^\/api\/v1\/namespaces\/([^/]+)\/secrets$/.exec(query.path)?.[1];
-  const { name, namespace, labels = {} } = change.event.object.metadata ?? {};
-  const kindMatches =
-    (query.path === '/api/v1/namespaces' && change.kind === 'namespace') ||
-    (query.path === '/api/v1/secrets' && change.kind === 'secret') ||
-    (secretsOf !== undefined && change.kind === 'secret' && namespace === secretsOf);
+  const [, namespaceOfPath, plural] = /^\/api\/v1(?:\/namespaces\/([^/]+))?\/(namespaces|secrets|serviceaccounts)$/.exec(query.path) ?? [];
+  const { name, namespace } = change.event.object.metadata ?? {};
+  const kinds = { namespaces: 'namespace', secrets: 'secret', serviceaccounts: 'serviceaccount' } as const;
+  const kindMatches = plural !== undefined && kinds[plural as keyof typeof kinds] === change.kind && (namespaceOfPath === undefined || namespace === namespaceOfPath);
   const named = query.fieldSelector === undefined || query.fieldSelector === `metadata.name=${name}`;
-  return kindMatches && named && selects(query.labelSelector, labels);
+  return kindMatches && named;
+}
+
+// The event a label-selected watch sees of a change: ADDED once the object matches, DELETED once it no longer does.
+function seenAs(change: Change, selector: string | undefined): KubeWatchEvent | undefined {
+  const now = selects(selector, change.event.object.metadata?.labels ?? {});
+  if (change.event.type !== 'MODIFIED' || change.labelsBefore === undefined) return now ? change.event : undefined;
+  const before = selects(selector, change.labelsBefore);
+  if (now === before) return now ? change.event : undefined;
+  return { ...change.event, type: now ? 'ADDED' : 'DELETED' };
 }
 
 function customObjectKey(kind: CustomResourceKind, name: string): string {

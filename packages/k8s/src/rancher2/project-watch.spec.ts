@@ -50,7 +50,8 @@ describe('k8s/rancher2/project-watch', () => {
   });
 
   it('watches only the Secret by name in its backing namespace', async () => {
-    assert.ok(api.requests.some((request) => request === `watch /api/v1/namespaces/${BACKING}/secrets`), api.requests.join('\n'));
-    assert.ok(!api.requests.some((request) => request.startsWith('watch /api/v1/namespaces ') || request === 'watch /api/v1/secrets'));
+    const byName = `watch /api/v1/namespaces/${BACKING}/secrets?labelSelector=app.kubernetes.io/managed-by=ecr-refresh&fieldSelector=metadata.name=ecr-pull-credentials`;
+    assert.ok(api.requests.some((request) => request === byName), api.requests.join('\n'));
+    assert.ok(!api.requests.some((request) => /^watch \/api\/v1\/(namespaces|secrets)(\?|$)/.test(request)));
   });
 });

@@ -17,7 +17,7 @@ export const k8sCommand: CommandModule<K8sArgs> = {
         description: 'Namespace, glob (team-*, app-?) or * for all; repeatable or comma-separated (default: the context namespace, in a pod its own)',
       })
       .option('selector', { type: 'string', alias: 'l', description: 'Label selector of the namespaces to serve (team=payments,env!=test)' })
-      .option('exclude-namespace', { type: 'string', array: true, description: 'Namespace or glob to leave out (kube-*); repeatable or comma-separated' })
+      .option('exclude-namespace', { type: 'string', array: true, description: 'Namespace or glob to leave out (kube-*); repeatable or comma-separated. A namespace labelled ecr-refresh/exclude=true is always left out' })
       .option('secret-name', {
         type: 'string',
         default: 'ecr-pull-credentials',
