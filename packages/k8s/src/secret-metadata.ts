@@ -49,7 +49,8 @@ function qualifiedNameProblem(key: string): string | undefined {
 function reservedProblem(key: string, kind: keyof typeof RESERVED): string | undefined {
   const taken = RESERVED[kind].find((reserved) => (reserved.endsWith('/') ? key.startsWith(reserved) : key === reserved));
   if (taken === undefined) return undefined;
-  return `${quoteInput(key)} is set by ecr-refresh itself (${taken.endsWith('/') ? `every key under ${taken}` : taken}): it marks and records the Secrets it manages and cannot be given`;
+  const scope = taken.endsWith('/') ? ` (every key under ${taken})` : '';
+  return `${quoteInput(key)} is set by ecr-refresh itself${scope}: it marks and records the Secrets it manages and cannot be given`;
 }
 
 const metadataMap = (kind: keyof typeof RESERVED) =>

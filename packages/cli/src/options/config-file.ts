@@ -3,6 +3,9 @@ import { parse } from 'yaml';
 import * as z from 'zod';
 import { ConfigError } from '@ecr-refresh/core';
 
+// A label or annotation map; YAML scalars (`replicas: 3`, `enabled: true`) are taken as their text.
+const metadataMap = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String));
+
 /**
  * The `--config` YAML file: the same settings as the flags, in camelCase or kebab-case. Unknown
  * keys are errors, so a typo is reported instead of silently ignored.
@@ -33,6 +36,12 @@ const ConfigFile = z.strictObject({
   secretName: z.string().optional(),
   adopt: z.boolean().optional(),
   serviceAccount: z.union([z.string(), z.array(z.string())]).optional(),
+  secretLabel: z.union([z.string(), z.array(z.string())]).optional(),
+  secretAnnotation: z.union([z.string(), z.array(z.string())]).optional(),
+  // The same as maps, as the Helm chart's values give them.
+  secretLabels: metadataMap.optional(),
+  secretAnnotations: metadataMap.optional(),
+  events: z.boolean().optional(),
   concurrency: z.number().optional(),
   url: z.string().optional(),
   accessKey: z.string().optional(),
@@ -65,9 +74,24 @@ export function loadConfigFile(path: string): Record<string, unknown> {
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => `config: ${path}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`));
   }
-  const { registries, registry, ...rest } = parsed.data;
-  const list = [...(registries ?? []), ...(registry === undefined ? [] : [registry].flat())];
-  return { ...rest, ...(list.length > 0 ? { registry: list } : {}) };
+  const { registries, registry, secretLabels, secretLabel, secretAnnotations, secretAnnotation, ...rest } = parsed.data;
+  return {
+    ...rest,
+    ...merged('registry', registries ?? [], registry),
+    // The maps become the flags' key=value entries, so both forms share one validation.
+    ...merged('secretLabel', entriesOf(secretLabels), secretLabel),
+    ...merged('secretAnnotation', entriesOf(secretAnnotations), secretAnnotation),
+  };
+}
+
+/** `{ [key]: list }` when the list and `more` hold anything, else nothing. */
+function merged(key: string, list: readonly string[], more: string | string[] | undefined): Record<string, string[]> {
+  const all = [...list, ...(more === undefined ? [] : [more].flat())];
+  return all.length > 0 ? { [key]: all } : {};
+}
+
+function entriesOf(map: Record<string, string> | undefined): string[] {
+  return Object.entries(map ?? {}).map(([key, value]) => `${key}=${value}`);
 }
 
 function camelCaseKeys(object: object): Record<string, unknown> {
