@@ -296,18 +296,22 @@ describe('e2e: the shipped RBAC, used through a real ServiceAccount token', func
       return response.body.items;
     }
 
-    /** Two library runs as the installed identity, 11 minutes apart on the injected clock: the second writes the series. */
+    /**
+     * Three library runs as the installed identity, 6 minutes apart on the injected clock: the
+     * first creates an Event, the second is only counted, the third (past the 10 minutes) patches
+     * the series with the count, 3.
+     */
     async function recurAfterTheInterval(kubeconfig: string, namespace: string): Promise<void> {
       const sink = createKubernetesSink({ kubeconfig, namespaces: [namespace], serviceAccounts: [] });
       const tokenSource = createTokenSource({ endpoint: moto.endpoint, credentials: async () => ({ accessKeyId: DUMMY_AWS_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: DUMMY_AWS_ENV.AWS_SECRET_ACCESS_KEY }) });
       const start = Date.now();
-      for (const minutes of [0, 11]) {
+      for (const minutes of [0, 6, 12]) {
         const report = await refreshWith({ registries: [parseRegistry(HOST)], sinks: [sink], tokenSource, clock: () => new Date(start + minutes * 60_000) });
         assert.equal(report.totals.failed, 1);
       }
     }
 
-    it('cluster-wide install: one Event on the Secret in the way (kubectl describe shows it), none for the others, the count of a recurrence patched; every grant used, no 403 (audit log)', async () => {
+    it('cluster-wide install: one Event on the Secret in the way (kubectl events shows it), none for the others, the count of a recurrence patched; every grant used, no 403 (audit log)', async () => {
       const home = uniqueName('rbac-home');
       const prefix = uniqueName('rbac-ev');
       const [ok, taken] = [`${prefix}-ok`, `${prefix}-taken`];
@@ -329,12 +333,17 @@ describe('e2e: the shipped RBAC, used through a real ServiceAccount token', func
       );
       assert.deepEqual(event.regarding, { kind: 'Secret', namespace: taken, name: SECRET, uid: opaque.body.metadata.uid, apiVersion: 'v1', resourceVersion: opaque.body.metadata.resourceVersion });
       assert.match(event.note, /exists with type Opaque, not kubernetes\.io\/dockerconfigjson/);
-      // kubectl describe finds it by the Secret's uid, through the core/v1 view of the same Event.
-      assert.match(kubectl(kube, ['describe', 'secret', SECRET, '-n', taken]), /Warning\s+SecretConflict\s+.*ecr-refresh\s+Secret .* exists with type Opaque/);
+      // kubectl finds it through the core/v1 view of the same Event: by object, and by reporting component.
+      assert.match(kubectl(kube, ['events', '-n', taken, '--for', `secret/${SECRET}`]), /Warning\s+SecretConflict\s+secret\/ecr-pull-credentials\s+Secret .* exists with type Opaque/i);
+      const reported = JSON.parse(kubectl(kube, ['get', 'events', '-A', '--field-selector', 'reportingComponent=ecr-refresh', '-o', 'json'])).items;
+      assert.ok(reported.some((item: any) => item.metadata.namespace === taken && item.reason === 'SecretConflict' && item.involvedObject.uid === opaque.body.metadata.uid), JSON.stringify(reported));
       await recurAfterTheInterval(kubeconfig, taken);
       const series = (await eventsIn(taken)).filter((candidate) => candidate.series !== undefined);
-      assert.deepEqual(series.map((candidate) => candidate.series.count), [2]);
+      assert.deepEqual(series.map((candidate) => candidate.series.count), [3]);
       assert.doesNotMatch(JSON.stringify(await eventsIn(taken)), new RegExp(MOTO_PASSWORD));
+      // A plain name, forced, uses the rest of the grants (read one by one, replace in place).
+      const forced = await refresh(kubeconfig, '-n', ok, '--force');
+      assert.equal(forced.status, 0, forced.stdout + forced.stderr);
       await assertExactlyUsed(user, rules, []);
     });
 
@@ -388,6 +397,7 @@ describe('e2e: the shipped RBAC, used through a real ServiceAccount token', func
       const [event] = await eventsIn(namespace);
       assert.deepEqual([event.reason, event.regarding.kind, event.regarding.uid], ['InvalidSecret', 'Secret', secret.metadata.uid]);
       await recurAfterTheInterval(kubeconfig, namespace);
+      assert.deepEqual((await eventsIn(namespace)).map((candidate) => candidate.series?.count), [undefined, 3]);
       await assertExactlyUsed(user, rules, []);
     });
   });

@@ -48,7 +48,7 @@ interface Series {
 
 /**
  * Warning Events (events.k8s.io/v1) for failed targets, on the Secret when it exists (so
- * `kubectl describe secret` shows them), else on its Namespace, with a reason telling the kind of
+ * `kubectl events --for secret/<name>` shows them), else on its Namespace, with a reason telling the kind of
  * failure (`Forbidden`, `SecretConflict`, …) and the error's message as the note (never a secret:
  * messages carry none by construction, and are redacted once more).
  *

@@ -32,7 +32,7 @@ export interface KubeObjectReference {
   readonly name: string;
   /** Absent for a cluster-scoped object (a Namespace). */
   readonly namespace?: string | undefined;
-  /** Present when the object was read: `kubectl describe` finds Events by it. */
+  /** Present when the object was read: Events are matched to the object by it (`involvedObject.uid`). */
   readonly uid?: string | undefined;
   readonly resourceVersion?: string | undefined;
 }
