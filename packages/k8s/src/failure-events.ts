@@ -34,8 +34,11 @@ export interface FailureEvents {
    * Emits (or counts) a Warning Event for `failure`; nothing in a dry run or an interrupted run.
    * Never throws: a failed write is logged (a warning once per cluster and status, then debug).
    */
-  record(failure: TargetFailure, context: Pick<ApplyContext, 'dryRun' | 'signal' | 'logger' | 'now'>): Promise<void>;
+  record(failure: TargetFailure, context: RecordContext): Promise<void>;
 }
+
+/** What of a run's context {@link FailureEvents.record} reads. */
+export type RecordContext = Pick<ApplyContext, 'dryRun' | 'signal' | 'logger' | 'now'>;
 
 /** One series of Events: one object, one reason, in one cluster. */
 interface Series {
@@ -66,47 +69,58 @@ export function createFailureEvents(options: { intervalMs?: number | undefined; 
   const warned = new Set<string>();
   let sequence = 0;
 
+  /** Creates the Event of a new series, or counts a recurrence and writes the count once the interval has passed. */
+  const write = async (failure: TargetFailure, context: RecordContext, at: number): Promise<void> => {
+    const reason = eventReasonOf(failure.error);
+    const regarding = failure.secret ?? namespaceReference(failure.namespace);
+    const namespace = regarding.namespace ?? CLUSTER_SCOPED_EVENTS_NAMESPACE;
+    const key = [failure.cluster, namespace, regarding.kind, regarding.name, reason].join('\0');
+    const known = series.get(key);
+    if (known === undefined) {
+      const name = eventName(regarding.name, at, sequence++);
+      series.set(key, { name, namespace, count: 1, lastObservedAt: at, lastWrittenAt: at });
+      await failure.api.createEvent(eventOf({ name, namespace, reason, regarding, instance, note: noteOf(failure.error), at }));
+      return;
+    }
+    known.count += 1;
+    known.lastObservedAt = at;
+    if (at - known.lastWrittenAt < intervalMs) {
+      context.logger.debug({ context: failure.cluster, namespace, event: known.name, count: known.count }, 'Event not written again yet: counted in its series');
+      return;
+    }
+    known.lastWrittenAt = at;
+    try {
+      await failure.api.patchEventSeries(namespace, known.name, { count: known.count, lastObservedTime: microTime(at) });
+    } catch (error) {
+      if (!(error instanceof KubernetesApiError && error.status === 404)) throw error;
+      // The Event expired (an hour by default) while its series went on: start a new one.
+      series.delete(key);
+      await write(failure, context, at);
+    }
+  };
+
+  /** A warning the first time per cluster and status, then debug lines. */
+  const reportWriteFailure = (failure: TargetFailure, context: RecordContext, error: unknown): void => {
+    const status = error instanceof KubernetesApiError ? error.status : undefined;
+    const message = status === 403
+      ? 'not allowed to write Events (grant create and patch on events.k8s.io events, or pass --no-events): the failure is only logged'
+      : 'could not write an Event about the failed target: the failure is only logged';
+    const once = `${failure.cluster}\0${status ?? 'none'}`;
+    const fields = { context: failure.cluster, namespace: failure.namespace, status, error: error instanceof Error ? redactSecrets(error.message) : String(error) };
+    if (warned.has(once)) context.logger.debug(fields, message);
+    else context.logger.warn(fields, message);
+    warned.add(once);
+  };
+
   return {
     async record(failure, context) {
       if (context.dryRun || context.signal.aborted) return;
-      const { logger } = context;
       const at = context.now().getTime();
       forgetEnded(series, at, intervalMs);
-      const reason = eventReasonOf(failure.error);
-      const regarding = failure.secret ?? namespaceReference(failure.namespace);
-      const namespace = regarding.namespace ?? CLUSTER_SCOPED_EVENTS_NAMESPACE;
-      const key = [failure.cluster, namespace, regarding.kind, regarding.name, reason].join('\0');
-      const known = series.get(key);
-      const fields = { sink: 'k8s', context: failure.cluster, namespace, regarding: `${regarding.kind}/${regarding.name}`, reason };
       try {
-        if (known === undefined) {
-          const name = eventName(regarding.name, at, sequence++);
-          series.set(key, { name, namespace, count: 1, lastObservedAt: at, lastWrittenAt: at });
-          await failure.api.createEvent(eventOf({ name, namespace, reason, regarding, instance, note: noteOf(failure.error), at }));
-          return;
-        }
-        known.count += 1;
-        known.lastObservedAt = at;
-        if (at - known.lastWrittenAt < intervalMs) {
-          logger.debug({ ...fields, count: known.count }, 'Event not written again yet: counted in its series');
-          return;
-        }
-        known.lastWrittenAt = at;
-        await failure.api.patchEventSeries(namespace, known.name, { count: known.count, lastObservedTime: microTime(at) });
+        await write(failure, context, at);
       } catch (error) {
-        if (known !== undefined && error instanceof KubernetesApiError && error.status === 404) {
-          // The Event expired (an hour by default) while its series went on: start a new one.
-          series.delete(key);
-          return this.record(failure, context);
-        }
-        const status = error instanceof KubernetesApiError ? error.status : undefined;
-        const message = status === 403
-          ? 'not allowed to write Events (grant create and patch on events.k8s.io events, or pass --no-events): the failure is only logged'
-          : 'could not write an Event about the failed target: the failure is only logged';
-        const once = `${failure.cluster}\0${status ?? 'none'}`;
-        const log = warned.has(once) ? logger.debug.bind(logger) : logger.warn.bind(logger);
-        warned.add(once);
-        log({ ...fields, status, error: error instanceof Error ? redactSecrets(error.message) : String(error) }, message);
+        reportWriteFailure(failure, context, error);
       }
     },
   };
