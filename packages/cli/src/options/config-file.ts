@@ -4,7 +4,11 @@ import * as z from 'zod';
 import { ConfigError } from '@ecr-refresh/core';
 
 // A label or annotation map; YAML scalars (`replicas: 3`, `enabled: true`) are taken as their text.
-const metadataMap = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String));
+// Its entries join the flag's, one per line: a value cannot hold a newline.
+const metadataMap = z.record(
+  z.string(),
+  z.union([z.string(), z.number(), z.boolean()]).transform(String).refine((value) => !value.includes('\n'), 'a value cannot hold a newline'),
+);
 
 /**
  * The `--config` YAML file: the same settings as the flags, in camelCase or kebab-case. Unknown

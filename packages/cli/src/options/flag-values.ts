@@ -14,8 +14,8 @@ export function list(values: readonly unknown[] | undefined): string[] {
 
 /**
  * Repeated `key=value` flags (`--secret-label team=payments`) as a map; with a `separator`, each
- * value may also hold several (commas for labels; annotations, whose values may hold anything, have
- * none). The value is everything after the first `=`, and may be empty. An entry without `=`, or
+ * value may also hold several (commas for labels; newlines for annotations, whose values may hold
+ * commas). The value is everything after the first `=`, and may be empty. An entry without `=`, or
  * a key given twice with two values, is added to `problems` as `<flag>: …`.
  */
 export function keyValues(values: readonly unknown[] | undefined, flag: string, problems: string[], separator?: string): Record<string, string> {

@@ -7,10 +7,10 @@ import { loadConfigFile } from './config-file.ts';
 import { secretSinkOptionsOf } from './secret-options.ts';
 
 describe('cli/options/secret-options', () => {
-  it('reads repeated key=value flags; labels also comma-separated, annotation values kept whole', () => {
+  it('reads repeated key=value flags; labels also comma-separated, annotations also one per line, their commas kept', () => {
     const options = secretSinkOptionsOf({
       secretLabel: ['team=payments,tier=web', 'empty='],
-      secretAnnotation: ['argocd.argoproj.io/sync-options=Prune=false,Delete=false', 'note= spaced, text '],
+      secretAnnotation: ['argocd.argoproj.io/sync-options=Prune=false,Delete=false\nnote= spaced, text '],
       events: false,
     });
     assert.deepEqual(options, {
@@ -54,10 +54,12 @@ describe('cli/options/secret-options', () => {
       assert.deepEqual(secretSinkOptionsOf(args as never).secretLabels, { team: 'payments', replicas: '3', tier: 'web' });
     });
 
-    it('refuses a map that is not one, naming the file and the key', async () => {
+    it('refuses a map that is not one, and a value with a newline, naming the file and the key', async () => {
       const path = join(dir, 'bad.yaml');
       await writeFile(path, 'secretLabels: [team=payments]\n');
       assert.throws(() => loadConfigFile(path), /config: .*bad\.yaml: secretLabels: /);
+      await writeFile(path, 'secretAnnotations:\n  note: |\n    two\n    lines\n');
+      assert.throws(() => loadConfigFile(path), /config: .*bad\.yaml: secretAnnotations\.note: a value cannot hold a newline/);
     });
   });
 });

@@ -16,7 +16,7 @@ export const secretOptions = {
   'secret-annotation': {
     type: 'string',
     array: true,
-    description: 'Annotation to add to the Secret, key=value (argocd.argoproj.io/compare-options=IgnoreExtraneous); repeatable',
+    description: 'Annotation to add to the Secret, key=value (argocd.argoproj.io/compare-options=IgnoreExtraneous); repeatable, or one per line',
   },
   events: {
     type: 'boolean',
@@ -35,9 +35,10 @@ export interface SecretArgs {
 /** The sink options {@link secretOptions} set; throws ConfigError for an entry that is not key=value. */
 export function secretSinkOptionsOf(args: SecretArgs): { secretLabels: Record<string, string>; secretAnnotations: Record<string, string>; events: boolean } {
   const problems: string[] = [];
-  // Label keys and values cannot hold commas; annotation values may.
+  // Label keys and values cannot hold commas; annotation values may, so one ECR_REFRESH_SECRET_ANNOTATION
+  // (as the chart sets it) holds several one per line.
   const secretLabels = keyValues(args.secretLabel, 'secret-label', problems, ',');
-  const secretAnnotations = keyValues(args.secretAnnotation, 'secret-annotation', problems);
+  const secretAnnotations = keyValues(args.secretAnnotation, 'secret-annotation', problems, '\n');
   if (problems.length > 0) throw new ConfigError(problems);
   return { secretLabels, secretAnnotations, events: args.events };
 }
