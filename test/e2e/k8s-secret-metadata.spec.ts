@@ -65,6 +65,17 @@ describe('e2e: extra labels and annotations on the managed Secret, against kube-
     assert.equal(annotations['argocd.argoproj.io/sync-options'], 'Prune=false,Delete=false');
   });
 
+  it('takes several from one ECR_REFRESH_* variable each, as a ConfigMap or the chart sets them', async () => {
+    const namespace = uniqueName('meta-env');
+    await createNamespaces(kube, [namespace]);
+    const env = { ...DUMMY_AWS_ENV, ECR_REFRESH_SECRET_LABEL: 'team=payments,tier=web', ECR_REFRESH_SECRET_ANNOTATION: `${COMPARE_OPTIONS}=IgnoreExtraneous\nargocd.argoproj.io/sync-options=Prune=false,Delete=false` };
+    const run = await runCli(['k8s', '-r', HOST, '--endpoint-url', moto.endpoint, '--kubeconfig', kube.kubeconfigPath, '-n', namespace], env);
+    assert.equal(run.status, 0, run.stderr);
+    const { labels, annotations } = (await readSecret(kube, namespace)).metadata;
+    assert.deepEqual([labels.team, labels.tier], ['payments', 'web']);
+    assert.deepEqual([annotations[COMPARE_OPTIONS], annotations['argocd.argoproj.io/sync-options']], ['IgnoreExtraneous', 'Prune=false,Delete=false']);
+  });
+
   it('refuses to override our own label with exit 64, before anything is written', async () => {
     const namespace = uniqueName('meta-ours');
     await createNamespaces(kube, [namespace]);
