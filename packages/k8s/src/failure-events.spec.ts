@@ -81,7 +81,7 @@ describe('k8s/failure-events', () => {
     assert.equal([...api.events.values()][0]?.series, undefined);
   });
 
-  it('never fails the run: a refused write is a warning once, then debug lines; nothing in a dry run', async () => {
+  it('never fails the run: a refused write is a warning once, then debug lines; nothing in a dry run or when the API server fails', async () => {
     api.forbidden = ['create events/'];
     const lines: string[] = [];
     const events = createFailureEvents();
@@ -93,7 +93,13 @@ describe('k8s/failure-events', () => {
     ]);
     api.forbidden = [];
     await events.record({ cluster: 'prod', api, namespace: 'team-d', error: conflict }, at(start, lines, { dryRun: true }));
+    // The API server itself failing (no answer, 5xx): an Event would only add to its trouble.
+    for (const status of [undefined, 503]) {
+      const down = new KubernetesApiError('prod/team-e', { method: 'GET', path: '/api/v1/namespaces/team-e/secrets/x', status }, 'no answer');
+      await events.record({ cluster: 'prod', api, namespace: 'team-e', error: down }, at(start, lines));
+    }
     assert.equal(api.events.size, 0);
+    assert.equal(api.requests.filter((request) => !request.startsWith('create events/team-a/') && !request.startsWith('create events/default/')).length, 0);
   });
 
   it('names the kind of failure in the reason', () => {

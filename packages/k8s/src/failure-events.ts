@@ -31,7 +31,8 @@ export interface TargetFailure {
 /** Records failed targets as Kubernetes Events, a few at most. */
 export interface FailureEvents {
   /**
-   * Emits (or counts) a Warning Event for `failure`; nothing in a dry run or an interrupted run.
+   * Emits (or counts) a Warning Event for `failure`; nothing in a dry run or an interrupted run,
+   * nor when the failure is the API server's own (no answer, 429, 5xx).
    * Never throws: a failed write is logged (a warning once per cluster and status, then debug).
    */
   record(failure: TargetFailure, context: RecordContext): Promise<void>;
@@ -114,7 +115,7 @@ export function createFailureEvents(options: { intervalMs?: number | undefined; 
 
   return {
     async record(failure, context) {
-      if (context.dryRun || context.signal.aborted) return;
+      if (context.dryRun || context.signal.aborted || apiServerFailing(failure.error)) return;
       const at = context.now().getTime();
       forgetEnded(series, at, intervalMs);
       try {
@@ -135,6 +136,14 @@ export function eventReasonOf(error: EcrRefreshError): string {
   // A Secret in place whose .dockerconfigjson is not a docker config.
   if (error instanceof ConfigError) return 'InvalidSecret';
   return 'RefreshFailed';
+}
+
+/**
+ * Whether the failure is the API server's own (no answer, 429, 5xx, after the transport's
+ * retries): an Event would meet the same trouble, and only add to it.
+ */
+function apiServerFailing(error: EcrRefreshError): boolean {
+  return error instanceof KubernetesApiError && (error.status === undefined || error.status === 429 || error.status >= 500);
 }
 
 function forgetEnded(series: Map<string, Series>, at: number, intervalMs: number): void {
