@@ -111,5 +111,17 @@ describe('k8s/secret-metadata', () => {
       const [again] = await sink({ secretAnnotations: IGNORE_EXTRANEOUS }).apply(contextFor());
       assert.equal(again?.action, 'unchanged');
     });
+
+    it('is checked from the cluster-wide list as well: a fresh Secret the list finds without them is rewritten', async () => {
+      await sink({ namespaces: ['team-*'] }).apply(contextFor());
+      api.requests.length = 0;
+      const [labelled] = await sink({ namespaces: ['team-*'], secretLabels: { team: 'payments' } }).apply(contextFor());
+      assert.equal(labelled?.action, 'updated');
+      assert.equal(api.secrets.get(SECRET)?.metadata?.labels?.team, 'payments');
+      // Read from the list alone, then written: no read of the Secret on its own.
+      assert.deepEqual(api.requests.filter((request) => request.includes('secrets')), ['list /api/v1/secrets?fieldSelector=metadata.name=ecr-pull-credentials', `replace secrets/${SECRET}`]);
+      const [fresh] = await sink({ namespaces: ['team-*'], secretLabels: { team: 'payments' } }).apply(contextFor());
+      assert.equal(fresh?.action, 'unchanged');
+    });
   });
 });
