@@ -8,7 +8,7 @@ import { parse, parseAllDocuments, stringify } from 'yaml';
 import { ExitStatus } from '../../packages/cli/src/exit-status.ts';
 import type { KubeApiServer, Moto } from '../peers/index.ts';
 import { DUMMY_AWS_ENV, runCli } from '../support/run-cli.ts';
-import { DEPLOY_DIR, HOST, SECRET, canI, createNamespaces, intoFreshNamespace, dockerConfigOf, kubectl, kustomize, pullSecretsOf, readSecret, uniqueName, useKubeAndMoto } from './k8s-helpers.ts';
+import { DEPLOY_DIR, FAILURE_ONLY_GRANTS, HOST, SECRET, canI, createNamespaces, intoFreshNamespace, dockerConfigOf, kubectl, kustomize, pullSecretsOf, readSecret, uniqueName, useKubeAndMoto } from './k8s-helpers.ts';
 
 const CHART = join(DEPLOY_DIR, 'helm', 'ecr-refresh');
 const HELM_BUILD = join(import.meta.dirname, '..', 'peers', 'helm', 'build.sh');
@@ -240,7 +240,8 @@ describe('e2e: deploy manifests and Helm chart on a real API server', function (
       const used = [...new Set(events.map((event) => `${event.objectRef?.resource} ${event.verb}`))].sort();
       const rules = objects.filter((object) => /^(Cluster)?Role$/.test(object.kind)).flatMap((object) => object.rules);
       const granted = [...new Set(rules.flatMap((rule: { resources: string[]; verbs: string[] }) => rule.resources.flatMap((resource) => rule.verbs.map((verb) => `${resource} ${verb}`))))].sort();
-      assert.deepEqual(used, granted);
+      // No target fails here: the Event grants stay unused (k8s-rbac.spec.ts uses them).
+      assert.deepEqual(used, granted.filter((grant) => !FAILURE_ONLY_GRANTS.includes(grant)));
     }
 
     it('cluster scope, globs, every ServiceAccount: the rendered settings and RBAC work together, no 403, no unused grant', async () => {

@@ -74,6 +74,13 @@ export function targetsByAction(stdout: string): Record<string, string[]> {
   return byAction;
 }
 
+/**
+ * The grants (`resource verb`) used only when a target fails: the Warning Event and the update of
+ * its count. A run where every target succeeds leaves them unused; the failure tests of
+ * k8s-rbac.spec.ts prove them used, and needed.
+ */
+export const FAILURE_ONLY_GRANTS = ['events create', 'events patch'];
+
 /** The repository's deploy/ directory. */
 export const DEPLOY_DIR = join(import.meta.dirname, '..', '..', 'deploy');
 

@@ -4,13 +4,16 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { stringify } from 'yaml';
-import { USER_AGENT } from '@ecr-refresh/core';
+import { createTokenSource, parseRegistry, refresh as refreshWith, USER_AGENT } from '@ecr-refresh/core';
+import { createKubernetesSink } from '@ecr-refresh/k8s';
 import type { AuditEvent, KubeApiServer, Moto } from '../peers/index.ts';
-import { DUMMY_AWS_ENV, runCli } from '../support/run-cli.ts';
+import { DUMMY_AWS_ENV, runCli, startCli } from '../support/run-cli.ts';
 import { waitUntil } from '../peers/wait-until.ts';
 import {
   DEPLOY_DIR,
+  FAILURE_ONLY_GRANTS,
   HOST,
+  MOTO_PASSWORD,
   SECRET,
   canI,
   createNamespaces,
@@ -110,11 +113,15 @@ describe('e2e: the shipped RBAC, used through a real ServiceAccount token', func
     runCli(['k8s', '-r', HOST, '--endpoint-url', moto.endpoint, '--kubeconfig', kubeconfig, '--output', 'json', '--log-level', level, ...args], DUMMY_AWS_ENV);
   const refresh = (kubeconfig: string, ...args: string[]) => refreshLogging('warn', kubeconfig, ...args);
 
-  async function assertExactlyUsed(user: string, rules: readonly Rule[]): Promise<void> {
+  /**
+   * No request refused, and every grant used but those of `unused` (by default the Event grants,
+   * which only a failed target uses: the failure tests below pass none).
+   */
+  async function assertExactlyUsed(user: string, rules: readonly Rule[], unused: readonly string[] = FAILURE_ONLY_GRANTS): Promise<void> {
     const events = await kube.auditEvents(user);
     const { used, forbidden } = usedPairs(events);
     assert.deepEqual(forbidden, [], 'requests refused with 403');
-    assert.deepEqual(used, grantedPairs(rules), 'granted and used verbs differ');
+    assert.deepEqual(used, grantedPairs(rules).filter((pair) => !unused.includes(pair)), 'granted and used verbs differ');
     // Every request, watches included, names the tool in the audit log.
     assert.deepEqual([...new Set(events.map((event) => event.userAgent))], [USER_AGENT], 'User-Agent of the requests');
   }
@@ -156,7 +163,7 @@ describe('e2e: the shipped RBAC, used through a real ServiceAccount token', func
     } finally {
       service.cli.child.kill('SIGKILL');
     }
-    const expected = grantedPairs(install.rules);
+    const expected = grantedPairs(install.rules).filter((pair) => !FAILURE_ONLY_GRANTS.includes(pair));
     await waitUntil(async () => usedPairs(await kube.auditEvents(install.user)).used.length >= expected.length, { what: 'every grant used', timeoutMs: 10_000 }).catch(() => undefined);
     await assertExactlyUsed(install.user, install.rules);
   }
@@ -357,5 +364,119 @@ describe('e2e: the shipped RBAC, used through a real ServiceAccount token', func
       ...targets.map((namespace) => `get /api/v1/namespaces/${namespace}/serviceaccounts/default`),
     ].sort());
     for (const namespace of targets) assert.deepEqual(await pullSecretsOf(kube, namespace), ['theirs', SECRET]);
+  });
+
+  describe('Warning Events of failed targets', () => {
+    /** The events.k8s.io/v1 Events of a namespace, as the admin reads them. */
+    async function eventsIn(namespace: string): Promise<any[]> {
+      const response = await kube.request('GET', `/apis/events.k8s.io/v1/namespaces/${namespace}/events`);
+      assert.equal(response.status, 200, JSON.stringify(response.body));
+      return response.body.items;
+    }
+
+    /**
+     * Three library runs as the installed identity, 6 minutes apart on the injected clock: the
+     * first creates an Event, the second is only counted, the third (past the 10 minutes) patches
+     * the series with the count, 3.
+     */
+    async function recurAfterTheInterval(kubeconfig: string, namespace: string): Promise<void> {
+      const sink = createKubernetesSink({ kubeconfig, namespaces: [namespace], serviceAccounts: [] });
+      const tokenSource = createTokenSource({ endpoint: moto.endpoint, credentials: async () => ({ accessKeyId: DUMMY_AWS_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: DUMMY_AWS_ENV.AWS_SECRET_ACCESS_KEY }) });
+      const start = Date.now();
+      for (const minutes of [0, 6, 12]) {
+        const report = await refreshWith({ registries: [parseRegistry(HOST)], sinks: [sink], tokenSource, clock: () => new Date(start + minutes * 60_000) });
+        assert.equal(report.totals.failed, 1);
+      }
+    }
+
+    it('cluster-wide install: one Event on the Secret in the way (kubectl events shows it), none for the others, the count of a recurrence patched; every grant used, no 403 (audit log)', async () => {
+      const home = uniqueName('rbac-home');
+      const prefix = uniqueName('rbac-ev');
+      const [ok, taken] = [`${prefix}-ok`, `${prefix}-taken`];
+      await createNamespaces(kube, [home, ok, taken]);
+      // A Secret of our name and another type: never ours to write.
+      const opaque = await kube.request('POST', `/api/v1/namespaces/${taken}/secrets`, { metadata: { name: SECRET }, type: 'Opaque', data: { token: Buffer.from('theirs').toString('base64') } });
+      assert.equal(opaque.status, 201, JSON.stringify(opaque.body));
+      const { rules, kubeconfig, user } = await install('cluster-wide', { namespace: home });
+      const run = await refresh(kubeconfig, '-n', `${prefix}-*`);
+      assert.equal(run.status, 1, run.stdout + run.stderr);
+      assert.deepEqual(targetsByAction(run.stdout), { created: [`ecr-refresh-test/${ok}`], failed: [`ecr-refresh-test/${taken}`] });
+      assert.deepEqual(await eventsIn(ok), []);
+      const events = await eventsIn(taken);
+      assert.equal(events.length, 1, JSON.stringify(events));
+      const [event] = events;
+      assert.deepEqual(
+        [event.type, event.reason, event.action, event.reportingController, event.series],
+        ['Warning', 'SecretConflict', 'Refresh', 'ecr-refresh', undefined],
+      );
+      assert.deepEqual(event.regarding, { kind: 'Secret', namespace: taken, name: SECRET, uid: opaque.body.metadata.uid, apiVersion: 'v1', resourceVersion: opaque.body.metadata.resourceVersion });
+      assert.match(event.note, /exists with type Opaque, not kubernetes\.io\/dockerconfigjson/);
+      // kubectl finds it through the core/v1 view of the same Event: by object, and by reporting component.
+      assert.match(kubectl(kube, ['events', '-n', taken, '--for', `secret/${SECRET}`]), /Warning\s+SecretConflict\s+secret\/ecr-pull-credentials\s+Secret .* exists with type Opaque/i);
+      const reported = JSON.parse(kubectl(kube, ['get', 'events', '-A', '--field-selector', 'reportingComponent=ecr-refresh', '-o', 'json'])).items;
+      assert.ok(reported.some((item: any) => item.metadata.namespace === taken && item.reason === 'SecretConflict' && item.involvedObject.uid === opaque.body.metadata.uid), JSON.stringify(reported));
+      await recurAfterTheInterval(kubeconfig, taken);
+      const series = (await eventsIn(taken)).filter((candidate) => candidate.series !== undefined);
+      assert.deepEqual(series.map((candidate) => candidate.series.count), [3]);
+      assert.doesNotMatch(JSON.stringify(await eventsIn(taken)), new RegExp(MOTO_PASSWORD));
+      // A plain name, forced, uses the rest of the grants (read one by one, replace in place).
+      const forced = await refresh(kubeconfig, '-n', ok, '--force');
+      assert.equal(forced.status, 0, forced.stdout + forced.stderr);
+      await assertExactlyUsed(user, rules, []);
+    });
+
+    it('cluster-wide install: a Secret out of reach is an Event on its Namespace, in namespace default as the API wants', async () => {
+      const home = uniqueName('rbac-home');
+      const namespace = uniqueName('rbac-ev-ns');
+      await createNamespaces(kube, [home, namespace]);
+      const { kubeconfig, user } = await install('cluster-wide', { namespace: home });
+      // The ClusterRole grants our Secret by name: another name is refused (403) before any Secret is seen.
+      const run = await refresh(kubeconfig, '-n', namespace, '--secret-name', 'not-granted');
+      assert.equal(run.status, 1, run.stdout + run.stderr);
+      const events = (await eventsIn('default')).filter((event) => event.regarding.kind === 'Namespace' && event.regarding.name === namespace);
+      assert.deepEqual(events.map((event) => [event.reason, event.type, event.regarding.namespace]), [['Forbidden', 'Warning', undefined]]);
+      assert.deepEqual(await requestsOf(kube, user, 0, true), [`get /api/v1/namespaces/${namespace}/secrets/not-granted`]);
+    });
+
+    it('service mode: a failure repeated at every retry is one Event, not one per retry (audit log)', async () => {
+      const home = uniqueName('rbac-home');
+      const namespace = uniqueName('rbac-storm');
+      await createNamespaces(kube, [home, namespace]);
+      assert.equal((await kube.request('POST', `/api/v1/namespaces/${namespace}/secrets`, { metadata: { name: SECRET }, type: 'Opaque' })).status, 201);
+      const { kubeconfig, user } = await install('cluster-wide', { namespace: home, components: ['service-mode'] });
+      // Never ready (its one target fails), so no /readyz to wait for: the retries are counted in the audit log.
+      const service = startCli(['k8s', '--watch', '--listen', 'off', '-r', HOST, '--endpoint-url', moto.endpoint, '--log-format', 'json', '--kubeconfig', kubeconfig, '-n', namespace], DUMMY_AWS_ENV, 120_000);
+      const reads = async () => (await requestsOf(kube, user)).filter((request) => request === `get /api/v1/namespaces/${namespace}/secrets/${SECRET}`).length;
+      try {
+        await waitUntil(async () => (await reads()) >= 4, { what: 'four failed cycles', timeoutMs: 60_000, intervalMs: 200 });
+      } finally {
+        service.child.kill('SIGTERM');
+        await service.exited;
+      }
+      const eventWrites = (await requestsOf(kube, user)).filter((request) => request.includes('/events'));
+      assert.deepEqual(eventWrites, [`create /apis/events.k8s.io/v1/namespaces/${namespace}/events`]);
+      const [event, ...more] = await eventsIn(namespace);
+      assert.deepEqual(more, []);
+      assert.equal(event.reason, 'SecretConflict');
+    });
+
+    it('single-namespace install: an invalid Secret in place is an Event on it, its recurrence a patch; every grant used, no 403 (audit log)', async () => {
+      const namespace = uniqueName('rbac-ev-single');
+      await createNamespaces(kube, [namespace]);
+      const { rules, kubeconfig, user } = await install('single-namespace', { namespace });
+      assert.equal((await refresh(kubeconfig)).status, 0);
+      assert.equal((await refresh(kubeconfig, '--force')).status, 0);
+      // Someone writes JSON that is no docker config: the API server takes it, ecr-refresh will not merge into it.
+      const secret = await readSecret(kube, namespace);
+      const broken = { ...secret, data: { '.dockerconfigjson': Buffer.from('{"auths":5}').toString('base64') } };
+      assert.equal((await kube.request('PUT', `/api/v1/namespaces/${namespace}/secrets/${SECRET}`, broken)).status, 200);
+      const run = await refresh(kubeconfig);
+      assert.equal(run.status, 1, run.stdout + run.stderr);
+      const [event] = await eventsIn(namespace);
+      assert.deepEqual([event.reason, event.regarding.kind, event.regarding.uid], ['InvalidSecret', 'Secret', secret.metadata.uid]);
+      await recurAfterTheInterval(kubeconfig, namespace);
+      assert.deepEqual((await eventsIn(namespace)).map((candidate) => candidate.series?.count), [undefined, 3]);
+      await assertExactlyUsed(user, rules, []);
+    });
   });
 });

@@ -7,7 +7,7 @@ import { freePort, startRancherProxy, writeRancherKubeconfig, type KubeApiServer
 import { createProject, createProjectNamespace, installRancherKinds, setRancherVersion, type ProjectSpec } from '../peers/rancher2/rancher-management.ts';
 import { DUMMY_AWS_ENV, runCli, startCli, type CliRun } from '../support/run-cli.ts';
 import { waitUntil } from '../peers/wait-until.ts';
-import { DEPLOY_DIR, HOST, MOTO_PASSWORD, SECRET, dockerConfigOf, intoFreshNamespace, kubectl, kustomize, readSecret, targetsByAction, uniqueName, useKubeAndMoto } from './k8s-helpers.ts';
+import { DEPLOY_DIR, FAILURE_ONLY_GRANTS, HOST, MOTO_PASSWORD, SECRET, dockerConfigOf, intoFreshNamespace, kubectl, kustomize, readSecret, targetsByAction, uniqueName, useKubeAndMoto } from './k8s-helpers.ts';
 
 const PSS_LABEL = 'management.cattle.io/project-scoped-secret';
 const CONTEXT = 'ecr-refresh-test';
@@ -199,8 +199,17 @@ describe('e2e: ecr-refresh rancher2 (project-scoped Secrets on a Rancher managem
       assert.deepEqual(targetsByAction(run.stdout), { created: [`${CONTEXT}/${project.cluster}:${project.name}`] });
       const forced = await runCli([...args, '--force'], DUMMY_AWS_ENV);
       assert.equal(forced.status, 0, forced.stdout + forced.stderr);
-      // `list` on projects serves --project-name and --all-projects only.
-      assert.deepEqual(await unusedGrants(user, granted), ['projects list']);
+      // Someone writes JSON that is no docker config into the project Secret: the project fails, with a Warning Event on it.
+      const secret = await readSecret(kube, backingNamespaceOf(project));
+      const broken = { ...secret, data: { '.dockerconfigjson': Buffer.from('{"auths":5}').toString('base64') } };
+      assert.equal((await kube.request('PUT', `/api/v1/namespaces/${backingNamespaceOf(project)}/secrets/${SECRET}`, broken)).status, 200);
+      const failed = await runCli(args, DUMMY_AWS_ENV);
+      assert.equal(failed.status, 1, failed.stdout + failed.stderr);
+      const events = (await kube.request('GET', `/apis/events.k8s.io/v1/namespaces/${backingNamespaceOf(project)}/events`)).body.items;
+      assert.deepEqual(events.map((event: any) => [event.reason, event.regarding.kind, event.regarding.uid]), [['InvalidSecret', 'Secret', secret.metadata.uid]]);
+      // `list` on projects serves --project-name and --all-projects only; `patch` on events writes
+      // the count of a failure recurring after 10 minutes (proven with the k8s installs).
+      assert.deepEqual((await unusedGrants(user, granted)).sort(), ['events patch', 'projects list']);
     });
 
     it('the service-mode install: a deleted or unlabelled project Secret is restored at once; no 403, every granted verb used', async () => {
@@ -228,7 +237,8 @@ describe('e2e: ecr-refresh rancher2 (project-scoped Secrets on a Rancher managem
         const exit = await service.exited;
         assert.equal(exit.status, 0, exit.stderr.slice(-2000));
       }
-      assert.deepEqual(await unusedGrants(user, granted), ['projects list']);
+      // No project fails here: the Event grants stay unused.
+      assert.deepEqual((await unusedGrants(user, granted)).sort(), ['projects list', ...FAILURE_ONLY_GRANTS].sort());
     });
   });
 

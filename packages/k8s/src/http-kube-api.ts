@@ -1,5 +1,5 @@
 import { KubernetesApiError } from './errors.ts';
-import type { CustomResourceKind, KubeApi, KubeCustomObject, KubeListQuery, KubeNamespace, KubeSecret, KubeServiceAccount } from './kube-api.ts';
+import type { CustomResourceKind, KubeApi, KubeEvent, KubeCustomObject, KubeListQuery, KubeNamespace, KubeSecret, KubeServiceAccount } from './kube-api.ts';
 import { pagesOf } from './list-pages.ts';
 import type { KubeHttpClient } from './transport/http-client.ts';
 import { LIST_PAGE_SIZE, readListPage } from './transport/paged-list.ts';
@@ -10,6 +10,7 @@ const WRITE = { query: { fieldManager: 'ecr-refresh' } } as const;
 
 const secrets = (namespace: string) => `/api/v1/namespaces/${namespace}/secrets`;
 const serviceAccounts = (namespace: string) => `/api/v1/namespaces/${namespace}/serviceaccounts`;
+const events = (namespace: string) => `/apis/events.k8s.io/v1/namespaces/${namespace}/events`;
 const customObjects = ({ group, version, plural, namespace }: CustomResourceKind) =>
   `/apis/${group}/${version}${namespace === undefined ? '' : `/namespaces/${namespace}`}/${plural}`;
 
@@ -41,6 +42,12 @@ export function createHttpKubeApi(http: KubeHttpClient): KubeApi {
     listServiceAccounts: (namespace) => listAll<KubeServiceAccount>(serviceAccounts(namespace)),
     patchServiceAccount: (namespace, name, operations) =>
       http.request('PATCH', `${serviceAccounts(namespace)}/${name}`, { ...WRITE, body: operations, contentType: 'application/json-patch+json' }) as Promise<KubeServiceAccount>,
+    createEvent: async (event: KubeEvent) => {
+      await http.request('POST', events(event.metadata.namespace), { ...WRITE, body: { apiVersion: 'events.k8s.io/v1', kind: 'Event', ...event } });
+    },
+    patchEventSeries: async (namespace, name, series) => {
+      await http.request('PATCH', `${events(namespace)}/${name}`, { ...WRITE, body: { series }, contentType: 'application/merge-patch+json' });
+    },
     readCustomObject: (kind, name) => orUndefinedOn404(get<KubeCustomObject>(`${customObjects(kind)}/${name}`)),
     listCustomObjects: (kind) => listAll<KubeCustomObject>(customObjects(kind)),
     ...watchCallsOver(http),

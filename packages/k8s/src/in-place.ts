@@ -4,6 +4,7 @@ import type { KubeApi, KubeListQuery, KubeObject, KubeSecret, KubeServiceAccount
 import { PAGE_SIZE, pagesOf } from './list-pages.ts';
 import { needsNamespaceList } from './namespace-selection.ts';
 import { NAMESPACE_PLACEHOLDER, type KubernetesSinkOptions } from './options.ts';
+import { secretMetadataOf } from './secret-metadata.ts';
 import { unchangedOutcome, type ListedSecret } from './write-secret.ts';
 
 /**
@@ -73,7 +74,8 @@ function listSecrets(api: Pick<KubeApi, 'listPage'>, served: ReadonlySet<string>
     if (typeof namespace !== 'string' || !served.has(namespace) || item.metadata?.name !== name) return;
     const secret = item as KubeSecret;
     try {
-      const unchanged = unchangedOutcome(secret, { namespace, name, sink: 'k8s', target: `${run.cluster}/${namespace}` }, run.context, options.adopt);
+      const target = { namespace, name, sink: 'k8s', target: `${run.cluster}/${namespace}`, metadata: secretMetadataOf(options) };
+      const unchanged = unchangedOutcome(secret, target, run.context, options.adopt);
       found.set(namespace, unchanged === undefined ? { secret } : { unchanged });
     } catch {
       // Not ours to write: writeSecret throws the same error when its namespace's turn comes.

@@ -4,7 +4,10 @@ export type { KubernetesProgress, KubernetesSinkRuntime } from './kubernetes-sin
 export { KubernetesSinkOptions, parseKubernetesSinkOptions, DEFAULT_SECRET_NAME, NAMESPACE_PLACEHOLDER } from './options.ts';
 export type { KubernetesSinkOptionsInput } from './options.ts';
 export type { ClusterConnection } from './kube-config.ts';
-export type { KubeApi, KubeNamespace, KubeSecret, KubeServiceAccount, JsonPatchOperation } from './kube-api.ts';
+export type { KubeApi, KubeNamespace, KubeSecret, KubeServiceAccount, JsonPatchOperation, KubeEvent, KubeEventSeries, KubeObjectReference } from './kube-api.ts';
+export { createFailureEvents, eventReasonOf, EVENT_CONTROLLER, EVENT_INTERVAL_MS } from './failure-events.ts';
+export type { FailureEvents, TargetFailure } from './failure-events.ts';
+export type { SecretMetadata } from './secret-metadata.ts';
 export { KubernetesApiError, SecretConflictError, ServiceAccountMissingError } from './errors.ts';
 export type { KubernetesRequestFacts } from './errors.ts';
 export { MANAGED_BY_LABEL, MANAGED_BY_VALUE, ANNOTATIONS as SECRET_ANNOTATIONS } from './secret-record.ts';

@@ -25,6 +25,49 @@ export interface KubeSecret {
   [key: string]: unknown;
 }
 
+/** A reference to an object, as an Event's `regarding` names it. */
+export interface KubeObjectReference {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly name: string;
+  /** Absent for a cluster-scoped object (a Namespace). */
+  readonly namespace?: string | undefined;
+  /** Present when the object was read: Events are matched to the object by it (`involvedObject.uid`). */
+  readonly uid?: string | undefined;
+  readonly resourceVersion?: string | undefined;
+}
+
+/** The reference to a Secret as the API server answered it (name, namespace, uid, version). */
+export function objectReferenceOf(secret: KubeSecret): KubeObjectReference {
+  const { name = '', namespace, uid, resourceVersion } = secret.metadata ?? {};
+  return { apiVersion: 'v1', kind: 'Secret', name, namespace, ...(typeof uid === 'string' ? { uid } : {}), ...(resourceVersion === undefined ? {} : { resourceVersion }) };
+}
+
+/**
+ * An events.k8s.io/v1 Event, as the sink writes it: `eventTime` and `series.lastObservedTime` are
+ * MicroTime strings (RFC 3339 with six fractional digits).
+ */
+export interface KubeEvent {
+  apiVersion?: string | undefined;
+  kind?: string | undefined;
+  metadata: { name: string; namespace: string };
+  eventTime: string;
+  reportingController: string;
+  reportingInstance: string;
+  action: string;
+  reason: string;
+  regarding: KubeObjectReference;
+  note: string;
+  type: 'Normal' | 'Warning';
+  series?: KubeEventSeries | undefined;
+}
+
+/** How often an Event recurred (at least 2), and when it last did. */
+export interface KubeEventSeries {
+  count: number;
+  lastObservedTime: string;
+}
+
 /** A core/v1 ServiceAccount. */
 export interface KubeServiceAccount {
   metadata?: KubeObjectMeta | undefined;
@@ -148,6 +191,10 @@ export interface KubeApi extends KubeWatchCalls {
   listServiceAccounts(namespace: string): Promise<KubeServiceAccount[]>;
   /** PATCH with `application/json-patch+json`; a failed `test` operation is refused (409/422). */
   patchServiceAccount(namespace: string, name: string, operations: readonly JsonPatchOperation[]): Promise<KubeServiceAccount>;
+  /** POST an events.k8s.io/v1 Event in its namespace. */
+  createEvent(event: KubeEvent): Promise<void>;
+  /** Merge-patches an Event's `series`; 404 when it expired (Events live an hour by default). */
+  patchEventSeries(namespace: string, name: string, series: KubeEventSeries): Promise<void>;
   /** The custom object, or undefined when it, or its kind, does not exist (404). */
   readCustomObject(kind: CustomResourceKind, name: string): Promise<KubeCustomObject | undefined>;
   /** Every custom object of the kind (in its namespace, when namespaced), all pages. */

@@ -402,7 +402,9 @@ describe('k8s/kubernetes-sink', () => {
       assert.equal(failed?.action, 'failed');
       assert.equal(failed?.error?.code, 'ERR_K8S_SECRET_CONFLICT');
       assert.deepEqual([api.secrets.get(`team-e/${SECRET}`), api.secrets.get(`kube-system/${SECRET}`)], before);
-      assert.equal(api.requests.some((request) => /team-e|kube-system/.test(request)), false);
+      // Nothing but the Warning Event about it: no read, no write of a Secret there.
+      assert.deepEqual(api.requests.filter((request) => /team-e|kube-system/.test(request)).map((request) => request.replace(/\.[0-9a-f]+$/, '.<id>')), [`create events/team-e/${SECRET}.<id>`]);
+      assert.deepEqual([...api.events.values()].map((event) => [event.reason, event.regarding.kind, event.regarding.name]), [['SecretConflict', 'Secret', SECRET]]);
     });
 
     it('writes nothing in a dry run but reports what it would do, from the lists alone', async () => {

@@ -1,9 +1,12 @@
 import pLimit from 'p-limit';
 import { SinkWriteError, toEcrRefreshError, type ApplyContext, type Sink, type TargetResult } from '@ecr-refresh/core';
 import { readInPlace, type InPlace } from './in-place.ts';
+import { createFailureEvents, type FailureEvents } from './failure-events.ts';
 import { connectClusters, type ClusterConnection } from './kube-config.ts';
+import type { KubeObjectReference } from './kube-api.ts';
 import { EXCLUDE_LABEL, resolveNamespaces, type ResolvedNamespaces } from './namespace-selection.ts';
 import { parseKubernetesSinkOptions, secretNameIn, type KubernetesSinkOptions, type KubernetesSinkOptionsInput } from './options.ts';
+import { secretMetadataOf } from './secret-metadata.ts';
 import { addPullSecret } from './service-accounts.ts';
 import { watchClusters } from './kubernetes-watch.ts';
 import type { RequestPolicy } from './transport/retries.ts';
@@ -33,6 +36,8 @@ export interface KubernetesSinkRuntime {
   readonly onRetry?: RequestPolicy['onRetry'];
   /** Reconnect delays of the watches (default: from 0.5 s up to 30 s), for tests. */
   readonly watchBackoff?: CollectionWatchOptions['backoff'];
+  /** Where failed targets are told as Events (default: Events at most once per object and reason per 10 min). */
+  readonly events?: FailureEvents | undefined;
 }
 
 /**
@@ -42,7 +47,9 @@ export interface KubernetesSinkRuntime {
  * cluster whose namespaces cannot be listed is one failed target named by its context. When the
  * namespaces are listed, what is in place is read with a few cluster-wide lists rather than per
  * namespace, so only what needs writing costs requests (see `in-place.ts`). In service mode,
- * `watch` reports new namespaces and deleted or altered Secrets (see `kubernetes-watch.ts`).
+ * `watch` reports new namespaces and deleted or altered Secrets (see `kubernetes-watch.ts`). A
+ * failed namespace gets a Warning Event, on its Secret or else on the Namespace (unless `events`
+ * is off, and never in a dry run; see `failure-events.ts`).
  *
  * Options are validated and the kubeconfig is read here, synchronously: an invalid option, an
  * unreadable kubeconfig or an unknown context throws `ConfigError` before any request.
@@ -50,13 +57,14 @@ export interface KubernetesSinkRuntime {
 export function createKubernetesSink(input: KubernetesSinkOptionsInput, runtime: KubernetesSinkRuntime = {}): Sink {
   const options = parseKubernetesSinkOptions(input);
   const clusters = runtime.clusters ?? connectClusters({ kubeconfig: options.kubeconfig, contexts: options.contexts, inClusterRoot: runtime.inClusterRoot, env: runtime.env, timeoutMs: options.timeoutMs, onRetry: runtime.onRetry });
+  const events = options.events ? (runtime.events ?? createFailureEvents()) : undefined;
   return {
     id: SINK_ID,
     // Everything checkable without the network was checked above; the API server's answers
     // (a missing namespace, a denied verb) are per-target failures of the run.
     validate: async () => [],
     async apply(context) {
-      const perCluster = await Promise.all(clusters.map((cluster) => applyToCluster(cluster, options, context, runtime.onProgress)));
+      const perCluster = await Promise.all(clusters.map((cluster) => applyToCluster(cluster, options, context, { onProgress: runtime.onProgress, events })));
       return perCluster.flat();
     },
     watch: (watchOptions) => watchClusters(clusters, options, watchOptions, runtime.watchBackoff),
@@ -67,7 +75,7 @@ async function applyToCluster(
   cluster: ClusterConnection,
   options: KubernetesSinkOptions,
   context: ApplyContext,
-  onProgress: KubernetesSinkRuntime['onProgress'],
+  { onProgress, events }: { onProgress: KubernetesSinkRuntime['onProgress']; events: FailureEvents | undefined },
 ): Promise<TargetResult[]> {
   let resolved: ResolvedNamespaces;
   try {
@@ -91,7 +99,8 @@ async function applyToCluster(
   const served = await Promise.all(
     namespaces.map((namespace) =>
       limit(async () => {
-        const result = await applyToNamespace(cluster, namespace, options, context, inPlace);
+        const { result, secret } = await applyToNamespace(cluster, namespace, options, context, inPlace);
+        if (result.error !== undefined) await events?.record({ cluster: cluster.context, api: cluster.api, namespace, secret, error: result.error }, context);
         done += 1;
         onProgress?.({ context: cluster.context, done, total: namespaces.length });
         return result;
@@ -101,27 +110,35 @@ async function applyToCluster(
   return [...notServed, ...served];
 }
 
-async function applyToNamespace(cluster: ClusterConnection, namespace: string, options: KubernetesSinkOptions, context: ApplyContext, inPlace: InPlace): Promise<TargetResult> {
+/** One namespace's result, and its Secret when one was seen (what an Event about a failure regards). */
+interface NamespaceOutcome {
+  readonly result: TargetResult;
+  readonly secret?: KubeObjectReference | undefined;
+}
+
+async function applyToNamespace(cluster: ClusterConnection, namespace: string, options: KubernetesSinkOptions, context: ApplyContext, inPlace: InPlace): Promise<NamespaceOutcome> {
   const target = `${cluster.context}/${namespace}`;
   const listedSecret = inPlace.takeSecret(namespace);
   const listedAccounts = inPlace.takeServiceAccounts(namespace);
   const base = { sink: SINK_ID, target, ...(context.dryRun ? { dryRun: true } : {}) };
   if (context.signal.aborted) {
-    return { ...base, action: 'failed', error: new SinkWriteError(SINK_ID, target, 'not attempted: the run was interrupted', { retryable: true }) };
+    return { result: { ...base, action: 'failed', error: new SinkWriteError(SINK_ID, target, 'not attempted: the run was interrupted', { retryable: true }) } };
   }
   const secretName = secretNameIn(options, namespace);
   let outcome: Awaited<ReturnType<typeof writeSecret>> | undefined;
+  let secret: KubeObjectReference | undefined;
   try {
-    outcome = await writeSecret(cluster.api, { namespace, name: secretName, sink: SINK_ID, target }, context, options, listedSecret);
+    const onSecret = (seen: KubeObjectReference) => (secret = seen);
+    outcome = await writeSecret(cluster.api, { namespace, name: secretName, sink: SINK_ID, target, metadata: secretMetadataOf(options) }, context, { ...options, onSecret }, listedSecret);
     const patched = options.serviceAccounts.length === 0
       ? []
       : await addPullSecret(cluster.api, { namespace, names: options.serviceAccounts, secretName, sink: SINK_ID, target }, { dryRun: context.dryRun, signal: context.signal, listed: listedAccounts });
     const action = outcome.action === 'unchanged' && patched.length > 0 ? 'updated' : outcome.action;
     const reasons = [outcome.reason, patched.length > 0 ? `added to imagePullSecrets of ServiceAccount ${patched.join(', ')}` : undefined];
     const reason = reasons.filter((part) => part !== undefined).join('; ');
-    return { ...base, action, record: outcome.record, ...(reason === '' ? {} : { reason }) };
+    return { result: { ...base, action, record: outcome.record, ...(reason === '' ? {} : { reason }) } };
   } catch (error) {
     const failure = toEcrRefreshError(error, `cannot update ${target}`);
-    return { ...base, action: 'failed', error: failure, ...(outcome === undefined ? {} : { record: outcome.record }) };
+    return { result: { ...base, action: 'failed', error: failure, ...(outcome === undefined ? {} : { record: outcome.record }) }, secret };
   }
 }

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { ConfigError, describeSchemaIssues } from '@ecr-refresh/core';
+import { secretMetadataOptions } from './secret-metadata.ts';
 
 /** The Secret name used when none is configured. */
 export const DEFAULT_SECRET_NAME = 'ecr-pull-credentials';
@@ -59,6 +60,13 @@ export const connectionOptions = {
   email: z.email('expected an e-mail address like ops@example.com').optional(),
 };
 
+/** What both Secret-writing sinks share beyond the connection: the Secret's extra metadata, and Events. */
+export const secretSinkOptions = {
+  ...secretMetadataOptions,
+  /** A Warning Event (events.k8s.io/v1) for each failed target, rate-limited (see `failure-events.ts`). */
+  events: z.boolean().default(true),
+};
+
 /**
  * Options of `createKubernetesSink()`, validated at the package boundary; unknown keys are errors.
  * Namespaces: `namespaces` (names, globs with `*` and `?`, or `*` for all) and/or a label
@@ -90,6 +98,9 @@ export const KubernetesSinkOptions = z
     concurrency: z.int('expected a whole number').min(1, 'expected at least 1').max(256, 'expected at most 256').default(8),
     timeoutMs: connectionOptions.timeoutMs,
     email: connectionOptions.email,
+    secretLabels: secretSinkOptions.secretLabels,
+    secretAnnotations: secretSinkOptions.secretAnnotations,
+    events: secretSinkOptions.events,
   })
   .refine((options) => !options.namespaces.includes('*') || options.namespaces.length === 1, {
     path: ['namespaces'],

@@ -12,6 +12,7 @@ import {
   type RegistryCredential,
 } from '@ecr-refresh/core';
 import type { KubeSecret } from './kube-api.ts';
+import { withMetadata, type SecretMetadata } from './secret-metadata.ts';
 
 /** The type every Secret we write has; Kubernetes never lets a Secret's type change. */
 export const DOCKER_CONFIG_JSON_TYPE = 'kubernetes.io/dockerconfigjson';
@@ -85,12 +86,14 @@ export function holdsValidRecord(secret: KubeSecret): boolean {
 
 /**
  * The Secret to write: `existing` (when there is one) with our credentials merged into its docker
- * config (every other registry kept), our label, the target's labels and record annotations set, and everything else
- * — other labels, annotations, data keys, owner references, `resourceVersion` — kept as it was.
+ * config (every other registry kept), the target's extra labels and annotations (`metadata`, see
+ * `secret-metadata.ts`), then our label, the target's labels and record annotations set over them,
+ * and everything else — other labels, annotations, data keys, owner references,
+ * `resourceVersion` — kept as it was.
  */
 export function secretToWrite(
   existing: KubeSecret | undefined,
-  target: { namespace: string; name: string; labels?: Readonly<Record<string, string>> | undefined },
+  target: { namespace: string; name: string; labels?: Readonly<Record<string, string>> | undefined; metadata: SecretMetadata },
   config: DockerConfig,
   credentials: readonly RegistryCredential[],
   email: string | undefined,
@@ -101,6 +104,7 @@ export function secretToWrite(
   registerSecret(encoded);
   const record = combinedRecord(credentials);
   const metadata = existing?.metadata ?? {};
+  const extra = withMetadata(metadata, target.metadata);
   return {
     ...existing,
     apiVersion: 'v1',
@@ -110,9 +114,9 @@ export function secretToWrite(
       ...metadata,
       name: target.name,
       namespace: target.namespace,
-      labels: { ...metadata.labels, ...target.labels, [MANAGED_BY_LABEL]: MANAGED_BY_VALUE },
+      labels: { ...extra.labels, ...target.labels, [MANAGED_BY_LABEL]: MANAGED_BY_VALUE },
       annotations: {
-        ...metadata.annotations,
+        ...extra.annotations,
         [ANNOTATIONS.hosts]: record.hosts.join(','),
         [ANNOTATIONS.fetchedAt]: record.fetchedAt.toISOString(),
         [ANNOTATIONS.expiresAt]: record.expiresAt.toISOString(),

@@ -1,7 +1,8 @@
 import { SinkWriteError, combinedRecord, type ApplyContext, type CredentialRecord, type RegistryCredential } from '@ecr-refresh/core';
 import { SecretConflictError } from './errors.ts';
-import type { KubeApi, KubeSecret } from './kube-api.ts';
+import { objectReferenceOf, type KubeApi, type KubeObjectReference, type KubeSecret } from './kube-api.ts';
 import { retryConflicts } from './retry-conflicts.ts';
+import { carriesMetadata, NO_METADATA, type SecretMetadata } from './secret-metadata.ts';
 import {
   DOCKER_CONFIG_JSON_TYPE,
   MANAGED_BY_LABEL,
@@ -23,6 +24,8 @@ export interface SecretTarget {
   readonly target: string;
   /** Labels the Secret must carry besides ours (Rancher's project-scoped-secret label, say). */
   readonly labels?: Readonly<Record<string, string>> | undefined;
+  /** The user's extra labels and annotations (`--secret-label`, `--secret-annotation`); default none. */
+  readonly metadata?: SecretMetadata | undefined;
 }
 
 /** What {@link writeSecret} did. */
@@ -30,6 +33,8 @@ export interface SecretOutcome {
   readonly action: 'created' | 'updated' | 'unchanged';
   readonly record: CredentialRecord;
   readonly reason?: string | undefined;
+  /** The Secret in place, as an Event refers to it (kept by an unchanged outcome of a list). */
+  readonly secret?: KubeObjectReference | undefined;
 }
 
 /**
@@ -59,6 +64,8 @@ export async function writeSecret(
      * them), also in a dry run; may warn about what labelling it will cause.
      */
     beforeLabelling?: (() => Promise<void>) | undefined;
+    /** Told of the Secret in place as soon as it is known (listed, read or written), for Events. */
+    onSecret?: ((secret: KubeObjectReference) => void) | undefined;
   },
   listed?: ListedSecret,
 ): Promise<SecretOutcome> {
@@ -67,8 +74,12 @@ export async function writeSecret(
     // Only the first attempt may use the list: a lost race means it is stale.
     const known = first;
     first = undefined;
-    if (known !== undefined && 'unchanged' in known) return known.unchanged;
+    if (known !== undefined && 'unchanged' in known) {
+      if (known.unchanged.secret !== undefined) options.onSecret?.(known.unchanged.secret);
+      return known.unchanged;
+    }
     const existing = known === undefined ? await api.readSecret(secret.namespace, secret.name) : known.secret;
+    if (existing !== undefined) options.onSecret?.(objectReferenceOf(existing));
     const unchanged = unchangedOutcome(existing, secret, context, options.adopt);
     if (unchanged !== undefined) return unchanged;
 
@@ -77,11 +88,13 @@ export async function writeSecret(
     const credentials = credentialsFor(await context.credentials(), context, secret);
     const action = existing === undefined ? 'created' : 'updated';
     const reason = adopting ? `adopted a Secret not created by ecr-refresh` : undefined;
-    const body = secretToWrite(existing, secret, config, credentials, options.email);
+    const body = secretToWrite(existing, { ...secret, metadata: secret.metadata ?? NO_METADATA }, config, credentials, options.email);
     if (!carriesLabels(existing, secret.labels)) await options.beforeLabelling?.();
     if (!context.dryRun) {
-      if (existing === undefined) await api.createSecret(secret.namespace, body);
-      else await api.replaceSecret(secret.namespace, secret.name, withResourceVersion(body, existing, secret));
+      const written = existing === undefined
+        ? await api.createSecret(secret.namespace, body)
+        : await api.replaceSecret(secret.namespace, secret.name, withResourceVersion(body, existing, secret));
+      options.onSecret?.(objectReferenceOf(written));
     }
     return { action, record: combinedRecord(credentials), reason };
   }, context.signal);
@@ -89,8 +102,8 @@ export async function writeSecret(
 
 /**
  * What {@link writeSecret} reports for `existing` when it needs no write: ours, with a trusted
- * record that is still fresh, carrying the target's labels. Undefined when it must be written
- * (missing, refreshed, adopted, relabelled). Throws {@link SecretConflictError} when it must be
+ * record that is still fresh, carrying the target's labels and extra metadata. Undefined when it
+ * must be written (missing, refreshed, adopted, relabelled, its extra metadata changed). Throws {@link SecretConflictError} when it must be
  * left untouched, and ConfigError when its `.dockerconfigjson` is not a docker config.
  */
 export function unchangedOutcome(existing: KubeSecret | undefined, secret: SecretTarget, context: ApplyContext, adopt: boolean): SecretOutcome | undefined {
@@ -100,7 +113,8 @@ export function unchangedOutcome(existing: KubeSecret | undefined, secret: Secre
   if (!isManagedByUs(existing)) return undefined;
   const record = recordOf(existing, config);
   if (record === undefined || context.needsRefresh(record) || !carriesLabels(existing, secret.labels)) return undefined;
-  return { action: 'unchanged', record, reason: 'still fresh' };
+  if (!carriesMetadata(existing.metadata, secret.metadata ?? NO_METADATA)) return undefined;
+  return { action: 'unchanged', record, reason: 'still fresh', secret: objectReferenceOf(existing) };
 }
 
 function whereOf(secret: SecretTarget): string {

@@ -19,6 +19,13 @@ const RegistryEntry = z.strictObject({
 /** A registry as the config file names it, with its own identity or without. */
 export type RegistryEntry = z.infer<typeof RegistryEntry>;
 
+// A label or annotation map; YAML scalars (`replicas: 3`, `enabled: true`) are taken as their text.
+// Its entries join the flag's, one per line: a value cannot hold a newline.
+const metadataMap = z.record(
+  z.string(),
+  z.union([z.string(), z.number(), z.boolean()]).transform(String).refine((value) => !value.includes('\n'), 'a value cannot hold a newline'),
+);
+
 /**
  * The `--config` YAML file: the same settings as the flags, in camelCase or kebab-case. Unknown
  * keys are errors, so a typo is reported instead of silently ignored.
@@ -50,6 +57,12 @@ const ConfigFile = z.strictObject({
   secretName: z.string().optional(),
   adopt: z.boolean().optional(),
   serviceAccount: z.union([z.string(), z.array(z.string())]).optional(),
+  secretLabel: z.union([z.string(), z.array(z.string())]).optional(),
+  secretAnnotation: z.union([z.string(), z.array(z.string())]).optional(),
+  // The same as maps, as the Helm chart's values give them.
+  secretLabels: metadataMap.optional(),
+  secretAnnotations: metadataMap.optional(),
+  events: z.boolean().optional(),
   concurrency: z.number().optional(),
   url: z.string().optional(),
   accessKey: z.string().optional(),
@@ -82,9 +95,24 @@ export function loadConfigFile(path: string): Record<string, unknown> {
   if (!parsed.success) {
     throw new ConfigError(describeSchemaIssues(parsed.error.issues, { prefix: `config: ${path}: ` }));
   }
-  const { registries, registry, ...rest } = parsed.data;
-  const list = [...(registries ?? []), ...(registry === undefined ? [] : [registry].flat())];
-  return { ...rest, ...(list.length > 0 ? { registry: list } : {}) };
+  const { registries, registry, secretLabels, secretLabel, secretAnnotations, secretAnnotation, ...rest } = parsed.data;
+  return {
+    ...rest,
+    ...merged('registry', registries ?? [], registry),
+    // The maps become the flags' key=value entries, so both forms share one validation.
+    ...merged('secretLabel', entriesOf(secretLabels), secretLabel),
+    ...merged('secretAnnotation', entriesOf(secretAnnotations), secretAnnotation),
+  };
+}
+
+/** `{ [key]: list }` when the list and `more` hold anything, else nothing. */
+function merged<T>(key: string, list: readonly T[], more: T | T[] | undefined): Record<string, T[]> {
+  const all: T[] = [...list, ...(more === undefined ? [] : Array.isArray(more) ? more : [more])];
+  return all.length > 0 ? { [key]: all } : {};
+}
+
+function entriesOf(map: Record<string, string> | undefined): string[] {
+  return Object.entries(map ?? {}).map(([key, value]) => `${key}=${value}`);
 }
 
 /** The document with kebab-case keys in camelCase, at the top level and in `registries` entries. */

@@ -4,6 +4,8 @@ import type {
   JsonPatchOperation,
   KubeApi,
   KubeCustomObject,
+  KubeEvent,
+  KubeEventSeries,
   KubeListPage,
   KubeListQuery,
   KubeNamespace,
@@ -36,6 +38,8 @@ export class FakeKubeApi implements KubeApi {
   readonly namespaces = new Map<string, KubeNamespace>();
   readonly secrets = new Map<string, KubeSecret>();
   readonly serviceAccounts = new Map<string, KubeServiceAccount>();
+  /** Events by `<namespace>/<name>`, as written (the series merged in). */
+  readonly events = new Map<string, KubeEvent>();
   /** Custom objects by `<group>/<plural>/<namespace or "">/<name>`; see {@link putCustomObject}. */
   readonly customObjects = new Map<string, KubeCustomObject>();
   readonly requests: string[] = [];
@@ -230,6 +234,22 @@ export class FakeKubeApi implements KubeApi {
     this.serviceAccounts.set(key, next);
     this.emit('serviceaccount', 'MODIFIED', next);
     return structuredClone(next);
+  }
+
+  async createEvent(event: KubeEvent): Promise<void> {
+    const key = `${event.metadata.namespace}/${event.metadata.name}`;
+    this.record('create', `events/${key}`);
+    if (this.events.has(key)) throw this.error('POST', key, 409, 'AlreadyExists');
+    this.events.set(key, structuredClone(event));
+  }
+
+  async patchEventSeries(namespace: string, name: string, series: KubeEventSeries): Promise<void> {
+    const key = `${namespace}/${name}`;
+    this.record('patch', `events/${key}`);
+    const current = this.events.get(key);
+    if (current === undefined) throw this.error('PATCH', key, 404, 'NotFound');
+    if (series.count < 2) throw this.error('PATCH', key, 422, 'Invalid');
+    this.events.set(key, { ...current, series: structuredClone(series) });
   }
 
   /** Stores a custom object (a Rancher Project or Setting) as an admin would create it. */

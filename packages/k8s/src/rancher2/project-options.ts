@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { DEFAULT_SECRET_NAME, DNS_LABEL, connectionOptions, objectName, parseSinkOptions } from '../options.ts';
+import { DEFAULT_SECRET_NAME, DNS_LABEL, connectionOptions, objectName, parseSinkOptions, secretSinkOptions } from '../options.ts';
 
 // Rancher names clusters `local`, `c-xxxxx` or `c-m-xxxxxxxx` and projects `p-xxxxx`; both are
 // Kubernetes names (a Project is an object in its cluster's namespace), so any DNS label is taken.
@@ -43,6 +43,9 @@ export const RancherProjectSinkOptions = z
     concurrency: z.int('expected a whole number').min(1, 'expected at least 1').max(64, 'expected at most 64').default(4),
     timeoutMs: connectionOptions.timeoutMs,
     email: connectionOptions.email,
+    secretLabels: secretSinkOptions.secretLabels,
+    secretAnnotations: secretSinkOptions.secretAnnotations,
+    events: secretSinkOptions.events,
   })
   .superRefine((options, check) => {
     if (options.projects.length === 0 && options.projectNames.length === 0 && !options.allProjects) {

@@ -185,6 +185,28 @@ describe('k8s/rancher2/project-sink', () => {
     );
   });
 
+  it("puts the extra labels and annotations on the project Secret, beside Rancher's label", async () => {
+    const options = { projects: [`${CLUSTER}:p-new01`], secretLabels: { team: 'payments' }, secretAnnotations: { 'argocd.argoproj.io/compare-options': 'IgnoreExtraneous' } };
+    await sinkOn(management, options).apply(contextFor());
+    const metadata = management.secrets.get(`${CLUSTER}-p-new01/${SECRET}`)?.metadata;
+    assert.equal(metadata?.labels?.team, 'payments');
+    assert.equal(metadata?.labels?.[PROJECT_SCOPED_SECRET_LABEL], 'p-new01');
+    assert.equal(metadata?.annotations?.['argocd.argoproj.io/compare-options'], 'IgnoreExtraneous');
+  });
+
+  it('a failed project is a Warning Event on its Secret in the backing namespace, or on that namespace when there is none', async () => {
+    management.putSecret(`${CLUSTER}-p-new01`, { metadata: { name: SECRET, uid: 'uid-p' }, type: 'Opaque' });
+    addProject(management, 'p-fresh', 'fresh', `${CLUSTER}-p-fresh`);
+    management.namespaces.delete(`${CLUSTER}-p-fresh`);
+    const results = await sinkOn(management, { projects: [`${CLUSTER}:p-new01`, `${CLUSTER}:p-fresh`] }).apply(contextFor());
+    assert.deepEqual(results.map((result) => result.action), ['failed', 'failed']);
+    const events = [...management.events.values()].map((event) => [event.metadata.namespace, event.reason, event.regarding.kind, event.regarding.name, event.regarding.uid]);
+    assert.deepEqual(events.sort(), [
+      [`${CLUSTER}-p-new01`, 'SecretConflict', 'Secret', SECRET, 'uid-p'],
+      ['default', 'RefreshFailed', 'Namespace', `${CLUSTER}-p-fresh`, undefined],
+    ]);
+  });
+
   it('asks the management cluster once in a one-shot run (validate, then apply)', async () => {
     const sink = sinkOn(management, { projects: [`${CLUSTER}:p-new01`] });
     assert.deepEqual(await sink.validate(), []);

@@ -10,8 +10,10 @@ import {
   type TargetResult,
 } from '@ecr-refresh/core';
 import { KubernetesApiError } from '../errors.ts';
+import { createFailureEvents, type FailureEvents } from '../failure-events.ts';
 import { connectClusters, type ClusterConnection } from '../kube-config.ts';
-import type { KubeApi } from '../kube-api.ts';
+import type { KubeApi, KubeObjectReference } from '../kube-api.ts';
+import { secretMetadataOf } from '../secret-metadata.ts';
 import type { RequestPolicy } from '../transport/retries.ts';
 import type { CollectionWatchOptions } from '../watch-collection.ts';
 import { writeSecret } from '../write-secret.ts';
@@ -45,6 +47,8 @@ export interface RancherProjectSinkRuntime {
   readonly onRetry?: RequestPolicy['onRetry'];
   /** Reconnect delays of the watches (default: from 0.5 s up to 30 s), for tests. */
   readonly watchBackoff?: CollectionWatchOptions['backoff'];
+  /** Where failed projects are told as Events (default: Events at most once per object and reason per 10 min). */
+  readonly events?: FailureEvents | undefined;
 }
 
 /**
@@ -52,7 +56,8 @@ export interface RancherProjectSinkRuntime {
  * in the project's backing namespace on Rancher's management (local) cluster, labelled
  * `management.cattle.io/project-scoped-secret: <project>` so that Rancher 2.12+ copies it into
  * every namespace of the project. The Secret is written in place like every Secret of the
- * Kubernetes sink (`write-secret.ts`); the copies are Rancher's and never written here. Targets
+ * Kubernetes sink (`write-secret.ts`), with the same extra labels and annotations and the same
+ * Warning Event when it fails; the copies are Rancher's and never written here. Targets
  * are reported as `<context>/<cluster>:<project>`. In service mode, `watch` reports a project
  * Secret deleted or altered (see `project-watch.ts`).
  *
@@ -66,6 +71,7 @@ export function createRancherProjectSink(input: RancherProjectSinkOptionsInput, 
   const options = parseRancherProjectSinkOptions(input);
   const management = runtime.management ?? connectManagement(options, runtime);
   const overwrites = overwriteCheckFor(management, runtime.downstream);
+  const events = options.events ? (runtime.events ?? createFailureEvents()) : undefined;
   // What `validate` looked up, reused by the next `apply` so that a one-shot run asks once.
   let validated: ManagementView | undefined;
   return {
@@ -98,7 +104,7 @@ export function createRancherProjectSink(input: RancherProjectSinkOptionsInput, 
         error: new ConfigError(`${problem.path}: ${problem.message}`),
       }));
       const limit = pLimit(options.concurrency);
-      const written = await Promise.all(view.projects.map((project) => limit(() => applyToProject(management, project, options, context, overwrites))));
+      const written = await Promise.all(view.projects.map((project) => limit(() => applyToProject(management, project, options, context, { checkOverwrites: overwrites, events }))));
       return [...unresolved, ...written];
     },
     watch: (watchOptions) => watchProjects(management, options, watchOptions, runtime.watchBackoff),
@@ -157,24 +163,28 @@ async function applyToProject(
   project: RancherProject,
   options: RancherProjectSinkOptions,
   context: ApplyContext,
-  checkOverwrites: OverwriteCheck,
+  { checkOverwrites, events }: { checkOverwrites: OverwriteCheck; events: FailureEvents | undefined },
 ): Promise<TargetResult> {
   const target = `${management.context}/${project.cluster}:${project.name}`;
   const base = { sink: SINK_ID, target, ...(context.dryRun ? { dryRun: true } : {}) };
   if (context.signal.aborted) {
     return { ...base, action: 'failed', error: new SinkWriteError(SINK_ID, target, 'not attempted: the run was interrupted', { retryable: true }) };
   }
-  const secret = { namespace: project.backingNamespace, name: options.secretName, sink: SINK_ID, target, labels: { [PROJECT_SCOPED_SECRET_LABEL]: project.name } };
+  const secret = { namespace: project.backingNamespace, name: options.secretName, sink: SINK_ID, target, labels: { [PROJECT_SCOPED_SECRET_LABEL]: project.name }, metadata: secretMetadataOf(options) };
+  let seen: KubeObjectReference | undefined;
   try {
     const outcome = await writeSecret(management.api, secret, context, {
       adopt: options.adopt,
       email: options.email,
       beforeLabelling: () => checkOverwrites(project, options.secretName, context.logger),
+      onSecret: (reference) => (seen = reference),
     });
     const where = `project-scoped Secret ${project.backingNamespace}/${options.secretName} of "${project.displayName}"`;
     return { ...base, action: outcome.action, record: outcome.record, reason: [where, outcome.reason].filter((part) => part !== undefined).join('; ') };
   } catch (error) {
-    return { ...base, action: 'failed', error: failureOf(error, project, target) };
+    const failure = failureOf(error, project, target);
+    await events?.record({ cluster: management.context, api: management.api, namespace: project.backingNamespace, secret: seen, error: failure }, context);
+    return { ...base, action: 'failed', error: failure };
   }
 }
 

@@ -1,3 +1,4 @@
+import { secretOptions } from '../../options/secret-options.ts';
 import type { CommandModule } from '../command-module.ts';
 import type { K8sArgs } from './run.ts';
 
@@ -31,8 +32,10 @@ export const k8sCommand: CommandModule<K8sArgs> = {
         description: 'ServiceAccount to reference the Secret from imagePullSecrets; repeatable; * for all, none for none',
       })
       .option('concurrency', { type: 'number', default: 8, description: 'Namespaces worked on at the same time, per cluster' })
+      .options(secretOptions)
       .example('$0 k8s -r 123456789012:eu-west-1 -n "*" --exclude-namespace "kube-*"', 'Every namespace but the system ones')
       .example('$0 k8s -r 123456789012:eu-west-1 -l team=payments --service-account "*"', 'Labelled namespaces, every ServiceAccount')
-      .example('$0 k8s -r 123456789012:eu-west-1 --secret-name "ecr-{namespace}" -n default', "The blog post's CronJob, done safely"),
+      .example('$0 k8s -r 123456789012:eu-west-1 --secret-name "ecr-{namespace}" -n default', "The blog post's CronJob, done safely")
+      .example('$0 k8s -r 123456789012:eu-west-1 --secret-annotation argocd.argoproj.io/compare-options=IgnoreExtraneous', 'Secrets Argo CD leaves out of its sync status'),
   load: async () => (await import('./run.ts')).runK8s,
 };

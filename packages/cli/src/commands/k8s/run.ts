@@ -2,11 +2,12 @@ import { ConfigError } from '@ecr-refresh/core';
 import { createKubernetesSink, type KubernetesProgress } from '@ecr-refresh/k8s';
 import type { ExitStatus } from '../../exit-status.ts';
 import { last, list } from '../../options/flag-values.ts';
+import { secretSinkOptionsOf, type SecretArgs } from '../../options/secret-options.ts';
 import type { SharedArgs } from '../../options/shared-options.ts';
 import { runRefresh } from '../../run/run-refresh.ts';
 
 /** Arguments of `ecr-refresh k8s`. */
-export interface K8sArgs extends SharedArgs {
+export interface K8sArgs extends SharedArgs, SecretArgs {
   kubeconfig?: string | undefined;
   context?: string[] | undefined;
   allContexts: boolean;
@@ -38,6 +39,7 @@ export async function runK8s(args: K8sArgs): Promise<ExitStatus> {
         concurrency: last(args.concurrency),
         email: settings.email,
         timeoutMs: settings.timeoutMs,
+        ...secretSinkOptionsOf(args),
       },
       {
         onProgress: process.stderr.isTTY === true ? printProgress : undefined,

@@ -1,3 +1,4 @@
+import { secretOptions } from '../../options/secret-options.ts';
 import type { CommandModule } from '../command-module.ts';
 import type { Rancher2Args } from './run.ts';
 
@@ -16,6 +17,7 @@ export const rancher2Command: CommandModule<Rancher2Args> = {
       .option('secret-name', { type: 'string', default: 'ecr-pull-credentials', description: 'Name of the project-scoped Secret, and of its copy in each project namespace' })
       .option('adopt', { type: 'boolean', default: false, description: 'Take over a same-named dockerconfigjson Secret in the backing namespace that ecr-refresh did not create' })
       .option('concurrency', { type: 'number', default: 4, description: 'Projects worked on at the same time' })
+      .options(secretOptions)
       .example('$0 rancher2 -r 123456789012:eu-west-1 --project c-m-4xk2p9qz:p-7tq2x', 'One project, by the id Rancher shows')
       .example('$0 rancher2 -r 123456789012:eu-west-1 --cluster c-m-4xk2p9qz --project-name payments', 'One project, by its display name')
       .example('$0 rancher2 -r 123456789012:eu-west-1 --cluster c-m-4xk2p9qz --all-projects --watch', 'Every project of a cluster, as a service'),

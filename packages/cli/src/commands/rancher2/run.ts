@@ -1,11 +1,12 @@
 import { createRancherProjectSink } from '@ecr-refresh/k8s';
 import type { ExitStatus } from '../../exit-status.ts';
 import { last, list } from '../../options/flag-values.ts';
+import { secretSinkOptionsOf, type SecretArgs } from '../../options/secret-options.ts';
 import type { SharedArgs } from '../../options/shared-options.ts';
 import { runRefresh } from '../../run/run-refresh.ts';
 
 /** Arguments of `ecr-refresh rancher2`. */
-export interface Rancher2Args extends SharedArgs {
+export interface Rancher2Args extends SharedArgs, SecretArgs {
   kubeconfig?: string | undefined;
   context?: string | undefined;
   cluster?: string | undefined;
@@ -34,6 +35,7 @@ export async function runRancher2(args: Rancher2Args): Promise<ExitStatus> {
         concurrency: last(args.concurrency),
         email: settings.email,
         timeoutMs: settings.timeoutMs,
+        ...secretSinkOptionsOf(args),
       },
       { onRetry: (retry) => logger.warn({ sink: 'rancher2', ...retry }, 'Kubernetes API request failed; retrying') },
     ),
