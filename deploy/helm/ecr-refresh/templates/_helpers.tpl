@@ -93,6 +93,9 @@ registries:
 {{- range $key, $value := .Values.secretAnnotations }}
 - {{ printf "--secret-annotation=%s=%s" $key $value | quote }}
 {{- end }}
+{{- if not .Values.events }}
+- --no-events
+{{- end }}
 {{- range .Values.extraArgs }}
 - {{ . | quote }}
 {{- end }}
