@@ -20,6 +20,7 @@ const DATA_KEY = '.dockerconfigjson';
 
 /** The label that marks a Secret as ours: without it, a Secret is foreign and left alone. */
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+/** The value of {@link MANAGED_BY_LABEL} on every Secret ecr-refresh writes. */
 export const MANAGED_BY_VALUE = 'ecr-refresh';
 
 /**

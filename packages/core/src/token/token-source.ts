@@ -63,7 +63,7 @@ export interface TokenSource {
    * once per distinct (partition, region, identity): N registries of one region asked for by one
    * identity cost one call. ECR Public hosts share one call of ECR Public's own
    * `GetAuthorizationToken` per identity. A registry's own `identity` wins over the source's role. Throws an
-   * {@link AwsAuthError}, {@link EcrUnavailableError} or {@link TokenError}.
+   * `AwsAuthError`, `EcrUnavailableError` (both in errors.ts) or {@link TokenError}.
    */
   fetch(registries: readonly RegistryTarget[], options?: { signal?: AbortSignal }): Promise<Map<string, RegistryCredential>>;
   /** How many `GetAuthorizationToken` calls this source has made. */

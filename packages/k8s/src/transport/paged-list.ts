@@ -11,7 +11,7 @@ export interface ListPage<Item> {
   readonly resourceVersion?: string | undefined;
 }
 
-// Collections are listed in pages: a cluster with thousands of objects answers in bounded chunks.
+/** Items per page of a whole-collection list: a cluster with thousands of objects answers in bounded chunks. */
 export const LIST_PAGE_SIZE = 500;
 
 // A list answer is the server's: its shape is checked before use, its items are objects.
