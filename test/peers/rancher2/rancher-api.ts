@@ -14,7 +14,7 @@ export interface RancherResponse {
 export interface RancherSession {
   /** The Rancher API token, `token-xxxxx:<secret>`, as the login returned it. */
   readonly token: string;
-  /** The user's id (`user-xxxxx`, or `u-xxxxx` for users of external providers). */
+  /** The user's id: `user-xxxxx` for the admin Rancher made at its first start, `u-xxxxx` for users made since. */
   readonly userId: string;
   /** Any request to Rancher with this token (`/v3/…`, `/k8s/clusters/local/api/v1/…`); resolves for every status. */
   request(method: string, path: string, body?: unknown): Promise<RancherResponse>;
@@ -61,8 +61,11 @@ export function createRancherApi(origin: string, caPem: string): { login(usernam
     const token: unknown = answer.body?.token;
     if (answer.status !== 201 || typeof token !== 'string') throw new Error(`login of ${username}: HTTP ${answer.status} ${answer.body?.message ?? ''}`);
     noteSecret(token);
-    const userId = String(answer.body.userId);
     const request = (method: string, path: string, body?: unknown) => send(method, path, body, token);
+    // The login answer names the token, not the user.
+    const me = await request('GET', '/v3/users?me=true');
+    expectStatus(me, [200], `the user of ${username}`);
+    const userId = String(me.body.data?.[0]?.id);
     return {
       token,
       userId,
