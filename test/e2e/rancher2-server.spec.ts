@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import {
   bindRancherProjectRole,
   createRancherNamespace,
@@ -30,8 +30,9 @@ const USER_SECRET_ANNOTATION = 'secret.user.cattle.io/secret';
 const OTHER_HOST = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
 // Rancher copies within about 0.1 s here; generous for a loaded machine.
 const COPY_WAIT_MS = 20_000;
-// A cold start builds Rancher first (about 10 min on 2 cores), and may wait for another run's Rancher.
-const BUILD_AND_START_MS = 45 * 60_000;
+// A cold start builds Rancher first (10 min alone on 2 cores, an hour on a busy shared machine),
+// and may wait for another run's Rancher to stop.
+const BUILD_AND_START_MS = 120 * 60_000;
 
 describe('e2e: ecr-refresh rancher2 on the real Rancher v2.15.0 (project-scoped Secrets copied by Rancher)', function () {
   this.timeout(120_000);
@@ -82,6 +83,14 @@ describe('e2e: ecr-refresh rancher2 on the real Rancher v2.15.0 (project-scoped 
     const { project, namespaces } = await projectWithNamespaces(2);
     const outsider = uniqueName('outside');
     await rancher.kube.createNamespace(outsider);
+
+    // The kubeconfig as Rancher issues it: its proxy path, its CA folded into a quoted scalar, a kubeconfig token.
+    const text = await readFile(rancher.adminKubeconfigPath, 'utf8');
+    const config = parse(text);
+    assert.equal(config.clusters[0].cluster.server, `${rancher.origin}/k8s/clusters/local`);
+    assert.match(text, /certificate-authority-data: "[A-Za-z0-9+/=]+\\\n {6}[A-Za-z0-9+/=]/);
+    assert.equal(Buffer.from(config.clusters[0].cluster['certificate-authority-data'], 'base64').toString().trim(), rancher.caPem.trim());
+    assert.match(config.users[0].user.token, new RegExp(`^kubeconfig-${rancher.userId}[-.a-z0-9]*:[a-z0-9]+$`));
 
     const run = await rancher2(['--project', project.id]);
     assert.equal(run.status, 0, run.stdout + run.stderr);
@@ -269,6 +278,8 @@ describe('e2e: ecr-refresh rancher2 on the real Rancher v2.15.0 (project-scoped 
     it('the shipped project role: Rancher grants its secrets rule in the backing namespace, and the run needs nothing more', async () => {
       const { project, namespaces } = await projectWithNamespaces(1);
       const { session, kubeconfig } = await member(project, template.metadata.name);
+      assert.match(parse(await readFile(kubeconfig, 'utf8')).users[0].user.token, new RegExp(`^kubeconfig-${session.userId}[-.a-z0-9]*:`));
+      assert.match(session.userId, /^u-[a-z0-9]+$/, 'users made since the first start have u- ids');
       const role = await roleIn(project.name, template.metadata.name);
       assert.deepEqual(role.rules, [{ apiGroups: [''], resources: ['secrets'], verbs: ['create', 'get', 'update'] }]);
 

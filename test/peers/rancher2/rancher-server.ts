@@ -34,7 +34,7 @@ export interface Rancher2 extends RancherSession {
   readonly caPem: string;
   /** The throw-away working directory (Rancher's state, its log), removed by stop(). */
   readonly dir: string;
-  /** How long this start took until the `local` cluster's controllers ran, in ms. */
+  /** How long Rancher took from its spawn (its API server already up) to the admin's kubeconfig, in ms. */
   readonly startMs: number;
   stop(): Promise<void>;
   readonly record: PeerRecord;
@@ -44,8 +44,8 @@ const HERE = import.meta.dirname;
 const BUILD_SCRIPT = join(HERE, 'build.sh');
 // Rancher starts the controllers of each cluster it manages with this line; `local` is its own.
 const LOCAL_CONTROLLERS_STARTED = 'Starting cluster agent for local ';
-// A cold build waits for the Go build (about 10 min on 2 cores); a start for another Rancher on
-// this machine to stop (see the lock below).
+// Until the `local` controllers run: 15–45 s here, generous for a loaded machine; plus, when
+// another Rancher runs on this machine, the wait for it to stop (see the lock below).
 const START_TIMEOUT_MS = 240_000;
 const LOCK_WAIT_SECONDS = 1800;
 
