@@ -13,6 +13,7 @@ import { httpRequest } from '../http-request.ts';
 import { startKubeApiServer, type KubeApiServer } from '../kube/kube-apiserver.ts';
 import { logTail } from '../log-tail.ts';
 import { launchPeer, type PeerLaunch, type PeerStartOptions } from '../peer-launch.ts';
+import type { SpawnedPeerProcess } from '../peer-process.ts';
 import type { PeerRecord } from '../peer-record.ts';
 import { runScript } from '../run-script.ts';
 import { waitUntil } from '../wait-until.ts';
@@ -48,6 +49,8 @@ const LOCAL_CONTROLLERS_STARTED = 'Starting cluster agent for local ';
 // another Rancher runs on this machine, the wait for it to stop (see the lock below).
 const START_TIMEOUT_MS = 240_000;
 const LOCK_WAIT_SECONDS = 1800;
+// Restarts after Rancher exits during its start, as its pod would be restarted.
+const START_RETRIES = 2;
 
 /**
  * Builds Rancher when the cache lacks it (build.sh), starts a private kube-apiserver and Rancher
@@ -116,27 +119,41 @@ async function runRancher(
     `--profile-listen-address=127.0.0.1:${profilePort}`,
     '--add-local=true',
   ];
-  const server = launch.spawn('flock', args, { cwd: dir, logPath: join(dir, 'rancher.log'), env: rancherEnv(kube, dir, tmp, version, bootstrapPassword) });
-  const what = `Rancher ${version} on ${origin}`;
-  const abortIf = () => (server.exitReason() === undefined ? undefined : `rancher stopped (${server.exitReason()})`);
-  try {
-    await waitUntil(async () => (await logTail(server.logPath, 100_000)).includes(LOCAL_CONTROLLERS_STARTED), {
-      what: `${what}: controllers of the local cluster`,
-      timeoutMs: START_TIMEOUT_MS + LOCK_WAIT_SECONDS * 1000,
-      intervalMs: 250,
-      abortIf,
-    });
-    const caPem = await readCaCerts(kube);
-    await waitUntil(async () => (await httpRequest(`${origin}/ping`, { tls: { ca: caPem }, timeoutMs: 5000 })).status === 200, {
-      what: `${what}: /ping`,
-      timeoutMs: 60_000,
-      intervalMs: 250,
-      abortIf,
-    });
-    return { origin, caPem };
-  } catch (error) {
-    throw new Error(`${(error as Error).message}\n--- rancher.log\n${await logTail(server.logPath, 40)}`, { cause: error });
+  const env = rancherEnv(kube, dir, tmp, version, bootstrapPassword);
+  for (let attempt = 1; ; attempt += 1) {
+    const server = launch.spawn('flock', args, { cwd: dir, logPath: join(dir, `rancher-${attempt}.log`), env });
+    try {
+      return await waitServing(server, kube, origin, `Rancher ${version} on ${origin}`);
+    } catch (error) {
+      const log = await logTail(server.logPath, 40);
+      const exited = server.exitReason();
+      // On an empty etcd Rancher's first start can lose a race with its own controllers and exit
+      // ("failed to add management data: … the object has been modified"); Kubernetes would
+      // restart its pod, and so does the peer, on the state it left.
+      if (exited === undefined || attempt > START_RETRIES) throw new Error(`${(error as Error).message}\n--- rancher.log\n${log}`, { cause: error });
+      const fatal = log.split('\n').find((line) => line.includes('[FATAL]')) ?? exited;
+      process.stderr.write(`[rancher2] Rancher exited while starting (${fatal.slice(0, 300)}): starting it again\n`);
+    }
   }
+}
+
+/** Waits until Rancher's `local` controllers run and it answers on HTTPS with the certificate of its CA. */
+async function waitServing(server: SpawnedPeerProcess, kube: KubeApiServer, origin: string, what: string): Promise<{ origin: string; caPem: string }> {
+  const abortIf = () => (server.exitReason() === undefined ? undefined : `rancher stopped (${server.exitReason()})`);
+  await waitUntil(async () => (await logTail(server.logPath, 100_000)).includes(LOCAL_CONTROLLERS_STARTED), {
+    what: `${what}: controllers of the local cluster`,
+    timeoutMs: START_TIMEOUT_MS + LOCK_WAIT_SECONDS * 1000,
+    intervalMs: 250,
+    abortIf,
+  });
+  const caPem = await readCaCerts(kube);
+  await waitUntil(async () => (await httpRequest(`${origin}/ping`, { tls: { ca: caPem }, timeoutMs: 5000 })).status === 200, {
+    what: `${what}: /ping`,
+    timeoutMs: 60_000,
+    intervalMs: 250,
+    abortIf,
+  });
+  return { origin, caPem };
 }
 
 /**
