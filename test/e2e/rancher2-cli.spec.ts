@@ -26,8 +26,8 @@ function backingNamespaceOf(project: ProjectSpec): string {
 
 // Rancher's management kinds installed by hand on the run's API server, with Rancher's copy of
 // project-scoped Secrets left out: for what the real Rancher v2.15.0 (rancher2-server.spec.ts)
-// cannot show here — Rancher 2.11–2.14 (versions), downstream clusters (c-…) behind Rancher's
-// proxy, and backing namespaces as Rancher's webhook names them (c-…-p-…).
+// cannot show here — Rancher 2.11–2.14 (versions) and downstream clusters (c-…, their backing
+// namespaces c-…-p-…) behind an emulation of Rancher's proxy.
 describe('e2e: ecr-refresh rancher2 on hand-installed Rancher kinds (2.12–2.14, downstream clusters)', function () {
   this.timeout(120_000);
   let kube: KubeApiServer;

@@ -120,6 +120,30 @@ describe('e2e: ecr-refresh rancher2 on the real Rancher v2.15.0 (project-scoped 
     assert.deepEqual(written.map((event) => `${event.objectRef?.namespace}/${event.objectRef?.name} ${event.responseStatus?.code}`), [`${project.name}/${SECRET} 201`]);
   });
 
+  it("serves a project whose backing namespace is stated as Rancher's webhook names it (cluster-project), which Rancher creates and copies from", async () => {
+    // What the webhook (absent here) does to every Project since 2.11.1: status.backingNamespace = <cluster>-<project>.
+    const name = uniqueName('p');
+    const project: RancherProjectRef = { id: `local:${name}`, cluster: 'local', name, displayName: uniqueName('Stated') };
+    const created = await rancher.kube.request('POST', '/apis/management.cattle.io/v3/namespaces/local/projects', {
+      apiVersion: 'management.cattle.io/v3',
+      kind: 'Project',
+      metadata: { name },
+      spec: { clusterName: 'local', displayName: project.displayName },
+      status: { backingNamespace: `local-${name}` },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    await waitUntil(async () => (await rancher.kube.request('GET', `/api/v1/namespaces/local-${name}`)).status === 200, { what: 'the stated backing namespace, made by Rancher', timeoutMs: 30_000, intervalMs: 100 });
+    const namespace = uniqueName('team');
+    await createRancherNamespace(rancher, namespace, project);
+
+    const run = await rancher2(['--project', project.id]);
+    assert.equal(run.status, 0, run.stdout + run.stderr);
+    assert.equal(await backingNamespaceOf(project), `local-${name}`);
+    assert.equal((await readSecret(rancher.kube, `local-${name}`))?.metadata?.labels?.[PSS_LABEL], name);
+    assert.equal(await readSecret(rancher.kube, name), undefined, 'nothing in a namespace named like the project');
+    await copiesFollow(project, [namespace]);
+  });
+
   it('updates the project Secret in place: a new registry reaches every copy, which Rancher updates in place too', async () => {
     const { project, namespaces } = await projectWithNamespaces(2);
     assert.equal((await rancher2(['--project', project.id])).status, 0);
