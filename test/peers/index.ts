@@ -1,6 +1,7 @@
 // The test peers, started at most once per test run and stopped by the mocha root hook.
 import { startCattle, type Cattle } from './cattle/cattle-server.ts';
 import { startKubeApiServer, type KubeApiServer } from './kube/kube-apiserver.ts';
+import { startRancher2, type Rancher2 } from './rancher2/rancher-server.ts';
 import { startMoto, type Moto } from './moto.ts';
 import { startTinyproxy, type Tinyproxy } from './tinyproxy.ts';
 
@@ -12,6 +13,10 @@ export type { Tinyproxy } from './tinyproxy.ts';
 export type { Cattle } from './cattle/cattle-server.ts';
 export type { CattleEnvironment, CattleKey, CattleRole, CattleResponse, PullCredential, StoredCredential, StoredRegistry } from './cattle/cattle-admin.ts';
 export { startCattle } from './cattle/cattle-server.ts';
+export type { Rancher2 } from './rancher2/rancher-server.ts';
+export { startRancher2 } from './rancher2/rancher-server.ts';
+export type { RancherProjectRef, RancherResponse, RancherSession } from './rancher2/rancher-api.ts';
+export { bindRancherProjectRole, createRancherNamespace, createRancherProject, createRancherUser } from './rancher2/rancher-api.ts';
 export type { PeerStartOptions } from './peer-launch.ts';
 export type { PeerRecord } from './peer-record.ts';
 export { startKubeApiServer } from './kube/kube-apiserver.ts';
@@ -78,6 +83,12 @@ const cattle = singleton(async () => {
   return started;
 });
 
+const rancher2 = singleton(async () => {
+  const started = await startRancher2();
+  process.stderr.write(`[rancher2] Rancher ${started.version} ready on ${started.origin} in ${(started.startMs / 1000).toFixed(1)} s\n`);
+  return started;
+});
+
 /**
  * The run's kube-apiserver (+ etcd), started on first call (a few seconds warm; builds the
  * binaries first when they are not cached). Shared by every suite: use unique namespaces.
@@ -114,7 +125,25 @@ export function prewarmCattle(): void {
   cattle.use().catch(() => undefined);
 }
 
+/**
+ * The run's real Rancher 2.x (v2.15.0), started on first call on a private API server of its own
+ * (its `local` cluster), logged in as its admin: about 15–60 s, after building the binary when
+ * it is not cached (about 10 min). One per machine (see rancher2/README.md): a second test run
+ * waits for the first one's Rancher to stop. Shared by every suite: make projects of your own.
+ */
+export function useRancher2(): Promise<Rancher2> {
+  return rancher2.use();
+}
+
+/**
+ * Starts Rancher 2.x in the background without waiting (the root hook calls this when a suite
+ * that uses it is in the run). A failed start surfaces, and is tried again, at `useRancher2()`.
+ */
+export function prewarmRancher2(): void {
+  rancher2.use().catch(() => undefined);
+}
+
 /** Stops every peer started through `use…()` (the mocha root hook calls this in afterAll). */
 export async function stopAllPeers(): Promise<void> {
-  await Promise.all([kube.stop(), moto.stop(), tinyproxy.stop(), cattle.stop()]);
+  await Promise.all([kube.stop(), moto.stop(), tinyproxy.stop(), cattle.stop(), rancher2.stop()]);
 }

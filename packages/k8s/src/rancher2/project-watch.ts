@@ -9,8 +9,9 @@ import { resolveProjects, type RancherProject } from './projects.ts';
 import { PROJECT_SCOPED_SECRET_LABEL } from './rancher-objects.ts';
 
 /**
- * The project sink's `watch`: calls `onChange` when a project's Secret is deleted (Rancher then
- * deletes every copy, and pulls in the project fail), altered by someone else, or stripped of the
+ * The project sink's `watch`: calls `onChange` when a project's Secret is deleted (left so, Rancher
+ * deletes every copy within about a second, and pulls in the project fail; restored sooner, the
+ * copies stay, as seen on Rancher v2.15.0), altered by someone else, or stripped of the
  * project-scoped label. Each Secret is watched by name in its backing namespace, so RBAC can
  * limit `list`/`watch` to it. The projects are those chosen when the watch starts; projects added
  * later, or found again, are served by the next scheduled refresh. Resolves once `signal` aborts.
