@@ -15,7 +15,17 @@ import { describeMachine, round, summarize } from './machine.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const BASELINE = process.env.BENCH_BASELINE_IMAGE;
-const HARDENED = ['--read-only', '--read-only-tmpfs=false', '--user', '65532:65532', '--cap-drop=ALL', '--security-opt', 'no-new-privileges', '--network', 'none'];
+const HARDENED = [
+  '--read-only',
+  '--read-only-tmpfs=false',
+  '--user',
+  '65532:65532',
+  '--cap-drop=ALL',
+  '--security-opt',
+  'no-new-privileges',
+  '--network',
+  'none',
+];
 const MiB = 2 ** 20;
 
 interface Subject {
@@ -39,14 +49,26 @@ async function compressedBytes(image: string): Promise<number> {
   return bytes;
 }
 
-async function describeImage(image: string): Promise<{ unpackedMiB: number; compressedMiB: number; layers: number }> {
-  const [size, layers] = (await podmanChecked(['image', 'inspect', '--format', '{{.Size}} {{len .RootFS.Layers}}', image])).split(' ').map(Number);
-  return { unpackedMiB: round((size ?? Number.NaN) / MiB), compressedMiB: round((await compressedBytes(image)) / MiB), layers: layers ?? Number.NaN };
+async function describeImage(
+  image: string,
+): Promise<{ unpackedMiB: number; compressedMiB: number; layers: number }> {
+  const [size, layers] = (
+    await podmanChecked(['image', 'inspect', '--format', '{{.Size}} {{len .RootFS.Layers}}', image])
+  )
+    .split(' ')
+    .map(Number);
+  return {
+    unpackedMiB: round((size ?? Number.NaN) / MiB),
+    compressedMiB: round((await compressedBytes(image)) / MiB),
+    layers: layers ?? Number.NaN,
+  };
 }
 
 async function startupMs(subject: Subject): Promise<number> {
   const started = process.hrtime.bigint();
-  const run = await podman(['run', '--rm', ...HARDENED, subject.image, ...subject.args], { timeoutMs: 60_000 });
+  const run = await podman(['run', '--rm', ...HARDENED, subject.image, ...subject.args], {
+    timeoutMs: 60_000,
+  });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   if (run.status !== 0) throw new Error(`${subject.name} exited ${run.status}: ${run.stderr}`);
   return ms;
@@ -57,10 +79,12 @@ const subjects: Subject[] = [
   { name: 'plain node image: node --version', image: built.baseImage, args: ['node', '--version'] },
   { name: 'ecr-refresh image: --version', image: built.tag, args: ['--version'] },
   { name: 'ecr-refresh image: --help', image: built.tag, args: ['--help'] },
-  ...(BASELINE === undefined ? [] : [
-    { name: 'baseline image: --version', image: BASELINE, args: ['--version'] },
-    { name: 'baseline image: --help', image: BASELINE, args: ['--help'] },
-  ]),
+  ...(BASELINE === undefined
+    ? []
+    : [
+        { name: 'baseline image: --version', image: BASELINE, args: ['--version'] },
+        { name: 'baseline image: --help', image: BASELINE, args: ['--help'] },
+      ]),
 ];
 // One warm-up each: the first start fills the page cache and podman's storage caches.
 for (const subject of subjects) await startupMs(subject);
@@ -74,9 +98,15 @@ const plainStartup = summarize(samples.get(subjects[0]?.name ?? '') ?? []);
 const oursStartup = summarize(samples.get(subjects[1]?.name ?? '') ?? []);
 const result = {
   benchmark: 'image',
-  machine: { ...describeMachine(), podman: (await podmanChecked(['--version'])).replace(/^podman version /, ''), runtime: 'runc, cgroupfs' },
+  machine: {
+    ...describeMachine(),
+    podman: (await podmanChecked(['--version'])).replace(/^podman version /, ''),
+    runtime: 'runc, cgroupfs',
+  },
   runsPerSubject: RUNS,
-  startupToExitMs: Object.fromEntries(subjects.map((subject) => [subject.name, summarize(samples.get(subject.name) ?? [])])),
+  startupToExitMs: Object.fromEntries(
+    subjects.map((subject) => [subject.name, summarize(samples.get(subject.name) ?? [])]),
+  ),
   ...(BASELINE === undefined ? {} : { baseline: BASELINE }),
   images: {
     plainNode: { image: built.baseImage, ...plain, startupToExitMs: plainStartup },
@@ -89,11 +119,17 @@ const result = {
     startupRatio: round(oursStartup.median / plainStartup.median),
   },
 };
-writeFileSync(join(import.meta.dirname, 'results', 'image.json'), `${JSON.stringify(result, null, 2)}\n`);
+writeFileSync(
+  join(import.meta.dirname, 'results', 'image.json'),
+  `${JSON.stringify(result, null, 2)}\n`,
+);
 for (const [name, figures] of Object.entries(result.images)) {
   process.stdout.write(
     `${name.padEnd(11)} ${String(figures.unpackedMiB).padStart(6)} MiB unpacked ${String(figures.compressedMiB).padStart(6)} MiB gzip ${figures.layers} layers  start-up to exit median ${figures.startupToExitMs.median} ms p90 ${figures.startupToExitMs.p90} ms\n`,
   );
 }
-for (const [name, figures] of Object.entries(result.startupToExitMs)) process.stdout.write(`${name.padEnd(36)} median ${figures.median} ms p90 ${figures.p90} ms\n`);
-process.stdout.write(`ecr-refresh over plain node: ${JSON.stringify(result.ecrRefreshOverPlainNode)}\n`);
+for (const [name, figures] of Object.entries(result.startupToExitMs))
+  process.stdout.write(`${name.padEnd(36)} median ${figures.median} ms p90 ${figures.p90} ms\n`);
+process.stdout.write(
+  `ecr-refresh over plain node: ${JSON.stringify(result.ecrRefreshOverPlainNode)}\n`,
+);

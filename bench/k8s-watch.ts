@@ -19,7 +19,11 @@ const POLL_MS = 10;
 const DEBOUNCE_MS = 500;
 const CLI = join(import.meta.dirname, '..', 'packages', 'cli', 'dist', 'bundle', 'ecr-refresh.js');
 const HOST = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
-const AWS_ENV = { AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE0000', AWS_SECRET_ACCESS_KEY: 'fake-secret-key-for-bench-only', AWS_REGION: 'eu-west-1' };
+const AWS_ENV = {
+  AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE0000',
+  AWS_SECRET_ACCESS_KEY: 'fake-secret-key-for-bench-only',
+  AWS_REGION: 'eu-west-1',
+};
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -31,16 +35,43 @@ async function ecrCalls(base: string): Promise<number> {
 const [kube, moto] = await Promise.all([startKubeApiServer(), startMoto()]);
 // One namespace served before the samples, so the service holds a token (an empty first cycle fetches none).
 await kube.createNamespace('bench-seed');
-await kube.request('POST', '/api/v1/namespaces/bench-seed/serviceaccounts', { metadata: { name: 'default' } });
+await kube.request('POST', '/api/v1/namespaces/bench-seed/serviceaccounts', {
+  metadata: { name: 'default' },
+});
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
-const service = spawn(process.execPath, [CLI, 'k8s', '--watch', '--listen', `127.0.0.1:${port}`, '-r', HOST, '--endpoint-url', moto.endpoint, '--kubeconfig', kube.kubeconfigPath, '-n', 'bench-*', '--log-level', 'warn'], {
-  env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...AWS_ENV },
-  stdio: ['ignore', 'ignore', 'inherit'],
-});
+const service = spawn(
+  process.execPath,
+  [
+    CLI,
+    'k8s',
+    '--watch',
+    '--listen',
+    `127.0.0.1:${port}`,
+    '-r',
+    HOST,
+    '--endpoint-url',
+    moto.endpoint,
+    '--kubeconfig',
+    kube.kubeconfigPath,
+    '-n',
+    'bench-*',
+    '--log-level',
+    'warn',
+  ],
+  {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...AWS_ENV },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  },
+);
 try {
   const readyBy = Date.now() + 30_000;
-  while ((await fetch(`${base}/readyz`).then((response) => response.status, () => 0)) !== 200) {
+  while (
+    (await fetch(`${base}/readyz`).then(
+      (response) => response.status,
+      () => 0,
+    )) !== 200
+  ) {
     if (Date.now() > readyBy) throw new Error('the service did not turn ready');
     await sleep(100);
   }
@@ -50,9 +81,14 @@ try {
     const name = `bench-${String(index).padStart(3, '0')}`;
     const started = performance.now();
     await kube.createNamespace(name);
-    await kube.request('POST', `/api/v1/namespaces/${name}/serviceaccounts`, { metadata: { name: 'default' } });
+    await kube.request('POST', `/api/v1/namespaces/${name}/serviceaccounts`, {
+      metadata: { name: 'default' },
+    });
     const deadline = Date.now() + 30_000;
-    while ((await kube.request('GET', `/api/v1/namespaces/${name}/secrets/ecr-pull-credentials`)).status !== 200) {
+    while (
+      (await kube.request('GET', `/api/v1/namespaces/${name}/secrets/ecr-pull-credentials`))
+        .status !== 200
+    ) {
       if (Date.now() > deadline) throw new Error(`no Secret in ${name} after 30 s`);
       await sleep(POLL_MS);
     }
@@ -80,14 +116,27 @@ try {
     samples: SAMPLES,
     pollMs: POLL_MS,
     debounceMs: DEBOUNCE_MS,
-    namespaceToSecretMs: { median: stats.median, p90: stats.p90, min: stats.min, worst: round(Math.max(...latencies)) },
+    namespaceToSecretMs: {
+      median: stats.median,
+      p90: stats.p90,
+      min: stats.min,
+      worst: round(Math.max(...latencies)),
+    },
     medianOverDebounce: round(stats.median / DEBOUNCE_MS),
     ecrCallsForNewNamespaces: callsAfter - callsBefore,
-    serviceAccountToReferenceMs: { median: accountStats.median, p90: accountStats.p90, min: accountStats.min, worst: round(Math.max(...accountLatencies)) },
+    serviceAccountToReferenceMs: {
+      median: accountStats.median,
+      p90: accountStats.p90,
+      min: accountStats.min,
+      worst: round(Math.max(...accountLatencies)),
+    },
     ecrCallsForServiceAccounts: callsAfterAccounts - callsAfter,
     goal: 'a namespace created (or a ServiceAccount stripped of its reference) while the service runs is served within a couple of seconds (2 s for the ServiceAccount), with no ECR call',
   };
-  writeFileSync(join(import.meta.dirname, 'results', 'k8s-watch.json'), `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(
+    join(import.meta.dirname, 'results', 'k8s-watch.json'),
+    `${JSON.stringify(result, null, 2)}\n`,
+  );
   console.log(JSON.stringify(result, null, 2));
 } finally {
   service.kill('SIGTERM');

@@ -17,7 +17,12 @@ export interface TimedRun {
  * environment; rejects with the end of its output unless it exits 0 within `timeoutMs`.
  * Asynchronous, so peers served from this process (a counting proxy) keep answering meanwhile.
  */
-export function timed(command: string, args: readonly string[], env: Record<string, string>, timeoutMs = 15 * 60_000): Promise<TimedRun> {
+export function timed(
+  command: string,
+  args: readonly string[],
+  env: Record<string, string>,
+  timeoutMs = 15 * 60_000,
+): Promise<TimedRun> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     const child = spawn('/usr/bin/time', ['-f', '%M', command, ...args], {
@@ -27,31 +32,49 @@ export function timed(command: string, args: readonly string[], env: Record<stri
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-64 * 1024)));
+    child.stderr
+      .setEncoding('utf8')
+      .on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-64 * 1024)));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.once('error', reject);
     child.once('close', (code, signal) => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       clearTimeout(timer);
-      if (code !== 0) reject(new Error(`${command} ${args.join(' ')} exited ${code ?? signal}: ${stderr.slice(-2000)}${stdout.slice(-1000)}`));
+      if (code !== 0)
+        reject(
+          new Error(
+            `${command} ${args.join(' ')} exited ${code ?? signal}: ${stderr.slice(-2000)}${stdout.slice(-1000)}`,
+          ),
+        );
       else resolve({ ms, rssKiB: Number(stderr.trim().split('\n').at(-1)), stdout });
     });
   });
 }
 
 /** Runs `work` over `items` with `width` at a time. */
-async function eachConcurrently<T>(items: readonly T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
+async function eachConcurrently<T>(
+  items: readonly T[],
+  width: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) await work(items[next++] as T);
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) await work(items[next++] as T);
+    }),
+  );
 }
 
 /** Creates each namespace and its `default` ServiceAccount (nothing else would: no controller-manager). */
-export async function createNamespaces(kube: KubeApiServer, names: readonly string[]): Promise<void> {
+export async function createNamespaces(
+  kube: KubeApiServer,
+  names: readonly string[],
+): Promise<void> {
   await eachConcurrently(names, 16, async (name) => {
     await kube.createNamespace(name);
-    const account = await kube.request('POST', `/api/v1/namespaces/${name}/serviceaccounts`, { metadata: { name: 'default' } });
+    const account = await kube.request('POST', `/api/v1/namespaces/${name}/serviceaccounts`, {
+      metadata: { name: 'default' },
+    });
     if (account.status !== 201) throw new Error(`serviceaccount in ${name}: ${account.status}`);
   });
 }
@@ -60,24 +83,46 @@ export async function createNamespaces(kube: KubeApiServer, names: readonly stri
  * Undoes a create run (untimed): the Secret (`secretName(namespace)`, default
  * `ecr-pull-credentials`) deleted, the `default` ServiceAccount's references removed.
  */
-export async function resetNamespaces(kube: KubeApiServer, names: readonly string[], secretName: (namespace: string) => string = () => 'ecr-pull-credentials'): Promise<void> {
+export async function resetNamespaces(
+  kube: KubeApiServer,
+  names: readonly string[],
+  secretName: (namespace: string) => string = () => 'ecr-pull-credentials',
+): Promise<void> {
   await eachConcurrently(names, 16, async (name) => {
     await kube.request('DELETE', `/api/v1/namespaces/${name}/secrets/${secretName(name)}`);
-    const account = await kube.request('PUT', `/api/v1/namespaces/${name}/serviceaccounts/default`, { metadata: { name: 'default', namespace: name } });
-    if (account.status !== 200) throw new Error(`reset serviceaccount in ${name}: ${account.status}`);
+    const account = await kube.request(
+      'PUT',
+      `/api/v1/namespaces/${name}/serviceaccounts/default`,
+      { metadata: { name: 'default', namespace: name } },
+    );
+    if (account.status !== 200)
+      throw new Error(`reset serviceaccount in ${name}: ${account.status}`);
   });
 }
 
 /** A ServiceAccount `name` in `bench-home` bound to cluster-admin, and a 2 h token for it. */
-export async function clientIdentity(kube: KubeApiServer, name: string): Promise<{ token: string; user: string }> {
+export async function clientIdentity(
+  kube: KubeApiServer,
+  name: string,
+): Promise<{ token: string; user: string }> {
   const created = await kube.request('GET', '/api/v1/namespaces/bench-home');
   if (created.status === 404) await kube.createNamespace('bench-home');
-  const token = await kube.createServiceAccountToken('bench-home', name, { expirationSeconds: 7200 });
-  const binding = await kube.request('POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
-    metadata: { name: `bench-${name}` },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
-    subjects: [{ kind: 'ServiceAccount', name, namespace: 'bench-home' }],
+  const token = await kube.createServiceAccountToken('bench-home', name, {
+    expirationSeconds: 7200,
   });
+  const binding = await kube.request(
+    'POST',
+    '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings',
+    {
+      metadata: { name: `bench-${name}` },
+      roleRef: {
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'ClusterRole',
+        name: 'cluster-admin',
+      },
+      subjects: [{ kind: 'ServiceAccount', name, namespace: 'bench-home' }],
+    },
+  );
   if (binding.status !== 201) throw new Error(`binding for ${name}: ${binding.status}`);
   return { token, user: `system:serviceaccount:bench-home:${name}` };
 }
@@ -86,8 +131,14 @@ export async function clientIdentity(kube: KubeApiServer, name: string): Promise
  * Requests the API server completed for `user`: `count` in all so far, and the ones after the
  * first `from` by `<resource> <verb>` (`other <verb>` for discovery and other non-resource URLs).
  */
-export async function requestsSince(kube: KubeApiServer, user: string, from: number): Promise<{ count: number; byResource: Record<string, number> }> {
-  const events = (await kube.auditEvents(user)).filter((event) => event.stage === 'ResponseComplete');
+export async function requestsSince(
+  kube: KubeApiServer,
+  user: string,
+  from: number,
+): Promise<{ count: number; byResource: Record<string, number> }> {
+  const events = (await kube.auditEvents(user)).filter(
+    (event) => event.stage === 'ResponseComplete',
+  );
   const byResource: Record<string, number> = {};
   for (const event of events.slice(from)) {
     const key = `${event.objectRef?.resource ?? 'other'} ${event.verb}`;

@@ -13,10 +13,21 @@ export function describeMachine(): Record<string, unknown> {
 }
 
 /** Median and 90th percentile of a sample, in the sample's unit. */
-export function summarize(samples: readonly number[]): { median: number; p90: number; min: number; runs: number } {
+export function summarize(samples: readonly number[]): {
+  median: number;
+  p90: number;
+  min: number;
+  runs: number;
+} {
   const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
-  return { median: round(at(0.5)), p90: round(at(0.9)), min: round(sorted[0] ?? Number.NaN), runs: sorted.length };
+  const at = (q: number): number =>
+    sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+  return {
+    median: round(at(0.5)),
+    p90: round(at(0.9)),
+    min: round(sorted[0] ?? Number.NaN),
+    runs: sorted.length,
+  };
 }
 
 /** Rounds to 0.1. */

@@ -6,7 +6,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDockerConfigSink, createTokenSource, parseRegistry, runRefreshService, type WakeUp } from '@ecr-refresh/core';
+import {
+  createDockerConfigSink,
+  createTokenSource,
+  parseRegistry,
+  runRefreshService,
+  type WakeUp,
+} from '@ecr-refresh/core';
 import { startMoto } from '../test/peers/index.ts';
 import { describeMachine, round } from './machine.ts';
 
@@ -22,7 +28,9 @@ const dir = mkdtempSync(join(tmpdir(), 'ecr-refresh-bench-memory-'));
 let now = Date.now();
 const samples: Array<{ cycle: number; rssMiB: number; heapMiB: number }> = [];
 // The fast clock: each sleep returns at once and moves time 13 h on, past any half-life.
-const wakeUp: WakeUp = { trigger() {}, sleep: async () => {
+const wakeUp: WakeUp = {
+  trigger() {},
+  sleep: async () => {
     now += 13 * 3600_000;
     return 'timer';
   },
@@ -49,13 +57,17 @@ try {
     },
   });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const window = (from: number, to: number) => samples.filter((s) => s.cycle > from && s.cycle <= to);
+  const window = (from: number, to: number) =>
+    samples.filter((s) => s.cycle > from && s.cycle <= to);
   // The first cycles warm up lazily loaded code; compare the settled start with the end.
   const first = window(10, WINDOW);
   const last = window(CYCLES - WINDOW, CYCLES);
   const stats = (list: typeof samples) => ({
     peakRssMiB: round(Math.max(...list.map((s) => s.rssMiB))),
-    medianHeapMiB: round([...list.map((s) => s.heapMiB)].sort((a, b) => a - b)[Math.floor(list.length / 2)] ?? Number.NaN),
+    medianHeapMiB: round(
+      [...list.map((s) => s.heapMiB)].sort((a, b) => a - b)[Math.floor(list.length / 2)] ??
+        Number.NaN,
+    ),
   });
   const result = {
     benchmark: 'service-memory',
@@ -68,7 +80,10 @@ try {
     end: { cycles: `${CYCLES - WINDOW + 1}-${CYCLES}`, ...stats(last) },
     goal: 'no growth beyond noise between start and end',
   };
-  writeFileSync(join(import.meta.dirname, 'results', 'service-memory.json'), `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(
+    join(import.meta.dirname, 'results', 'service-memory.json'),
+    `${JSON.stringify(result, null, 2)}\n`,
+  );
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 } finally {
   rmSync(dir, { recursive: true, force: true });

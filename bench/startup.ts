@@ -31,17 +31,29 @@ interface Subject {
 }
 
 function measure(subject: Subject): { ms: number; cpuMs: number; rssKiB: number } {
-  const coldCache = subject.cold === true ? mkdtempSync(join(tmpdir(), 'ecr-refresh-bench-cold-')) : undefined;
+  const coldCache =
+    subject.cold === true ? mkdtempSync(join(tmpdir(), 'ecr-refresh-bench-cold-')) : undefined;
   const started = process.hrtime.bigint();
   const run = spawnSync(TIME, ['-f', '%M %U %S', process.execPath, ...subject.args], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...subject.env, ...(coldCache === undefined ? {} : { XDG_CACHE_HOME: coldCache }) },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      ...subject.env,
+      ...(coldCache === undefined ? {} : { XDG_CACHE_HOME: coldCache }),
+    },
     encoding: 'utf8',
   });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   if (coldCache !== undefined) rmSync(coldCache, { recursive: true, force: true });
   if (run.status !== 0) throw new Error(`${subject.name} exited ${run.status}: ${run.stderr}`);
-  const [rssKiB, user, system] = (run.stderr.trim().split('\n').at(-1) ?? '').split(' ').map(Number);
-  return { ms, cpuMs: ((user ?? Number.NaN) + (system ?? Number.NaN)) * 1000, rssKiB: rssKiB ?? Number.NaN };
+  const [rssKiB, user, system] = (run.stderr.trim().split('\n').at(-1) ?? '')
+    .split(' ')
+    .map(Number);
+  return {
+    ms,
+    cpuMs: ((user ?? Number.NaN) + (system ?? Number.NaN)) * 1000,
+    rssKiB: rssKiB ?? Number.NaN,
+  };
 }
 
 const moto = await startMoto();
@@ -49,16 +61,52 @@ const dockerDir = mkdtempSync(join(tmpdir(), 'ecr-refresh-bench-'));
 // A warm cache directory of the bench's own, so that no earlier run's cache is measured.
 const cacheDir = mkdtempSync(join(tmpdir(), 'ecr-refresh-bench-cache-'));
 try {
-  const aws = { AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE0000', AWS_SECRET_ACCESS_KEY: 'fake-secret-key-for-bench', XDG_CACHE_HOME: cacheDir };
+  const aws = {
+    AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE0000',
+    AWS_SECRET_ACCESS_KEY: 'fake-secret-key-for-bench',
+    XDG_CACHE_HOME: cacheDir,
+  };
   const cliSubjects = (cli: string, label: string): Subject[] => {
-    const dockerConfig = [cli, 'docker-config', '-r', REGISTRY, '--force', '--log-level', 'warn', '--endpoint-url', moto.endpoint];
-    const token = [cli, 'token', '-r', REGISTRY, '--log-level', 'warn', '--endpoint-url', moto.endpoint];
+    const dockerConfig = [
+      cli,
+      'docker-config',
+      '-r',
+      REGISTRY,
+      '--force',
+      '--log-level',
+      'warn',
+      '--endpoint-url',
+      moto.endpoint,
+    ];
+    const token = [
+      cli,
+      'token',
+      '-r',
+      REGISTRY,
+      '--log-level',
+      'warn',
+      '--endpoint-url',
+      moto.endpoint,
+    ];
     return [
       { name: `${label} --help, warm`, args: [cli, '--help'], env: { XDG_CACHE_HOME: cacheDir } },
       { name: `${label} --help, cold`, args: [cli, '--help'], cold: true },
-      { name: `${label} docker-config one-shot, warm`, args: dockerConfig, env: { ...aws, DOCKER_CONFIG: dockerDir } },
-      { name: `${label} docker-config one-shot, cold`, args: dockerConfig, env: { ...aws, DOCKER_CONFIG: dockerDir }, cold: true },
-      { name: `${label} docker-config one-shot, no cache`, args: dockerConfig, env: { ...aws, DOCKER_CONFIG: dockerDir, NODE_DISABLE_COMPILE_CACHE: '1' } },
+      {
+        name: `${label} docker-config one-shot, warm`,
+        args: dockerConfig,
+        env: { ...aws, DOCKER_CONFIG: dockerDir },
+      },
+      {
+        name: `${label} docker-config one-shot, cold`,
+        args: dockerConfig,
+        env: { ...aws, DOCKER_CONFIG: dockerDir },
+        cold: true,
+      },
+      {
+        name: `${label} docker-config one-shot, no cache`,
+        args: dockerConfig,
+        env: { ...aws, DOCKER_CONFIG: dockerDir, NODE_DISABLE_COMPILE_CACHE: '1' },
+      },
       { name: `${label} token, warm`, args: token, env: aws },
     ];
   };
@@ -69,13 +117,20 @@ try {
   ];
   // One warm-up each: the first start fills the OS page cache and the warm compile cache.
   for (const subject of subjects) measure(subject);
-  const samples = new Map(subjects.map((subject) => [subject.name, [] as Array<ReturnType<typeof measure>>]));
+  const samples = new Map(
+    subjects.map((subject) => [subject.name, [] as Array<ReturnType<typeof measure>>]),
+  );
   for (let i = 0; i < RUNS; i += 1) {
     for (const subject of subjects) samples.get(subject.name)?.push(measure(subject));
   }
   const figures = subjects.map((subject) => {
     const runs = samples.get(subject.name) ?? [];
-    return { name: subject.name, wallMs: summarize(runs.map((r) => r.ms)), cpuMs: summarize(runs.map((r) => r.cpuMs)), peakRssMiB: summarize(runs.map((r) => r.rssKiB / 1024)) };
+    return {
+      name: subject.name,
+      wallMs: summarize(runs.map((r) => r.ms)),
+      cpuMs: summarize(runs.map((r) => r.cpuMs)),
+      peakRssMiB: summarize(runs.map((r) => r.rssKiB / 1024)),
+    };
   });
   const bare = figures[0]?.wallMs.median ?? Number.NaN;
   const bareCpu = figures[0]?.cpuMs.median ?? Number.NaN;
@@ -84,14 +139,23 @@ try {
     machine: describeMachine(),
     runsPerSubject: RUNS,
     ...(BASELINE === undefined ? {} : { baseline: BASELINE }),
-    subjects: figures.map((figure) => ({ ...figure, ratioToBareNode: round(figure.wallMs.median / bare), cpuRatioToBareNode: round(figure.cpuMs.median / bareCpu) })),
+    subjects: figures.map((figure) => ({
+      ...figure,
+      ratioToBareNode: round(figure.wallMs.median / bare),
+      cpuRatioToBareNode: round(figure.cpuMs.median / bareCpu),
+    })),
     goals: { helpWithin: '2x bare node', oneShotRefreshWithin: '5x bare node' },
   };
-  writeFileSync(join(import.meta.dirname, 'results', 'startup.json'), `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(
+    join(import.meta.dirname, 'results', 'startup.json'),
+    `${JSON.stringify(result, null, 2)}\n`,
+  );
   for (const subject of result.subjects) {
     const wall = `wall ${String(subject.wallMs.median).padStart(6)} ms (p90 ${String(subject.wallMs.p90).padStart(6)}) ${String(subject.ratioToBareNode).padStart(4)}x`;
     const cpu = `CPU ${String(subject.cpuMs.median).padStart(4)} ms ${String(subject.cpuRatioToBareNode).padStart(4)}x`;
-    process.stdout.write(`${subject.name.padEnd(40)} ${wall}  ${cpu}  peak RSS ${subject.peakRssMiB.median} MiB\n`);
+    process.stdout.write(
+      `${subject.name.padEnd(40)} ${wall}  ${cpu}  peak RSS ${subject.peakRssMiB.median} MiB\n`,
+    );
   }
 } finally {
   rmSync(dockerDir, { recursive: true, force: true });

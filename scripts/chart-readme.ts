@@ -36,10 +36,17 @@ function collectRows(map: YAMLMap, prefix: string, rows: ValueRow[]): void {
   map.items.forEach((pair, index) => {
     const key = `${prefix}${String((pair.key as { value?: unknown }).value)}`;
     // The yaml library attaches the comment above a map's first key to the map itself.
-    const comment = [index === 0 ? map.commentBefore : undefined, commentOf(pair)].filter((text) => text !== undefined && text !== null).join('\n');
+    const comment = [index === 0 ? map.commentBefore : undefined, commentOf(pair)]
+      .filter((text) => text !== undefined && text !== null)
+      .join('\n');
     const docs = parseDocComment(comment);
     if (docs !== undefined) {
-      rows.push({ key, type: typeOf(pair.value), default: docs.default ?? `\`${JSON.stringify(plainValue(pair))}\``, description: docs.description });
+      rows.push({
+        key,
+        type: typeOf(pair.value),
+        default: docs.default ?? `\`${JSON.stringify(plainValue(pair))}\``,
+        description: docs.description,
+      });
     } else if (isMap(pair.value) && pair.value.items.length > 0) {
       collectRows(pair.value, `${key}.`, rows);
     } else {
@@ -64,7 +71,10 @@ function parseDocComment(comment: string): { description: string; default?: stri
     if (override) shownDefault = override[1];
     else description.push(line.replace(/^-- /, ''));
   }
-  return { description: description.join(' ').trim(), ...(shownDefault === undefined ? {} : { default: shownDefault }) };
+  return {
+    description: description.join(' ').trim(),
+    ...(shownDefault === undefined ? {} : { default: shownDefault }),
+  };
 }
 
 function plainValue(pair: Pair): unknown {
@@ -87,13 +97,21 @@ export function valuesTable(rows: readonly ValueRow[]): string {
   return [
     '| Key | Type | Default | Description |',
     '|-----|------|---------|-------------|',
-    ...rows.map((row) => `| ${row.key} | ${row.type} | ${cell(row.default)} | ${cell(row.description)} |`),
+    ...rows.map(
+      (row) => `| ${row.key} | ${row.type} | ${cell(row.default)} | ${cell(row.description)} |`,
+    ),
   ].join('\n');
 }
 
 /** The chart README: README.md.gotmpl with its helm-docs templates filled in. */
 export function renderChartReadme(chartDir = CHART_DIR): string {
-  const chart = parse(readFileSync(join(chartDir, 'Chart.yaml'), 'utf8')) as { name: string; description: string; version: string; appVersion: string; kubeVersion?: string };
+  const chart = parse(readFileSync(join(chartDir, 'Chart.yaml'), 'utf8')) as {
+    name: string;
+    description: string;
+    version: string;
+    appVersion: string;
+    kubeVersion?: string;
+  };
   const rows = documentedValues(readFileSync(join(chartDir, 'values.yaml'), 'utf8'));
   // The texts helm-docs gives these templates, so that it would write the same README.
   const templates: Record<string, string> = {
@@ -101,14 +119,18 @@ export function renderChartReadme(chartDir = CHART_DIR): string {
     'chart.description': chart.description,
     'chart.versionLine': `Current chart version is \`${chart.version}\``,
     'chart.appVersionLine': `Current chart appVersion is \`${chart.appVersion}\``,
-    'chart.kubeVersionLine': chart.kubeVersion === undefined ? '' : `Kubernetes: \`${chart.kubeVersion}\``,
+    'chart.kubeVersionLine':
+      chart.kubeVersion === undefined ? '' : `Kubernetes: \`${chart.kubeVersion}\``,
     'chart.valuesHeader': '## Values',
     'chart.valuesTable': valuesTable(rows),
   };
   const template = readFileSync(join(chartDir, 'README.md.gotmpl'), 'utf8');
   return template.replace(/\{\{ template "([\w.]+)" \. \}\}/g, (_, name: string) => {
     const text = templates[name];
-    if (text === undefined) throw new Error(`README.md.gotmpl: unknown template ${name} (known: ${Object.keys(templates).join(', ')})`);
+    if (text === undefined)
+      throw new Error(
+        `README.md.gotmpl: unknown template ${name} (known: ${Object.keys(templates).join(', ')})`,
+      );
     return text;
   });
 }

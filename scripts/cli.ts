@@ -14,9 +14,14 @@ const BIN = join(ROOT, 'packages', 'cli', 'dist', 'bundle', 'ecr-refresh.js');
 if (!existsSync(BIN)) {
   // Build output goes to standard error: standard output is the CLI's (`token --password-only | …`).
   process.stderr.write(`${BIN} is missing: running npm run build first\n`);
-  const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: ['ignore', 2, 2] });
+  const build = spawnSync('npm', ['run', '--silent', 'build'], {
+    cwd: ROOT,
+    stdio: ['ignore', 2, 2],
+  });
   if (build.status !== 0 || !existsSync(BIN)) {
-    process.stderr.write(`npm run build failed (exit ${build.status ?? build.signal}); run it yourself to see why\n`);
+    process.stderr.write(
+      `npm run build failed (exit ${build.status ?? build.signal}); run it yourself to see why\n`,
+    );
     process.exit(70);
   }
 }

@@ -9,7 +9,13 @@ import { httpRequest } from './peers/http-request.ts';
 import { isSameProcess } from './peers/peer-process.ts';
 import { stopPeerRecord, type PeerRecord } from './peers/peer-record.ts';
 import { startTinyproxy } from './peers/tinyproxy.ts';
-import { readTestenvState, removeTestenvState, TESTENV_DIR, writeTestenvState, type TestenvState } from './peers/testenv-state.ts';
+import {
+  readTestenvState,
+  removeTestenvState,
+  TESTENV_DIR,
+  writeTestenvState,
+  type TestenvState,
+} from './peers/testenv-state.ts';
 
 const note = (line: string): void => void process.stderr.write(`${line}\n`);
 
@@ -41,20 +47,38 @@ function tcpOpen(url: string): Promise<boolean> {
 async function answers(url: string, ca?: string): Promise<boolean> {
   try {
     const tls = ca === undefined ? undefined : { ca: await readFile(ca) };
-    return (await httpRequest(url, { timeoutMs: 3000, ...(tls === undefined ? {} : { tls }) })).status === 200;
+    return (
+      (await httpRequest(url, { timeoutMs: 3000, ...(tls === undefined ? {} : { tls }) }))
+        .status === 200
+    );
   } catch {
     return false;
   }
 }
 
 /** One line per peer: up only when every process runs and the peer answers. */
-async function peerStatuses(state: TestenvState): Promise<Array<{ name: string; up: boolean; detail: string }>> {
+async function peerStatuses(
+  state: TestenvState,
+): Promise<Array<{ name: string; up: boolean; detail: string }>> {
   const running = (record: PeerRecord) => record.processes.every(isSameProcess);
   return [
-    { name: 'kube', up: running(state.kube.record) && (await answers(`${state.kube.server}/readyz`, state.kube.caPath)),
-      detail: `v${state.kube.version} ${state.kube.server}` },
-    { name: 'moto', up: running(state.moto.record) && (await answers(`${state.moto.endpoint}/moto-api/`)), detail: state.moto.endpoint },
-    { name: 'tinyproxy', up: running(state.tinyproxy.record) && (await tcpOpen(state.tinyproxy.url)), detail: state.tinyproxy.url },
+    {
+      name: 'kube',
+      up:
+        running(state.kube.record) &&
+        (await answers(`${state.kube.server}/readyz`, state.kube.caPath)),
+      detail: `v${state.kube.version} ${state.kube.server}`,
+    },
+    {
+      name: 'moto',
+      up: running(state.moto.record) && (await answers(`${state.moto.endpoint}/moto-api/`)),
+      detail: state.moto.endpoint,
+    },
+    {
+      name: 'tinyproxy',
+      up: running(state.tinyproxy.record) && (await tcpOpen(state.tinyproxy.url)),
+      detail: state.tinyproxy.url,
+    },
   ];
 }
 
@@ -64,7 +88,9 @@ async function down(): Promise<void> {
     note('testenv: nothing is up');
     return;
   }
-  await Promise.all([state.kube.record, state.moto.record, state.tinyproxy.record].map(stopPeerRecord));
+  await Promise.all(
+    [state.kube.record, state.moto.record, state.tinyproxy.record].map(stopPeerRecord),
+  );
   await removeTestenvState();
   note('testenv: stopped kube-apiserver, etcd, moto and tinyproxy; directories removed');
 }
@@ -83,21 +109,39 @@ async function up(): Promise<void> {
   await mkdir(TESTENV_DIR, { recursive: true });
   const options = { detached: true, baseDir: TESTENV_DIR };
   const started = performance.now();
-  const [kube, moto, tinyproxy] = await Promise.allSettled([startKubeApiServer(options), startMoto(options), startTinyproxy(options)]);
+  const [kube, moto, tinyproxy] = await Promise.allSettled([
+    startKubeApiServer(options),
+    startMoto(options),
+    startTinyproxy(options),
+  ]);
   if (kube.status === 'rejected' || moto.status === 'rejected' || tinyproxy.status === 'rejected') {
     // Detached peers are not stopped on exit: stop the ones that did start before failing.
-    await Promise.all([kube, moto, tinyproxy].map((result) => (result.status === 'fulfilled' ? result.value.stop() : undefined)));
-    const reasons = [kube, moto, tinyproxy].flatMap((result) => (result.status === 'rejected' ? [String(result.reason)] : []));
+    await Promise.all(
+      [kube, moto, tinyproxy].map((result) =>
+        result.status === 'fulfilled' ? result.value.stop() : undefined,
+      ),
+    );
+    const reasons = [kube, moto, tinyproxy].flatMap((result) =>
+      result.status === 'rejected' ? [String(result.reason)] : [],
+    );
     throw new Error(`testenv up failed:\n${reasons.join('\n')}`);
   }
   const state: TestenvState = {
     startedAt: new Date().toISOString(),
-    kube: { record: kube.value.record, server: kube.value.server, kubeconfigPath: kube.value.kubeconfigPath, caPath: kube.value.caPath, version: kube.value.version },
+    kube: {
+      record: kube.value.record,
+      server: kube.value.server,
+      kubeconfigPath: kube.value.kubeconfigPath,
+      caPath: kube.value.caPath,
+      version: kube.value.version,
+    },
     moto: { record: moto.value.record, endpoint: moto.value.endpoint },
     tinyproxy: { record: tinyproxy.value.record, url: tinyproxy.value.url },
   };
   await writeTestenvState(state);
-  note(`testenv: up in ${((performance.now() - started) / 1000).toFixed(1)} s; stop with: npm run testenv -- down`);
+  note(
+    `testenv: up in ${((performance.now() - started) / 1000).toFixed(1)} s; stop with: npm run testenv -- down`,
+  );
   process.stdout.write(exportsOf(state));
 }
 
@@ -109,7 +153,8 @@ async function status(): Promise<void> {
     return;
   }
   const peers = await peerStatuses(state);
-  for (const peer of peers) process.stdout.write(`${peer.name.padEnd(10)} ${peer.up ? 'up  ' : 'DOWN'} ${peer.detail}\n`);
+  for (const peer of peers)
+    process.stdout.write(`${peer.name.padEnd(10)} ${peer.up ? 'up  ' : 'DOWN'} ${peer.detail}\n`);
   if (!peers.every((peer) => peer.up)) process.exitCode = 1;
 }
 

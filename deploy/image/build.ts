@@ -37,8 +37,11 @@ export interface BuildImageOptions {
 
 /** The version in packages/cli/package.json: the one `ecr-refresh --version` prints. */
 export async function cliVersion(): Promise<string> {
-  const manifest = JSON.parse(await readFile(join(ROOT, 'packages', 'cli', 'package.json'), 'utf8')) as { version?: unknown };
-  if (typeof manifest.version !== 'string') throw new Error('packages/cli/package.json has no version');
+  const manifest = JSON.parse(
+    await readFile(join(ROOT, 'packages', 'cli', 'package.json'), 'utf8'),
+  ) as { version?: unknown };
+  if (typeof manifest.version !== 'string')
+    throw new Error('packages/cli/package.json has no version');
   return manifest.version;
 }
 
@@ -48,20 +51,33 @@ export async function cliVersion(): Promise<string> {
  */
 export async function ensureBaseImage(): Promise<string> {
   const nodeDir = join(ROOT, 'node_modules', 'node');
-  const nodeManifest = JSON.parse(await readFile(join(nodeDir, 'package.json'), 'utf8')) as { version?: unknown };
-  if (typeof nodeManifest.version !== 'string') throw new Error(`${nodeDir}: the pinned node devDependency is not installed (npm ci)`);
-  const tarball = await runScript(BASE_SCRIPT, [DEBIAN_SUITE, join(nodeDir, 'bin', 'node'), nodeManifest.version, NPM_VERSION]);
+  const nodeManifest = JSON.parse(await readFile(join(nodeDir, 'package.json'), 'utf8')) as {
+    version?: unknown;
+  };
+  if (typeof nodeManifest.version !== 'string')
+    throw new Error(`${nodeDir}: the pinned node devDependency is not installed (npm ci)`);
+  const tarball = await runScript(BASE_SCRIPT, [
+    DEBIAN_SUITE,
+    join(nodeDir, 'bin', 'node'),
+    nodeManifest.version,
+    NPM_VERSION,
+  ]);
   // The cache folder's name is the base's whole key (suite, versions, recipe hash).
   const image = `localhost/ecr-refresh/node-base:${basename(dirname(tarball)).replace(/^base-/, '')}`;
   if ((await podman(['image', 'exists', image])).status === 0) return image;
   process.stderr.write(`[image] importing ${tarball} as ${image}\n`);
-  await podmanChecked([
-    'import',
-    '--change', 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-    '--change', 'CMD ["node"]',
-    tarball,
-    image,
-  ], { timeoutMs: 5 * 60_000 });
+  await podmanChecked(
+    [
+      'import',
+      '--change',
+      'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      '--change',
+      'CMD ["node"]',
+      tarball,
+      image,
+    ],
+    { timeoutMs: 5 * 60_000 },
+  );
   return image;
 }
 
@@ -76,20 +92,30 @@ export async function buildImage(options: BuildImageOptions = {}): Promise<Built
   const version = await cliVersion();
   const baseImage = await ensureBaseImage();
   const tag = qualified(options.tag ?? `${IMAGE_REPOSITORY}:${version}`);
-  process.stderr.write(`[image] building ${tag} on ${baseImage} (seconds when podman's layer cache holds it; a minute or two when not)\n`);
+  process.stderr.write(
+    `[image] building ${tag} on ${baseImage} (seconds when podman's layer cache holds it; a minute or two when not)\n`,
+  );
   // The build stage's npm ci reaches the npm registry: host networking spares the sandbox a
   // bridge network, and the CA bundle the host trusts is lent to it.
   const extraCa = await trustedCaBundle();
-  await podmanChecked([
-    'build',
-    '--file', join(ROOT, 'Containerfile'),
-    '--network', 'host',
-    '--build-arg', `NODE_IMAGE=${baseImage}`,
-    '--build-arg', `VERSION=${version}`,
-    ...(extraCa === undefined ? [] : ['--secret', `id=ca,src=${extraCa}`]),
-    '--tag', tag,
-    ROOT,
-  ], { timeoutMs: BUILD_TIMEOUT_MS, showProgress: options.showProgress ?? true });
+  await podmanChecked(
+    [
+      'build',
+      '--file',
+      join(ROOT, 'Containerfile'),
+      '--network',
+      'host',
+      '--build-arg',
+      `NODE_IMAGE=${baseImage}`,
+      '--build-arg',
+      `VERSION=${version}`,
+      ...(extraCa === undefined ? [] : ['--secret', `id=ca,src=${extraCa}`]),
+      '--tag',
+      tag,
+      ROOT,
+    ],
+    { timeoutMs: BUILD_TIMEOUT_MS, showProgress: options.showProgress ?? true },
+  );
   return { tag, version, baseImage };
 }
 
@@ -98,9 +124,21 @@ export async function buildImage(options: BuildImageOptions = {}): Promise<Built
  * so that the build trusts what the host trusts (a TLS-intercepting proxy's CA included).
  */
 async function trustedCaBundle(): Promise<string | undefined> {
-  const candidates = [process.env.NODE_EXTRA_CA_CERTS, '/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt'];
+  const candidates = [
+    process.env.NODE_EXTRA_CA_CERTS,
+    '/etc/ssl/certs/ca-certificates.crt',
+    '/etc/pki/tls/certs/ca-bundle.crt',
+  ];
   for (const candidate of candidates) {
-    if (candidate !== undefined && candidate !== '' && (await access(candidate).then(() => true, () => false))) return candidate;
+    if (
+      candidate !== undefined &&
+      candidate !== '' &&
+      (await access(candidate).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return candidate;
   }
   return undefined;
 }
@@ -108,7 +146,8 @@ async function trustedCaBundle(): Promise<string | undefined> {
 /** podman stores a name without a registry under `localhost/`: say so, so that tags compare equal. */
 function qualified(tag: string): string {
   const first = tag.split('/')[0] ?? '';
-  const hasRegistry = tag.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
+  const hasRegistry =
+    tag.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
   return hasRegistry ? tag : `localhost/${tag}`;
 }
 

@@ -30,7 +30,9 @@ const INSTALL_SCRIPT = join(import.meta.dirname, 'install-podman.sh');
  * `$ECR_REFRESH_CACHE/image` (default `~/.cache/ecr-refresh/image`), beside the test peers' caches.
  */
 export function imageCacheDir(): string {
-  const root = process.env.ECR_REFRESH_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'ecr-refresh');
+  const root =
+    process.env.ECR_REFRESH_CACHE ??
+    join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'ecr-refresh');
   return join(root, 'image');
 }
 
@@ -51,15 +53,26 @@ function podmanEnvironment(): Promise<NodeJS.ProcessEnv> {
 }
 
 /** Starts `podman <args>` with this machine's global flags, its output piped: for callers that stream it. */
-export async function spawnPodman(args: readonly string[]): Promise<ChildProcessByStdio<null, Readable, Readable>> {
-  return spawn('podman', [...GLOBAL_FLAGS, ...args], { env: await podmanEnvironment(), stdio: ['ignore', 'pipe', 'pipe'] });
+export async function spawnPodman(
+  args: readonly string[],
+): Promise<ChildProcessByStdio<null, Readable, Readable>> {
+  return spawn('podman', [...GLOBAL_FLAGS, ...args], {
+    env: await podmanEnvironment(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 /** Runs `podman <args>` with this machine's global flags; resolves for every exit status. */
-export async function podman(args: readonly string[], options: PodmanOptions = {}): Promise<PodmanRun> {
+export async function podman(
+  args: readonly string[],
+  options: PodmanOptions = {},
+): Promise<PodmanRun> {
   const child = await spawnPodman(args);
   return new Promise((resolve, reject) => {
-    const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -82,11 +95,16 @@ export async function podman(args: readonly string[], options: PodmanOptions = {
 }
 
 /** Runs `podman <args>` and resolves with its trimmed stdout; rejects naming the call and podman's last words. */
-export async function podmanChecked(args: readonly string[], options: PodmanOptions = {}): Promise<string> {
+export async function podmanChecked(
+  args: readonly string[],
+  options: PodmanOptions = {},
+): Promise<string> {
   const run = await podman(args, options);
   if (run.status !== 0) {
     const said = `${run.stdout}\n${run.stderr}`.trim().split('\n').slice(-15).join('\n');
-    throw new Error(`podman ${args.slice(0, 2).join(' ')} failed (${run.status === null ? 'killed' : `exit ${run.status}`}): ${said}`);
+    throw new Error(
+      `podman ${args.slice(0, 2).join(' ')} failed (${run.status === null ? 'killed' : `exit ${run.status}`}): ${said}`,
+    );
   }
   return run.stdout.trim();
 }
@@ -97,9 +115,13 @@ export async function podmanChecked(args: readonly string[], options: PodmanOpti
  */
 export async function podmanUnavailableReason(): Promise<string | undefined> {
   const install = await runBash(INSTALL_SCRIPT);
-  if (install !== 0) return `podman and runc are not installed and ${INSTALL_SCRIPT} could not install them`;
-  const info = await podman(['info', '--format', '{{.Host.OCIRuntime.Name}}'], { timeoutMs: 60_000 });
-  if (info.status !== 0) return `podman cannot run here: ${info.stderr.trim().split('\n').at(-1) ?? 'no reason given'}`;
+  if (install !== 0)
+    return `podman and runc are not installed and ${INSTALL_SCRIPT} could not install them`;
+  const info = await podman(['info', '--format', '{{.Host.OCIRuntime.Name}}'], {
+    timeoutMs: 60_000,
+  });
+  if (info.status !== 0)
+    return `podman cannot run here: ${info.stderr.trim().split('\n').at(-1) ?? 'no reason given'}`;
   return undefined;
 }
 

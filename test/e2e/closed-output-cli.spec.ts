@@ -6,13 +6,28 @@ import { join } from 'node:path';
 import { useMoto, type Moto } from '../peers/index.ts';
 import { DUMMY_AWS_ENV } from '../support/run-cli.ts';
 
-const BIN = join(import.meta.dirname, '..', '..', 'packages', 'cli', 'dist', 'bundle', 'ecr-refresh.js');
+const BIN = join(
+  import.meta.dirname,
+  '..',
+  '..',
+  'packages',
+  'cli',
+  'dist',
+  'bundle',
+  'ecr-refresh.js',
+);
 const HOST = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
 
 /** Runs the CLI with its standard output closed by the reader before anything is written (`| head -0`). */
-function runWithClosedStdout(args: readonly string[], env: Record<string, string> = {}): Promise<{ status: number | null; stderr: string }> {
+function runWithClosedStdout(
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<{ status: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    });
     child.stdout.destroy();
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
@@ -34,14 +49,36 @@ describe('e2e: the CLI when its reader closes standard output early (`ecr-refres
 
   it('finishes the refresh and exits 0 with no stack trace when its report cannot be written', async () => {
     const configPath = join(dir, 'config.json');
-    const { status, stderr } = await runWithClosedStdout(['docker-config', '-r', HOST, '--docker-config', configPath, '--endpoint-url', moto.endpoint, '--output', 'json', '--log-level', 'error'], DUMMY_AWS_ENV);
+    const { status, stderr } = await runWithClosedStdout(
+      [
+        'docker-config',
+        '-r',
+        HOST,
+        '--docker-config',
+        configPath,
+        '--endpoint-url',
+        moto.endpoint,
+        '--output',
+        'json',
+        '--log-level',
+        'error',
+      ],
+      DUMMY_AWS_ENV,
+    );
     assert.doesNotMatch(stderr, /EPIPE|Unhandled|at /);
     assert.equal(status, 0);
-    assert.ok(JSON.parse(await readFile(configPath, 'utf8')).auths[HOST], 'the credentials were written');
+    assert.ok(
+      JSON.parse(await readFile(configPath, 'utf8')).auths[HOST],
+      'the credentials were written',
+    );
   });
 
   it('still reports bad input with exit 64 on standard error', async () => {
-    const { status, stderr } = await runWithClosedStdout(['docker-config', '--registry', 'not-a-registry']);
+    const { status, stderr } = await runWithClosedStdout([
+      'docker-config',
+      '--registry',
+      'not-a-registry',
+    ]);
     assert.equal(status, 64);
     assert.match(stderr, /registry/);
     assert.doesNotMatch(stderr, /EPIPE|Unhandled/);

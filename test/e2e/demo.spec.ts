@@ -5,7 +5,11 @@ import { spawn } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { ensureKubeBinaries, kubeBinariesFromAssets, pinnedKubeVersion } from '../peers/kube/binaries.ts';
+import {
+  ensureKubeBinaries,
+  kubeBinariesFromAssets,
+  pinnedKubeVersion,
+} from '../peers/kube/binaries.ts';
 
 const DEMO = join(import.meta.dirname, '..', 'demo.ts');
 // What a machine without Go, Java and Maven lacks.
@@ -27,7 +31,11 @@ async function pathWithout(dir: string): Promise<string> {
   return bin;
 }
 
-interface Run { status: number | null; stdout: string; stderr: string }
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 /** Runs test/demo.ts (the CLI is already built) with the given environment changes. */
 function runDemo(env: Record<string, string | undefined>): Promise<Run> {
@@ -37,7 +45,11 @@ function runDemo(env: Record<string, string | undefined>): Promise<Run> {
     else childEnv[name] = value;
   }
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [DEMO], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000 });
+    const child = spawn(process.execPath, [DEMO], {
+      env: childEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 180_000,
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -57,7 +69,13 @@ describe('npm run demo without Go and Java', function () {
     const emptyCache = join(dir, 'cache');
     await mkdir(emptyCache);
     // A fresh machine: no Go, Java or Maven on PATH, nothing cached, no KUBEBUILDER_ASSETS.
-    noGoNoJava = { PATH: await pathWithout(dir), ECR_REFRESH_CACHE: emptyCache, JAVA_HOME: undefined, KUBEBUILDER_ASSETS: undefined, KUBE_VERSION: undefined };
+    noGoNoJava = {
+      PATH: await pathWithout(dir),
+      ECR_REFRESH_CACHE: emptyCache,
+      JAVA_HOME: undefined,
+      KUBEBUILDER_ASSETS: undefined,
+      KUBE_VERSION: undefined,
+    };
   });
 
   after(async () => {
@@ -68,9 +86,18 @@ describe('npm run demo without Go and Java', function () {
     const run = await runDemo(noGoNoJava);
     assert.equal(run.status, 0, run.stdout + run.stderr);
     assert.match(run.stdout, /== Docker config\.json ==/);
-    assert.match(run.stdout, /config\.json holds credentials for: 123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com/);
-    assert.match(run.stdout, /^== Rancher 1\.x: skipped: no Java 17 .*enable with: apt-get install openjdk-17-jdk-headless maven ==$/m);
-    assert.match(run.stdout, /^== Kubernetes: skipped: no kube-apiserver .*enable with Go 1\.26 .*go1\.26\.\d+\.linux-.*KUBEBUILDER_ASSETS.* ==$/m);
+    assert.match(
+      run.stdout,
+      /config\.json holds credentials for: 123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com/,
+    );
+    assert.match(
+      run.stdout,
+      /^== Rancher 1\.x: skipped: no Java 17 .*enable with: apt-get install openjdk-17-jdk-headless maven ==$/m,
+    );
+    assert.match(
+      run.stdout,
+      /^== Kubernetes: skipped: no kube-apiserver .*enable with Go 1\.26 .*go1\.26\.\d+\.linux-.*KUBEBUILDER_ASSETS.* ==$/m,
+    );
     assert.match(run.stdout, /Demo done \(skipped: Rancher 1\.x, Kubernetes; /);
     assert.doesNotMatch(run.stdout + run.stderr, /\n\s+at /, 'no stack trace');
     // The order: what needs nothing first.
@@ -82,9 +109,20 @@ describe('npm run demo without Go and Java', function () {
     const cached = await ensureKubeBinaries(); // the cache (built first on a cold machine)
     const run = await runDemo({ ...noGoNoJava, KUBEBUILDER_ASSETS: cached.binDir });
     assert.equal(run.status, 0, run.stdout + run.stderr);
-    assert.match(run.stdout, new RegExp(`a kube-apiserver with RBAC on \\(from KUBEBUILDER_ASSETS=${cached.binDir}\\)`));
-    assert.match(run.stdout, new RegExp(`== Kubernetes: kube-apiserver v${cached.version.replaceAll('.', '\\.')} at https://127\\.0\\.0\\.1:\\d+ ==`));
-    assert.match(run.stdout, /team-a\/ecr-pull-credentials: kubernetes\.io\/dockerconfigjson, expires /);
+    assert.match(
+      run.stdout,
+      new RegExp(`a kube-apiserver with RBAC on \\(from KUBEBUILDER_ASSETS=${cached.binDir}\\)`),
+    );
+    assert.match(
+      run.stdout,
+      new RegExp(
+        `== Kubernetes: kube-apiserver v${cached.version.replaceAll('.', '\\.')} at https://127\\.0\\.0\\.1:\\d+ ==`,
+      ),
+    );
+    assert.match(
+      run.stdout,
+      /team-a\/ecr-pull-credentials: kubernetes\.io\/dockerconfigjson, expires /,
+    );
     assert.match(run.stdout, /Demo done \(skipped: Rancher 1\.x; /);
   });
 
@@ -95,7 +133,13 @@ describe('npm run demo without Go and Java', function () {
     await chmod(join(assets, 'kube-apiserver'), 0o755);
     const run = await runDemo({ ...noGoNoJava, KUBEBUILDER_ASSETS: assets });
     assert.equal(run.status, 1);
-    assert.match(run.stderr, new RegExp(`^demo failed: KUBEBUILDER_ASSETS=${assets} must hold executable kube-apiserver and etcd .*${assets}/etcd is missing or not executable$`, 'm'));
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `^demo failed: KUBEBUILDER_ASSETS=${assets} must hold executable kube-apiserver and etcd .*${assets}/etcd is missing or not executable$`,
+        'm',
+      ),
+    );
     assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
   });
 });
@@ -105,11 +149,23 @@ describe('kube-apiserver binaries from KUBEBUILDER_ASSETS', function () {
 
   it('are used before the cache and the Go build, their version read from kube-apiserver --version', async () => {
     const cached = await ensureKubeBinaries({ ...process.env, KUBEBUILDER_ASSETS: '' });
-    const fromAssets = await ensureKubeBinaries({ ...process.env, KUBEBUILDER_ASSETS: cached.binDir, KUBE_VERSION: '1.0.0' });
-    assert.deepEqual(fromAssets, { binDir: cached.binDir, kubeApiServer: join(cached.binDir, 'kube-apiserver'), etcd: join(cached.binDir, 'etcd'), version: await pinnedKubeVersion({}) });
+    const fromAssets = await ensureKubeBinaries({
+      ...process.env,
+      KUBEBUILDER_ASSETS: cached.binDir,
+      KUBE_VERSION: '1.0.0',
+    });
+    assert.deepEqual(fromAssets, {
+      binDir: cached.binDir,
+      kubeApiServer: join(cached.binDir, 'kube-apiserver'),
+      etcd: join(cached.binDir, 'etcd'),
+      version: await pinnedKubeVersion({}),
+    });
   });
 
   it('are refused, naming the variable, when the directory does not exist', async () => {
-    await assert.rejects(kubeBinariesFromAssets('/nonexistent/kubebuilder/bin'), /^Error: KUBEBUILDER_ASSETS=\/nonexistent\/kubebuilder\/bin must hold executable kube-apiserver and etcd .* are missing or not executable$/);
+    await assert.rejects(
+      kubeBinariesFromAssets('/nonexistent/kubebuilder/bin'),
+      /^Error: KUBEBUILDER_ASSETS=\/nonexistent\/kubebuilder\/bin must hold executable kube-apiserver and etcd .* are missing or not executable$/,
+    );
   });
 });

@@ -14,7 +14,12 @@ const HOST = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
 function assertNoSecret(run: CliRun, secrets: string[]): void {
   const printed = `${run.stdout}\n${run.stderr}`;
   for (const secret of secrets) {
-    for (const form of [secret, Buffer.from(secret).toString('base64'), Buffer.from(`AWS:${secret}`).toString('base64'), encodeURIComponent(secret)]) {
+    for (const form of [
+      secret,
+      Buffer.from(secret).toString('base64'),
+      Buffer.from(`AWS:${secret}`).toString('base64'),
+      encodeURIComponent(secret),
+    ]) {
       assert.ok(!printed.includes(form), `printed output contains a secret (${form.length} chars)`);
     }
   }
@@ -36,7 +41,16 @@ describe('e2e: ecr-refresh docker-config against moto', function () {
   });
   afterEach(async () => rm(dir, { recursive: true, force: true }));
 
-  const refreshArgs = (...extra: string[]) => ['docker-config', '--registry', HOST, '--docker-config', configPath, '--endpoint-url', moto.endpoint, ...extra];
+  const refreshArgs = (...extra: string[]) => [
+    'docker-config',
+    '--registry',
+    HOST,
+    '--docker-config',
+    configPath,
+    '--endpoint-url',
+    moto.endpoint,
+    ...extra,
+  ];
 
   it('writes a config.json with the ECR credential that the docker client reads without complaint', async () => {
     const run = await runCli(refreshArgs('--output', 'json'), DUMMY_AWS_ENV);
@@ -48,10 +62,16 @@ describe('e2e: ecr-refresh docker-config against moto', function () {
     assert.equal(Buffer.from(config.auths[HOST].auth, 'base64').toString(), `AWS:${MOTO_PASSWORD}`);
     assert.equal((await stat(configPath)).mode & 0o777, 0o600);
     // The state file beside the config is not a credential store: it must hold no secret.
-    recordCapture('config.ecr-refresh-state.json', await readFile(join(dir, 'docker', 'config.ecr-refresh-state.json'), 'utf8'));
+    recordCapture(
+      'config.ecr-refresh-state.json',
+      await readFile(join(dir, 'docker', 'config.ecr-refresh-state.json'), 'utf8'),
+    );
     let docker: string;
     try {
-      docker = execFileSync('docker', ['--config', join(dir, 'docker'), 'context', 'ls'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      docker = execFileSync('docker', ['--config', join(dir, 'docker'), 'context', 'ls'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
     } catch (error) {
       const stderr = String((error as { stderr?: unknown }).stderr ?? '');
       assert.fail(`docker client failed on the written config: ${stderr}`);
@@ -63,7 +83,20 @@ describe('e2e: ecr-refresh docker-config against moto', function () {
     assert.equal((await runCli(refreshArgs(), DUMMY_AWS_ENV)).status, 0);
     const before = await readFile(configPath, 'utf8');
     // Nothing listens on the endpoint of the second run: any ECR call would fail it.
-    const run = await runCli(['docker-config', '--registry', HOST, '--docker-config', configPath, '--endpoint-url', DEAD_ENDPOINT, '--output', 'json'], DUMMY_AWS_ENV);
+    const run = await runCli(
+      [
+        'docker-config',
+        '--registry',
+        HOST,
+        '--docker-config',
+        configPath,
+        '--endpoint-url',
+        DEAD_ENDPOINT,
+        '--output',
+        'json',
+      ],
+      DUMMY_AWS_ENV,
+    );
     assert.equal(run.status, 0, run.stderr);
     const report = JSON.parse(run.stdout);
     assert.equal(report.results[0].action, 'unchanged');
@@ -71,12 +104,31 @@ describe('e2e: ecr-refresh docker-config against moto', function () {
     assert.equal(await readFile(configPath, 'utf8'), before);
   });
 
-  it('serves a region opened after this release, under its partition\'s DNS suffix', async () => {
-    const run = await runCli(['docker-config', '-r', '123456789012:ap-southwest-9', '--docker-config', configPath, '--endpoint-url', moto.endpoint], DUMMY_AWS_ENV);
+  it("serves a region opened after this release, under its partition's DNS suffix", async () => {
+    const run = await runCli(
+      [
+        'docker-config',
+        '-r',
+        '123456789012:ap-southwest-9',
+        '--docker-config',
+        configPath,
+        '--endpoint-url',
+        moto.endpoint,
+      ],
+      DUMMY_AWS_ENV,
+    );
     assert.equal(run.status, 0, run.stderr);
     const config = JSON.parse(await readFile(configPath, 'utf8'));
-    assert.deepEqual(Object.keys(config.auths), ['123456789012.dkr.ecr.ap-southwest-9.amazonaws.com']);
-    assert.equal(Buffer.from(config.auths['123456789012.dkr.ecr.ap-southwest-9.amazonaws.com'].auth, 'base64').toString(), `AWS:${MOTO_PASSWORD}`);
+    assert.deepEqual(Object.keys(config.auths), [
+      '123456789012.dkr.ecr.ap-southwest-9.amazonaws.com',
+    ]);
+    assert.equal(
+      Buffer.from(
+        config.auths['123456789012.dkr.ecr.ap-southwest-9.amazonaws.com'].auth,
+        'base64',
+      ).toString(),
+      `AWS:${MOTO_PASSWORD}`,
+    );
   });
 
   it('refreshes a fresh file when forced', async () => {
@@ -86,7 +138,11 @@ describe('e2e: ecr-refresh docker-config against moto', function () {
   });
 
   it('keeps the entries of other registries and the credential helpers it finds', async () => {
-    const theirs = { auths: { 'ghcr.io': { auth: 'Z2hjcjp4' } }, credHelpers: { 'gcr.io': 'gcloud' }, credsStore: 'pass' };
+    const theirs = {
+      auths: { 'ghcr.io': { auth: 'Z2hjcjp4' } },
+      credHelpers: { 'gcr.io': 'gcloud' },
+      credsStore: 'pass',
+    };
     await mkdir(join(dir, 'docker'));
     await writeFile(configPath, JSON.stringify(theirs));
     const run = await runCli(refreshArgs(), DUMMY_AWS_ENV);
@@ -103,7 +159,11 @@ describe('e2e: ecr-refresh docker-config against moto', function () {
     const before = await readFile(configPath, 'utf8');
     const user = await moto.enableIamAuth();
     const wrongSecret = `${user.secretAccessKey.slice(0, -4)}XXXX`;
-    const run = await runCli(refreshArgs('--force', '--log-format', 'json'), { AWS_ACCESS_KEY_ID: user.accessKeyId, AWS_SECRET_ACCESS_KEY: wrongSecret, AWS_REGION: 'eu-west-1' });
+    const run = await runCli(refreshArgs('--force', '--log-format', 'json'), {
+      AWS_ACCESS_KEY_ID: user.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: wrongSecret,
+      AWS_REGION: 'eu-west-1',
+    });
     assert.equal(run.status, 2, run.stdout + run.stderr);
     assert.match(run.stdout, /ERR_AWS_AUTH: .*rejected the AWS credentials/);
     assert.equal(await readFile(configPath, 'utf8'), before);
@@ -112,33 +172,54 @@ describe('e2e: ecr-refresh docker-config against moto', function () {
 
   it('with the right key under IAM auth: the credential is written', async () => {
     const user = await moto.enableIamAuth();
-    const run = await runCli(refreshArgs(), { AWS_ACCESS_KEY_ID: user.accessKeyId, AWS_SECRET_ACCESS_KEY: user.secretAccessKey, AWS_REGION: 'eu-west-1' });
+    const run = await runCli(refreshArgs(), {
+      AWS_ACCESS_KEY_ID: user.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: user.secretAccessKey,
+      AWS_REGION: 'eu-west-1',
+    });
     assert.equal(run.status, 0, run.stderr);
     assertNoSecret(run, [user.secretAccessKey, MOTO_PASSWORD]);
   });
 
   it('rejects a bad --registry with exit 64, naming it, before any ECR call or write', async () => {
-    const run = await runCli(['docker-config', '--registry', '123456789012.dkr.ecr.eu-west-1.amazonaws.co', '--docker-config', configPath, '--endpoint-url', DEAD_ENDPOINT], DUMMY_AWS_ENV);
+    const run = await runCli(
+      [
+        'docker-config',
+        '--registry',
+        '123456789012.dkr.ecr.eu-west-1.amazonaws.co',
+        '--docker-config',
+        configPath,
+        '--endpoint-url',
+        DEAD_ENDPOINT,
+      ],
+      DUMMY_AWS_ENV,
+    );
     assert.equal(run.status, 64);
     assert.match(run.stderr, /invalid registry "123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.co"/);
     await assert.rejects(stat(configPath), { code: 'ENOENT' });
   });
 
   it('never prints the ECR password, even at trace level', async () => {
-    const run = await runCli(refreshArgs('--log-level', 'trace', '--log-format', 'json', '--output', 'json'), DUMMY_AWS_ENV);
+    const run = await runCli(
+      refreshArgs('--log-level', 'trace', '--log-format', 'json', '--output', 'json'),
+      DUMMY_AWS_ENV,
+    );
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stderr, /"level":"debug"/);
     assertNoSecret(run, [MOTO_PASSWORD, DUMMY_AWS_ENV.AWS_SECRET_ACCESS_KEY]);
   });
 
   it("accepts the blog post's AWS_ACCOUNT_NUMBER and AWS_DEFAULT_REGION in place of --registry", async () => {
-    const run = await runCli(['docker-config', '--docker-config', configPath, '--endpoint-url', moto.endpoint], {
-      ...DUMMY_AWS_ENV,
-      AWS_REGION: undefined,
-      AWS_ACCOUNT_NUMBER: '123456789012',
-      AWS_DEFAULT_REGION: 'eu-west-1',
-      EMAIL: 'ops@example.com',
-    });
+    const run = await runCli(
+      ['docker-config', '--docker-config', configPath, '--endpoint-url', moto.endpoint],
+      {
+        ...DUMMY_AWS_ENV,
+        AWS_REGION: undefined,
+        AWS_ACCOUNT_NUMBER: '123456789012',
+        AWS_DEFAULT_REGION: 'eu-west-1',
+        EMAIL: 'ops@example.com',
+      },
+    );
     assert.equal(run.status, 0, run.stderr);
     const config = JSON.parse(await readFile(configPath, 'utf8'));
     assert.equal(config.auths[HOST].email, 'ops@example.com');
@@ -147,7 +228,10 @@ describe('e2e: ecr-refresh docker-config against moto', function () {
   it('reads options from ECR_REFRESH_* variables and a YAML config file, and rejects unknown keys', async () => {
     const file = join(dir, 'ecr-refresh.yaml');
     await writeFile(file, `registries:\n  - ${HOST}\nendpoint-url: ${moto.endpoint}\n`);
-    const ok = await runCli(['docker-config', '--config', file], { ...DUMMY_AWS_ENV, ECR_REFRESH_DOCKER_CONFIG: configPath });
+    const ok = await runCli(['docker-config', '--config', file], {
+      ...DUMMY_AWS_ENV,
+      ECR_REFRESH_DOCKER_CONFIG: configPath,
+    });
     assert.equal(ok.status, 0, ok.stderr);
     assert.ok(JSON.parse(await readFile(configPath, 'utf8')).auths[HOST]);
     await writeFile(file, `registries: [${HOST}]\nregoin: eu-west-1\n`);
@@ -157,7 +241,10 @@ describe('e2e: ecr-refresh docker-config against moto', function () {
   });
 
   it('prints the password for docker login --password-stdin with token --password-only', async () => {
-    const run = await runCli(['token', '--registry', HOST, '--endpoint-url', moto.endpoint, '--password-only'], DUMMY_AWS_ENV);
+    const run = await runCli(
+      ['token', '--registry', HOST, '--endpoint-url', moto.endpoint, '--password-only'],
+      DUMMY_AWS_ENV,
+    );
     assert.equal(run.status, 0, run.stderr);
     assert.equal(run.stdout, `${MOTO_PASSWORD}\n`);
   });

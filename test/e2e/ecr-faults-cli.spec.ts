@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startFaultProxy, useMoto, type Fault, type FaultProxy, type Moto } from '../peers/index.ts';
+import {
+  startFaultProxy,
+  useMoto,
+  type Fault,
+  type FaultProxy,
+  type Moto,
+} from '../peers/index.ts';
 import { DUMMY_AWS_ENV, runCli } from '../support/run-cli.ts';
 
 const HOST = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
@@ -27,11 +33,33 @@ describe('e2e: ecr-refresh against a failing ECR (fault proxy in front of moto)'
   afterEach(async () => rm(dir, { recursive: true, force: true }));
 
   const refresh = () =>
-    runCli(['docker-config', '-r', HOST, '--docker-config', configPath, '--endpoint-url', proxy.url, '--timeout', '2', '--log-format', 'json'], DUMMY_AWS_ENV);
-  const ecrAttempts = (from: number) => proxy.requests.slice(from).filter((request) => ECR_CALL.test(request.path)).length;
+    runCli(
+      [
+        'docker-config',
+        '-r',
+        HOST,
+        '--docker-config',
+        configPath,
+        '--endpoint-url',
+        proxy.url,
+        '--timeout',
+        '2',
+        '--log-format',
+        'json',
+      ],
+      DUMMY_AWS_ENV,
+    );
+  const ecrAttempts = (from: number) =>
+    proxy.requests.slice(from).filter((request) => ECR_CALL.test(request.path)).length;
 
   const transient: Array<[name: string, faults: Fault[]]> = [
-    ['two 503s', [{ kind: 'status', status: 503 }, { kind: 'status', status: 503 }]],
+    [
+      'two 503s',
+      [
+        { kind: 'status', status: 503 },
+        { kind: 'status', status: 503 },
+      ],
+    ],
     ['a 429 with Retry-After', [{ kind: 'status', status: 429, retryAfterSeconds: 1 }]],
     ['a 500', [{ kind: 'status', status: 500 }]],
     ['a reset connection', [{ kind: 'reset' }]],

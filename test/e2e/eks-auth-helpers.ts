@@ -12,7 +12,14 @@ export const EKS_HOST = `${EKS_ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com`;
 export const IRSA_TOKEN_DIR = '/var/run/secrets/eks.amazonaws.com/serviceaccount';
 export const POD_IDENTITY_TOKEN_DIR = '/var/run/secrets/pods.eks.amazonaws.com/serviceaccount';
 /** Variables that would give static keys: none may be set for these tests to prove anything. */
-export const STATIC_KEYS = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'ECR_REFRESH_ACCESS_KEY', 'ECR_REFRESH_SECRET_KEY'];
+export const STATIC_KEYS = [
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_PROFILE',
+  'ECR_REFRESH_ACCESS_KEY',
+  'ECR_REFRESH_SECRET_KEY',
+];
 
 const OIDC_PROVIDER = 'oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE';
 const SERVICE_ACCOUNT = 'system:serviceaccount:ecr-refresh:ecr-refresh';
@@ -26,8 +33,15 @@ export function noteEksPassword(): void {
 /** A token shaped like a projected ServiceAccount token (moto does not verify its signature); noted as a secret. */
 export function serviceAccountToken(audience: string): string {
   const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const claims = { iss: `https://${OIDC_PROVIDER}`, sub: SERVICE_ACCOUNT, aud: [audience], exp: Math.floor(Date.now() / 1000) + 3600 };
-  const signature = Buffer.from(`signature-${process.pid}-${audience}-${Math.random()}`).toString('base64url');
+  const claims = {
+    iss: `https://${OIDC_PROVIDER}`,
+    sub: SERVICE_ACCOUNT,
+    aud: [audience],
+    exp: Math.floor(Date.now() / 1000) + 3600,
+  };
+  const signature = Buffer.from(`signature-${process.pid}-${audience}-${Math.random()}`).toString(
+    'base64url',
+  );
   const token = `${part({ alg: 'RS256', kid: 'test' })}.${part(claims)}.${signature}`;
   noteSecret(token);
   return token;
@@ -48,7 +62,12 @@ export function createIrsaRole(moto: Moto): Promise<string> {
     Effect: 'Allow',
     Principal: { Federated: `arn:aws:iam::${EKS_ACCOUNT}:oidc-provider/${OIDC_PROVIDER}` },
     Action: 'sts:AssumeRoleWithWebIdentity',
-    Condition: { StringEquals: { [`${OIDC_PROVIDER}:sub`]: SERVICE_ACCOUNT, [`${OIDC_PROVIDER}:aud`]: 'sts.amazonaws.com' } },
+    Condition: {
+      StringEquals: {
+        [`${OIDC_PROVIDER}:sub`]: SERVICE_ACCOUNT,
+        [`${OIDC_PROVIDER}:aud`]: 'sts.amazonaws.com',
+      },
+    },
   });
 }
 

@@ -6,10 +6,24 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { startFaultProxy, type FaultProxy, type KubeApiServer, type Moto, type MotoIamCredentials } from '../peers/index.ts';
+import {
+  startFaultProxy,
+  type FaultProxy,
+  type KubeApiServer,
+  type Moto,
+  type MotoIamCredentials,
+} from '../peers/index.ts';
 import { noteSecret } from '../support/leak-collector.ts';
 import { DEAD_ENDPOINT, runCli } from '../support/run-cli.ts';
-import { MOTO_PASSWORD, SECRET, createNamespaces, dockerConfigOf, readSecret, uniqueName, useKubeAndMoto } from './k8s-helpers.ts';
+import {
+  MOTO_PASSWORD,
+  SECRET,
+  createNamespaces,
+  dockerConfigOf,
+  readSecret,
+  uniqueName,
+  useKubeAndMoto,
+} from './k8s-helpers.ts';
 
 const OTHER_ACCOUNT = '210987654321';
 const OTHER_PASSWORD = `${OTHER_ACCOUNT}-auth-token`;
@@ -37,7 +51,12 @@ describe('e2e: several AWS identities in one run (moto STS and IAM auth, kube-ap
     const trustedUser = { Effect: 'Allow', Principal: { AWS: user.arn }, Action: 'sts:AssumeRole' };
     roleA = await moto.createRole({
       name: 'ecr-reader-a',
-      trustPolicy: { Version: '2012-10-17', Statement: [{ ...trustedUser, Condition: { StringEquals: { 'sts:ExternalId': EXTERNAL_ID } } }] },
+      trustPolicy: {
+        Version: '2012-10-17',
+        Statement: [
+          { ...trustedUser, Condition: { StringEquals: { 'sts:ExternalId': EXTERNAL_ID } } },
+        ],
+      },
       actions: ['ecr:GetAuthorizationToken'],
     });
     roleB = await moto.createRole({
@@ -47,7 +66,10 @@ describe('e2e: several AWS identities in one run (moto STS and IAM auth, kube-ap
       actions: ['ecr:GetAuthorizationToken'],
     });
     // Pass-through proxies in front of moto: one counts the ECR calls, the other the STS calls.
-    [ecr, sts] = await Promise.all([startFaultProxy(moto.endpoint, { keepHost: true }), startFaultProxy(moto.endpoint, { keepHost: true })]);
+    [ecr, sts] = await Promise.all([
+      startFaultProxy(moto.endpoint, { keepHost: true }),
+      startFaultProxy(moto.endpoint, { keepHost: true }),
+    ]);
     dir = await mkdtemp(join(tmpdir(), 'ecr-refresh-identities-'));
   });
 
@@ -77,7 +99,10 @@ describe('e2e: several AWS identities in one run (moto STS and IAM auth, kube-ap
       { host: HOST_B, 'role-arn': roleB },
     ]);
     const [ecrBefore, stsBefore] = [ecr.requests.length, sts.requests.length];
-    const run = await runCli(['k8s', '--config', config, '--endpoint-url', ecr.url, '-n', namespace, '--output', 'json'], userEnv());
+    const run = await runCli(
+      ['k8s', '--config', config, '--endpoint-url', ecr.url, '-n', namespace, '--output', 'json'],
+      userEnv(),
+    );
     assert.equal(run.status, 0, run.stderr);
     const auths = dockerConfigOf(await readSecret(kube, namespace)).auths;
     assert.deepEqual(Object.keys(auths).sort(), [HOST_B, HOST_A].sort());
@@ -95,11 +120,23 @@ describe('e2e: several AWS identities in one run (moto STS and IAM auth, kube-ap
     const home = await mkdtemp(join(dir, 'home-'));
     await mkdir(join(home, '.aws'));
     // The profile assumes role B itself (role_arn with source_profile), as ~/.aws/config often does.
-    await writeFile(join(home, '.aws', 'config'), `[profile tenant-b]\nrole_arn = ${roleB}\nsource_profile = base\n`);
-    await writeFile(join(home, '.aws', 'credentials'), `[base]\naws_access_key_id = ${user.accessKeyId}\naws_secret_access_key = ${user.secretAccessKey}\n`);
-    const config = await configFile('profile', [{ host: HOST_A, roleArn: roleA, externalId: EXTERNAL_ID }, { host: HOST_B, profile: 'tenant-b' }]);
+    await writeFile(
+      join(home, '.aws', 'config'),
+      `[profile tenant-b]\nrole_arn = ${roleB}\nsource_profile = base\n`,
+    );
+    await writeFile(
+      join(home, '.aws', 'credentials'),
+      `[base]\naws_access_key_id = ${user.accessKeyId}\naws_secret_access_key = ${user.secretAccessKey}\n`,
+    );
+    const config = await configFile('profile', [
+      { host: HOST_A, roleArn: roleA, externalId: EXTERNAL_ID },
+      { host: HOST_B, profile: 'tenant-b' },
+    ]);
     const ecrBefore = ecr.requests.length;
-    const run = await runCli(['k8s', '--config', config, '--endpoint-url', ecr.url, '-n', namespace, '--output', 'json'], { ...userEnv(), HOME: home });
+    const run = await runCli(
+      ['k8s', '--config', config, '--endpoint-url', ecr.url, '-n', namespace, '--output', 'json'],
+      { ...userEnv(), HOME: home },
+    );
     assert.equal(run.status, 0, run.stdout + run.stderr);
     const auths = dockerConfigOf(await readSecret(kube, namespace)).auths;
     assert.equal(auths[HOST_A]?.password, MOTO_PASSWORD);
@@ -113,26 +150,49 @@ describe('e2e: several AWS identities in one run (moto STS and IAM auth, kube-ap
     const home = await mkdtemp(join(dir, 'home-'));
     await mkdir(join(home, '.aws'));
     await writeFile(join(home, '.aws', 'config'), '[profile tenant-b]\nregion = eu-west-1\n');
-    const config = await configFile('no-profile', [{ host: HOST_A, profile: 'tenant-b' }, { host: HOST_B, profile: 'tenant-c' }]);
-    const run = await runCli(['k8s', '--config', config, '--endpoint-url', DEAD_ENDPOINT, '-n', namespace], {
-      ...userEnv(),
-      AWS_ENDPOINT_URL_STS: DEAD_ENDPOINT,
-      HOME: home,
-    });
+    const config = await configFile('no-profile', [
+      { host: HOST_A, profile: 'tenant-b' },
+      { host: HOST_B, profile: 'tenant-c' },
+    ]);
+    const run = await runCli(
+      ['k8s', '--config', config, '--endpoint-url', DEAD_ENDPOINT, '-n', namespace],
+      {
+        ...userEnv(),
+        AWS_ENDPOINT_URL_STS: DEAD_ENDPOINT,
+        HOME: home,
+      },
+    );
     assert.equal(run.status, 64, run.stdout + run.stderr);
-    assert.match(run.stderr, new RegExp(`^ecr-refresh: registry ${HOST_B.replace(/\./g, '\\.')}: profile: "tenant-c" is in no shared AWS file`, 'm'));
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `^ecr-refresh: registry ${HOST_B.replace(/\./g, '\\.')}: profile: "tenant-c" is in no shared AWS file`,
+        'm',
+      ),
+    );
     assert.doesNotMatch(run.stderr, /tenant-b/);
-    assert.equal((await kube.request('GET', `/api/v1/namespaces/${namespace}/secrets/${SECRET}`)).status, 404);
+    assert.equal(
+      (await kube.request('GET', `/api/v1/namespaces/${namespace}/secrets/${SECRET}`)).status,
+      404,
+    );
   });
 
   // moto refuses a wrong external id; a missing one it lets pass (its condition check skips absent keys), AWS refuses both.
   it('with another external id than the trust policy requires: exit 2 naming the role and sts:ExternalId, nothing written', async () => {
     const namespace = uniqueName('wrong-external-id');
     await createNamespaces(kube, [namespace]);
-    const config = await configFile('wrong-external-id', [{ host: HOST_A, roleArn: roleA, externalId: 'tenant-43' }]);
-    const run = await runCli(['k8s', '--config', config, '--endpoint-url', ecr.url, '-n', namespace, '--output', 'json'], userEnv());
+    const config = await configFile('wrong-external-id', [
+      { host: HOST_A, roleArn: roleA, externalId: 'tenant-43' },
+    ]);
+    const run = await runCli(
+      ['k8s', '--config', config, '--endpoint-url', ecr.url, '-n', namespace, '--output', 'json'],
+      userEnv(),
+    );
     assert.equal(run.status, 2, run.stdout + run.stderr);
-    assert.match(run.stdout + run.stderr, new RegExp(`denied the default AWS identity assuming ${roleA}: AccessDenied`));
+    assert.match(
+      run.stdout + run.stderr,
+      new RegExp(`denied the default AWS identity assuming ${roleA}: AccessDenied`),
+    );
     const response = await kube.request('GET', `/api/v1/namespaces/${namespace}/secrets/${SECRET}`);
     assert.equal(response.status, 404);
   });
@@ -140,19 +200,34 @@ describe('e2e: several AWS identities in one run (moto STS and IAM auth, kube-ap
   it('rejects a malformed roleArn with exit 64, naming the registry and the key, before any call or write', async () => {
     const namespace = uniqueName('bad-role');
     await createNamespaces(kube, [namespace]);
-    const config = await configFile('bad-role', [{ host: HOST_A, roleArn: 'arn:aws:iam::12345:role/ecr-reader-a' }, HOST_B]);
-    const run = await runCli(['k8s', '--config', config, '--endpoint-url', DEAD_ENDPOINT, '-n', namespace], {
-      ...userEnv(),
-      AWS_ENDPOINT_URL_STS: DEAD_ENDPOINT,
-    });
+    const config = await configFile('bad-role', [
+      { host: HOST_A, roleArn: 'arn:aws:iam::12345:role/ecr-reader-a' },
+      HOST_B,
+    ]);
+    const run = await runCli(
+      ['k8s', '--config', config, '--endpoint-url', DEAD_ENDPOINT, '-n', namespace],
+      {
+        ...userEnv(),
+        AWS_ENDPOINT_URL_STS: DEAD_ENDPOINT,
+      },
+    );
     assert.equal(run.status, 64, run.stdout + run.stderr);
-    assert.match(run.stderr, /registry "123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com": roleArn: expected an IAM role ARN like .*, not "arn:aws:iam::12345:role\/ecr-reader-a"/);
-    assert.equal((await kube.request('GET', `/api/v1/namespaces/${namespace}/secrets/${SECRET}`)).status, 404);
+    assert.match(
+      run.stderr,
+      /registry "123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com": roleArn: expected an IAM role ARN like .*, not "arn:aws:iam::12345:role\/ecr-reader-a"/,
+    );
+    assert.equal(
+      (await kube.request('GET', `/api/v1/namespaces/${namespace}/secrets/${SECRET}`)).status,
+      404,
+    );
   });
 
   it('rejects an unknown key in a registries entry with exit 64, naming the file and the key', async () => {
     const config = await configFile('typo', [{ host: HOST_A, rolearn: roleA }]);
-    const run = await runCli(['k8s', '--config', config, '--endpoint-url', DEAD_ENDPOINT, '-n', 'default'], userEnv());
+    const run = await runCli(
+      ['k8s', '--config', config, '--endpoint-url', DEAD_ENDPOINT, '-n', 'default'],
+      userEnv(),
+    );
     assert.equal(run.status, 64, run.stdout + run.stderr);
     assert.match(run.stderr, /typo\.yaml: registries\.0: Unrecognized key: "rolearn"/);
   });

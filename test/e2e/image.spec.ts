@@ -4,18 +4,45 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildImage, cliVersion, type BuiltImage } from '../../deploy/image/build.ts';
 import { podman, podmanUnavailableReason, type PodmanRun } from '../../deploy/image/podman.ts';
-import { freePort, startPodIdentityAgent, useKube, useMoto, type KubeApiServer, type Moto, type PodIdentityAgent } from '../peers/index.ts';
+import {
+  freePort,
+  startPodIdentityAgent,
+  useKube,
+  useMoto,
+  type KubeApiServer,
+  type Moto,
+  type PodIdentityAgent,
+} from '../peers/index.ts';
 import { writeKubeconfig } from '../peers/kube/kubeconfig.ts';
 import { waitUntil } from '../peers/wait-until.ts';
 import { DUMMY_AWS_ENV } from '../support/run-cli.ts';
 import * as eks from './eks-auth-helpers.ts';
-import { HOST, MOTO_PASSWORD, SECRET, createNamespaces, dockerConfigOf, pullSecretsOf, readSecret, uniqueName } from './k8s-helpers.ts';
+import {
+  HOST,
+  MOTO_PASSWORD,
+  SECRET,
+  createNamespaces,
+  dockerConfigOf,
+  pullSecretsOf,
+  readSecret,
+  uniqueName,
+} from './k8s-helpers.ts';
 
 // What the manifests in deploy/ declare for the container: read-only root filesystem, a numeric
 // non-root user, no capabilities, no privilege gain. Stricter still: no writable /tmp (podman would
 // add a tmpfs, the manifests an emptyDir): the CLI must not need one. Host networking reaches the
 // peers on loopback.
-const HARDENED = ['--read-only', '--read-only-tmpfs=false', '--user', '65532:65532', '--cap-drop=ALL', '--security-opt', 'no-new-privileges', '--network', 'host'];
+const HARDENED = [
+  '--read-only',
+  '--read-only-tmpfs=false',
+  '--user',
+  '65532:65532',
+  '--cap-drop=ALL',
+  '--security-opt',
+  'no-new-privileges',
+  '--network',
+  'host',
+];
 const TAG = `localhost/ecr-refresh-e2e/ecr-refresh:test-${process.pid}`;
 const RUN_TIMEOUT_MS = 60_000;
 
@@ -47,7 +74,8 @@ describe('e2e: the container image, run with podman as users run it', function (
     await chmod(dir, 0o777);
   });
   afterEach(async () => {
-    for (const name of containers.splice(0)) await podman(['rm', '--force', '--ignore', name], { timeoutMs: RUN_TIMEOUT_MS });
+    for (const name of containers.splice(0))
+      await podman(['rm', '--force', '--ignore', name], { timeoutMs: RUN_TIMEOUT_MS });
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -60,11 +88,18 @@ describe('e2e: the container image, run with podman as users run it', function (
   }
 
   /** `podman run` of the image with the hardened settings; `podmanArgs` go before the image. */
-  function runImage(args: readonly string[], podmanArgs: readonly string[] = []): Promise<PodmanRun> {
-    return podman(['run', '--rm', '--name', containerName(), ...HARDENED, ...podmanArgs, TAG, ...args], { timeoutMs: RUN_TIMEOUT_MS });
+  function runImage(
+    args: readonly string[],
+    podmanArgs: readonly string[] = [],
+  ): Promise<PodmanRun> {
+    return podman(
+      ['run', '--rm', '--name', containerName(), ...HARDENED, ...podmanArgs, TAG, ...args],
+      { timeoutMs: RUN_TIMEOUT_MS },
+    );
   }
 
-  const awsEnv = (): string[] => Object.entries(DUMMY_AWS_ENV).flatMap(([key, value]) => ['--env', `${key}=${value}`]);
+  const awsEnv = (): string[] =>
+    Object.entries(DUMMY_AWS_ENV).flatMap(([key, value]) => ['--env', `${key}=${value}`]);
 
   it('prints the version of packages/cli/package.json with --version', async () => {
     const run = await runImage(['--version']);
@@ -77,17 +112,36 @@ describe('e2e: the container image, run with podman as users run it', function (
       const run = await runImage(args);
       assert.equal(run.status, 0, run.stderr);
       assert.match(run.stdout, /ecr-refresh <command> \[options\]/);
-      for (const command of ['docker-config', 'k8s', 'token']) assert.match(run.stdout, new RegExp(`ecr-refresh ${command}`));
+      for (const command of ['docker-config', 'k8s', 'token'])
+        assert.match(run.stdout, new RegExp(`ecr-refresh ${command}`));
     }
   });
 
   it('runs as user 65532 by default, with an exec-form entrypoint, and carries the OCI source, version and licence labels', async () => {
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: the container's node evaluates this template
-    const run = await podman(['run', '--rm', '--name', containerName(), '--read-only', '--entrypoint', 'node', TAG, '-e', 'process.stdout.write(`${process.getuid()}:${process.getgid()}`)']);
+    const run = await podman([
+      'run',
+      '--rm',
+      '--name',
+      containerName(),
+      '--read-only',
+      '--entrypoint',
+      'node',
+      TAG,
+      '-e',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the container's node evaluates this template
+      'process.stdout.write(`${process.getuid()}:${process.getgid()}`)',
+    ]);
     assert.equal(run.stdout, '65532:65532', run.stderr);
     // Exec form: the container starts node itself, no shell in between.
-    assert.deepEqual(JSON.parse((await podman(['image', 'inspect', '--format', '{{json .Config.Entrypoint}}', TAG])).stdout), ['node', '/app/dist/bundle/ecr-refresh.js']);
-    const labels = JSON.parse((await podman(['image', 'inspect', '--format', '{{json .Labels}}', TAG])).stdout) as Record<string, string>;
+    assert.deepEqual(
+      JSON.parse(
+        (await podman(['image', 'inspect', '--format', '{{json .Config.Entrypoint}}', TAG])).stdout,
+      ),
+      ['node', '/app/dist/bundle/ecr-refresh.js'],
+    );
+    const labels = JSON.parse(
+      (await podman(['image', 'inspect', '--format', '{{json .Labels}}', TAG])).stdout,
+    ) as Record<string, string>;
     assert.equal(labels['org.opencontainers.image.version'], await cliVersion());
     assert.equal(labels['org.opencontainers.image.licenses'], 'Apache-2.0');
     assert.match(labels['org.opencontainers.image.source'] ?? '', /^https:\/\/.+\/ecr-refresh$/);
@@ -124,25 +178,44 @@ describe('e2e: the container image, run with podman as users run it', function (
 
     /** `docker-config` for the role's registry with only `env` for AWS (plus the region). */
     async function refreshWith(env: Record<string, string>, volumes: string[]): Promise<PodmanRun> {
-      for (const name of eks.STATIC_KEYS) assert.equal(env[name], undefined, `${name} must not be set`);
-      const variables = Object.entries({ ...env, AWS_REGION: 'eu-west-1' }).flatMap(([key, value]) => ['--env', `${key}=${value}`]);
+      for (const name of eks.STATIC_KEYS)
+        assert.equal(env[name], undefined, `${name} must not be set`);
+      const variables = Object.entries({ ...env, AWS_REGION: 'eu-west-1' }).flatMap(
+        ([key, value]) => ['--env', `${key}=${value}`],
+      );
       return runImage(
-        ['docker-config', '--registry', eks.EKS_HOST, '--endpoint-url', moto.endpoint, '--output', 'json'],
+        [
+          'docker-config',
+          '--registry',
+          eks.EKS_HOST,
+          '--endpoint-url',
+          moto.endpoint,
+          '--output',
+          'json',
+        ],
         ['--volume', `${dir}:/docker`, '--env', 'DOCKER_CONFIG=/docker', ...volumes, ...variables],
       );
     }
 
     async function writtenPassword(): Promise<string | undefined> {
-      return JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')).auths[eks.EKS_HOST]?.password;
+      return JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')).auths[eks.EKS_HOST]
+        ?.password;
     }
 
     it('IRSA: AWS_ROLE_ARN and the projected token, exchanged with STS AssumeRoleWithWebIdentity', async () => {
       await moto.reset();
       const roleArn = await eks.createIrsaRole(moto);
-      const volumes = await projectedToken(eks.serviceAccountToken('sts.amazonaws.com'), eks.IRSA_TOKEN_DIR);
+      const volumes = await projectedToken(
+        eks.serviceAccountToken('sts.amazonaws.com'),
+        eks.IRSA_TOKEN_DIR,
+      );
       // The web identity call is unsigned by design: it alone passes unchecked; the ECR call is checked.
       await moto.checkAuthAfter(1);
-      const env = { AWS_ROLE_ARN: roleArn, AWS_WEB_IDENTITY_TOKEN_FILE: `${eks.IRSA_TOKEN_DIR}/token`, AWS_ENDPOINT_URL_STS: moto.endpoint };
+      const env = {
+        AWS_ROLE_ARN: roleArn,
+        AWS_WEB_IDENTITY_TOKEN_FILE: `${eks.IRSA_TOKEN_DIR}/token`,
+        AWS_ENDPOINT_URL_STS: moto.endpoint,
+      };
       const run = await refreshWith(env, volumes);
       assert.equal(run.status, 0, run.stderr);
       assert.equal(await writtenPassword(), eks.EKS_PASSWORD);
@@ -152,9 +225,15 @@ describe('e2e: the container image, run with podman as users run it', function (
       await moto.reset();
       const token = eks.serviceAccountToken('pods.eks.amazonaws.com');
       const volumes = await projectedToken(token, eks.POD_IDENTITY_TOKEN_DIR);
-      agent = await startPodIdentityAgent(join(dir, 'token', 'token'), await eks.podIdentityCredentials(moto));
+      agent = await startPodIdentityAgent(
+        join(dir, 'token', 'token'),
+        await eks.podIdentityCredentials(moto),
+      );
       await moto.checkAuthAfter(0);
-      const env = { AWS_CONTAINER_CREDENTIALS_FULL_URI: agent.url, AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: `${eks.POD_IDENTITY_TOKEN_DIR}/token` };
+      const env = {
+        AWS_CONTAINER_CREDENTIALS_FULL_URI: agent.url,
+        AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: `${eks.POD_IDENTITY_TOKEN_DIR}/token`,
+      };
       const run = await refreshWith(env, volumes);
       assert.equal(run.status, 0, run.stderr);
       assert.equal(await writtenPassword(), eks.EKS_PASSWORD);
@@ -167,18 +246,35 @@ describe('e2e: the container image, run with podman as users run it', function (
     const debug = ['--env', 'NODE_DEBUG_NATIVE=COMPILE_CACHE'];
     const runs = [
       await runImage(['--help'], debug),
-      await runImage(['docker-config', '--registry', HOST, '--endpoint-url', moto.endpoint], ['--volume', `${dir}:/docker`, '--env', 'DOCKER_CONFIG=/docker', ...awsEnv(), ...debug]),
+      await runImage(
+        ['docker-config', '--registry', HOST, '--endpoint-url', moto.endpoint],
+        ['--volume', `${dir}:/docker`, '--env', 'DOCKER_CONFIG=/docker', ...awsEnv(), ...debug],
+      ),
     ];
     for (const run of runs) {
       assert.equal(run.status, 0, run.stderr);
-      assert.match(run.stderr, /read-only cache directory \/app\/compile-cache\/v[\w.-]+-65532\.\.\.found/);
-      const lookups = [...run.stderr.matchAll(/reading cache from \S+ for ESM file:\/\/\/app\/dist\/bundle\/([\w.-]+\.js)\.\.\./g)].map((match) => match[1]);
-      const hits = [...run.stderr.matchAll(/V8 code cache for ESM file:\/\/\/app\/dist\/bundle\/([\w.-]+\.js) was accepted/g)].map((match) => match[1]);
+      assert.match(
+        run.stderr,
+        /read-only cache directory \/app\/compile-cache\/v[\w.-]+-65532\.\.\.found/,
+      );
+      const lookups = [
+        ...run.stderr.matchAll(
+          /reading cache from \S+ for ESM file:\/\/\/app\/dist\/bundle\/([\w.-]+\.js)\.\.\./g,
+        ),
+      ].map((match) => match[1]);
+      const hits = [
+        ...run.stderr.matchAll(
+          /V8 code cache for ESM file:\/\/\/app\/dist\/bundle\/([\w.-]+\.js) was accepted/g,
+        ),
+      ].map((match) => match[1]);
       assert.ok(lookups.includes('ecr-refresh.js'), run.stderr);
       assert.deepEqual(hits, lookups);
     }
     // The one-shot loads the command, the SDK and the sink: many more files than --help.
-    assert.ok((runs[1]?.stderr.match(/was accepted/g)?.length ?? 0) > 10 + (runs[0]?.stderr.match(/was accepted/g)?.length ?? 0));
+    assert.ok(
+      (runs[1]?.stderr.match(/was accepted/g)?.length ?? 0) >
+        10 + (runs[0]?.stderr.match(/was accepted/g)?.length ?? 0),
+    );
   });
 
   describe('k8s', () => {
@@ -192,7 +288,11 @@ describe('e2e: the container image, run with podman as users run it', function (
       const namespace = uniqueName('image');
       await createNamespaces(kube, [namespace]);
       // The kubeconfig names its certificate files by path: copy them beside it, readable by the container's user.
-      for (const [from, to] of [[kube.caPath, 'ca.crt'], [kube.adminCertPath, 'admin.crt'], [kube.adminKeyPath, 'admin.key']] as const) {
+      for (const [from, to] of [
+        [kube.caPath, 'ca.crt'],
+        [kube.adminCertPath, 'admin.crt'],
+        [kube.adminKeyPath, 'admin.key'],
+      ] as const) {
         await copyFile(from, join(dir, to));
         await chmod(join(dir, to), 0o644);
       }
@@ -203,13 +303,28 @@ describe('e2e: the container image, run with podman as users run it', function (
       });
       await chmod(join(dir, 'kubeconfig'), 0o644);
       const run = await runImage(
-        ['k8s', '--registry', HOST, '--endpoint-url', moto.endpoint, '--kubeconfig', '/kube/kubeconfig', '--namespace', namespace, '--output', 'json'],
+        [
+          'k8s',
+          '--registry',
+          HOST,
+          '--endpoint-url',
+          moto.endpoint,
+          '--kubeconfig',
+          '/kube/kubeconfig',
+          '--namespace',
+          namespace,
+          '--output',
+          'json',
+        ],
         ['--volume', `${dir}:/kube:ro`, ...awsEnv()],
       );
       assert.equal(run.status, 0, run.stderr);
       assert.equal(JSON.parse(run.stdout).results[0].action, 'created');
       const secret = await readSecret(kube, namespace);
-      assert.equal(Buffer.from(dockerConfigOf(secret).auths[HOST]?.auth ?? '', 'base64').toString(), `AWS:${MOTO_PASSWORD}`);
+      assert.equal(
+        Buffer.from(dockerConfigOf(secret).auths[HOST]?.auth ?? '', 'base64').toString(),
+        `AWS:${MOTO_PASSWORD}`,
+      );
       assert.deepEqual(await pullSecretsOf(kube, namespace), [SECRET]);
     });
   });
@@ -219,17 +334,41 @@ describe('e2e: the container image, run with podman as users run it', function (
     const port = await freePort();
     const name = containerName();
     const service = podman(
-      ['run', '--rm', '--name', name, ...HARDENED, '--volume', `${dir}:/docker`, '--env', 'DOCKER_CONFIG=/docker', ...awsEnv(), TAG,
-        'docker-config', '--watch', '--listen', `127.0.0.1:${port}`, '--registry', HOST, '--endpoint-url', moto.endpoint, '--log-format', 'json'],
+      [
+        'run',
+        '--rm',
+        '--name',
+        name,
+        ...HARDENED,
+        '--volume',
+        `${dir}:/docker`,
+        '--env',
+        'DOCKER_CONFIG=/docker',
+        ...awsEnv(),
+        TAG,
+        'docker-config',
+        '--watch',
+        '--listen',
+        `127.0.0.1:${port}`,
+        '--registry',
+        HOST,
+        '--endpoint-url',
+        moto.endpoint,
+        '--log-format',
+        'json',
+      ],
       { timeoutMs: RUN_TIMEOUT_MS },
     );
     let exited: PodmanRun | undefined;
     void service.then((run) => (exited = run));
     await waitUntil(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, {
-      what: 'the container\'s /readyz',
+      what: "the container's /readyz",
       timeoutMs: 30_000,
       intervalMs: 200,
-      abortIf: () => (exited === undefined ? undefined : `the container exited ${exited.status}: ${exited.stderr}`),
+      abortIf: () =>
+        exited === undefined
+          ? undefined
+          : `the container exited ${exited.status}: ${exited.stderr}`,
     });
     assert.ok(JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')).auths[HOST]);
     await podman(['stop', '--time', '10', name], { timeoutMs: RUN_TIMEOUT_MS });

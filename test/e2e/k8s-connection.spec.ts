@@ -1,9 +1,24 @@
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startRancherProxy, useTinyproxy, type KubeApiServer, type Moto, type Tinyproxy } from '../peers/index.ts';
+import {
+  startRancherProxy,
+  useTinyproxy,
+  type KubeApiServer,
+  type Moto,
+  type Tinyproxy,
+} from '../peers/index.ts';
 import { DUMMY_AWS_ENV, runCli } from '../support/run-cli.ts';
-import { HOST, SECRET, createNamespaces, pullSecretsOf, readSecret, targetsByAction, uniqueName, useKubeAndMoto } from './k8s-helpers.ts';
+import {
+  HOST,
+  SECRET,
+  createNamespaces,
+  pullSecretsOf,
+  readSecret,
+  targetsByAction,
+  uniqueName,
+  useKubeAndMoto,
+} from './k8s-helpers.ts';
 
 // A Rancher-generated kubeconfig points at Rancher's proxy for the cluster, /k8s/clusters/<id>.
 const RANCHER_CLUSTER = 'c-m-4xk2p9qz';
@@ -21,20 +36,46 @@ describe('e2e: ecr-refresh k8s connections (Rancher-style kubeconfig, proxies)',
   it('works through a kubeconfig with a bearer token and a server URL with a path prefix', async () => {
     const namespace = uniqueName('rancher');
     await createNamespaces(kube, [namespace]);
-    const bound = await kube.request('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${namespace}/rolebindings`, {
-      metadata: { name: `${RANCHER_USER.id}-admin` },
-      // cluster-admin, bound in one namespace only: `edit` is aggregated, and no controller fills it in here.
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
-      subjects: [{ kind: 'User', name: RANCHER_USER.id }],
-    });
+    const bound = await kube.request(
+      'POST',
+      `/apis/rbac.authorization.k8s.io/v1/namespaces/${namespace}/rolebindings`,
+      {
+        metadata: { name: `${RANCHER_USER.id}-admin` },
+        // cluster-admin, bound in one namespace only: `edit` is aggregated, and no controller fills it in here.
+        roleRef: {
+          apiGroup: 'rbac.authorization.k8s.io',
+          kind: 'ClusterRole',
+          name: 'cluster-admin',
+        },
+        subjects: [{ kind: 'User', name: RANCHER_USER.id }],
+      },
+    );
     assert.equal(bound.status, 201, JSON.stringify(bound.body));
     const proxy = await startRancherProxy(kube, { clusterIds: [RANCHER_CLUSTER] });
     try {
-      const config = JSON.parse(await readFile(await kube.kubeconfigForToken(proxy.issueToken(RANCHER_USER), namespace), 'utf8'));
+      const config = JSON.parse(
+        await readFile(
+          await kube.kubeconfigForToken(proxy.issueToken(RANCHER_USER), namespace),
+          'utf8',
+        ),
+      );
       config.clusters[0].cluster.server = proxy.serverFor(RANCHER_CLUSTER);
       const path = join(kube.dir, `${uniqueName('rancher')}.kubeconfig`);
       await writeFile(path, JSON.stringify(config), { mode: 0o600 });
-      const run = await runCli(['k8s', '-r', HOST, '--endpoint-url', moto.endpoint, '--kubeconfig', path, '--output', 'json'], DUMMY_AWS_ENV);
+      const run = await runCli(
+        [
+          'k8s',
+          '-r',
+          HOST,
+          '--endpoint-url',
+          moto.endpoint,
+          '--kubeconfig',
+          path,
+          '--output',
+          'json',
+        ],
+        DUMMY_AWS_ENV,
+      );
       assert.equal(run.status, 0, run.stdout + run.stderr);
       assert.deepEqual(targetsByAction(run.stdout), { created: [`ecr-refresh-test/${namespace}`] });
       assert.ok(await readSecret(kube, namespace));
@@ -52,17 +93,45 @@ describe('e2e: ecr-refresh k8s connections (Rancher-style kubeconfig, proxies)',
       tinyproxy = await useTinyproxy();
     });
     const apiTunnel = () => `CONNECT ${new URL(kube.server).host}`;
-    const tunnels = async () => (await tinyproxy.accessLog()).split('\n').filter((line) => line.includes(apiTunnel())).length;
+    const tunnels = async () =>
+      (await tinyproxy.accessLog()).split('\n').filter((line) => line.includes(apiTunnel())).length;
 
     it('honours HTTPS_PROXY, and NO_PROXY excludes the API server again', async () => {
       const namespace = uniqueName('env-proxy');
       await createNamespaces(kube, [namespace]);
       const before = await tunnels();
-      const run = await runCli(['k8s', '-r', HOST, '--endpoint-url', moto.endpoint, '--kubeconfig', kube.kubeconfigPath, '-n', namespace], { ...DUMMY_AWS_ENV, HTTPS_PROXY: tinyproxy.url });
+      const run = await runCli(
+        [
+          'k8s',
+          '-r',
+          HOST,
+          '--endpoint-url',
+          moto.endpoint,
+          '--kubeconfig',
+          kube.kubeconfigPath,
+          '-n',
+          namespace,
+        ],
+        { ...DUMMY_AWS_ENV, HTTPS_PROXY: tinyproxy.url },
+      );
       assert.equal(run.status, 0, run.stdout + run.stderr);
       const through = await tunnels();
       assert.ok(through > before, 'no CONNECT to the API server went through the proxy');
-      const direct = await runCli(['k8s', '-r', HOST, '--endpoint-url', moto.endpoint, '--kubeconfig', kube.kubeconfigPath, '-n', namespace, '--force'], { ...DUMMY_AWS_ENV, HTTPS_PROXY: tinyproxy.url, NO_PROXY: '127.0.0.1' });
+      const direct = await runCli(
+        [
+          'k8s',
+          '-r',
+          HOST,
+          '--endpoint-url',
+          moto.endpoint,
+          '--kubeconfig',
+          kube.kubeconfigPath,
+          '-n',
+          namespace,
+          '--force',
+        ],
+        { ...DUMMY_AWS_ENV, HTTPS_PROXY: tinyproxy.url, NO_PROXY: '127.0.0.1' },
+      );
       assert.equal(direct.status, 0, direct.stdout + direct.stderr);
       assert.equal(await tunnels(), through);
     });
@@ -75,7 +144,10 @@ describe('e2e: ecr-refresh k8s connections (Rancher-style kubeconfig, proxies)',
       const path = join(kube.dir, `${uniqueName('proxied')}.kubeconfig`);
       await writeFile(path, JSON.stringify(config), { mode: 0o600 });
       const before = await tunnels();
-      const run = await runCli(['k8s', '-r', HOST, '--endpoint-url', moto.endpoint, '--kubeconfig', path, '-n', namespace], DUMMY_AWS_ENV);
+      const run = await runCli(
+        ['k8s', '-r', HOST, '--endpoint-url', moto.endpoint, '--kubeconfig', path, '-n', namespace],
+        DUMMY_AWS_ENV,
+      );
       assert.equal(run.status, 0, run.stdout + run.stderr);
       assert.ok((await tunnels()) > before, 'no CONNECT to the API server went through the proxy');
     });

@@ -1,10 +1,24 @@
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { startFaultProxy, type Fault, type FaultProxy, type KubeApiServer, type Moto } from '../peers/index.ts';
+import {
+  startFaultProxy,
+  type Fault,
+  type FaultProxy,
+  type KubeApiServer,
+  type Moto,
+} from '../peers/index.ts';
 import { assertEndsInFailure } from '../support/persistent-fault.ts';
 import { DUMMY_AWS_ENV, runCli, type CliRun } from '../support/run-cli.ts';
-import { HOST, MOTO_PASSWORD, createNamespaces, dockerConfigOf, readSecret, uniqueName, useKubeAndMoto } from './k8s-helpers.ts';
+import {
+  HOST,
+  MOTO_PASSWORD,
+  createNamespaces,
+  dockerConfigOf,
+  readSecret,
+  uniqueName,
+  useKubeAndMoto,
+} from './k8s-helpers.ts';
 
 // --timeout 2 and 3 retries with delays from 0.5 s: the slowest failure ends well within this.
 const BOUND_MS = 45_000;
@@ -23,8 +37,13 @@ describe('e2e: ecr-refresh k8s against a failing API server (TLS-terminating fau
     // The API server's own serving certificate (127.0.0.1, signed by the test CA): clients that
     // trust the CA trust the proxy. Client certificates cannot pass it, so a token is used.
     const pki = dirname(kube.caPath);
-    const [cert, key, ca] = await Promise.all(['apiserver.crt', 'apiserver.key', 'ca.crt'].map((file) => readFile(join(pki, file), 'utf8')));
-    proxy = await startFaultProxy(kube.server, { tls: { cert: cert ?? '', key: key ?? '' }, upstreamCa: ca });
+    const [cert, key, ca] = await Promise.all(
+      ['apiserver.crt', 'apiserver.key', 'ca.crt'].map((file) => readFile(join(pki, file), 'utf8')),
+    );
+    proxy = await startFaultProxy(kube.server, {
+      tls: { cert: cert ?? '', key: key ?? '' },
+      upstreamCa: ca,
+    });
     tokenNamespace = uniqueName('faults-sa');
     await createNamespaces(kube, [tokenNamespace]);
     const token = await kube.createServiceAccountToken(tokenNamespace, ACCOUNT);
@@ -32,19 +51,54 @@ describe('e2e: ecr-refresh k8s against a failing API server (TLS-terminating fau
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRoleBinding',
       metadata: { name: `${tokenNamespace}-admin` },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+      roleRef: {
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'ClusterRole',
+        name: 'cluster-admin',
+      },
       subjects: [{ kind: 'ServiceAccount', name: ACCOUNT, namespace: tokenNamespace }],
     };
-    assert.equal((await kube.request('POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', binding)).status, 201);
+    assert.equal(
+      (
+        await kube.request(
+          'POST',
+          '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings',
+          binding,
+        )
+      ).status,
+      201,
+    );
     const direct = await kube.kubeconfigForToken(token);
     kubeconfig = `${direct}-through-fault-proxy`;
-    await writeFile(kubeconfig, (await readFile(direct, 'utf8')).replace(kube.server, proxy.url), { mode: 0o600 });
+    await writeFile(kubeconfig, (await readFile(direct, 'utf8')).replace(kube.server, proxy.url), {
+      mode: 0o600,
+    });
   });
   after(async () => proxy?.stop());
   afterEach(() => proxy.plan([]));
 
   const refresh = (namespace: string, ...extra: string[]): Promise<CliRun> =>
-    runCli(['k8s', '--registry', HOST, '--endpoint-url', moto.endpoint, '--kubeconfig', kubeconfig, '-n', namespace, '--timeout', '2', '--log-format', 'json', '--output', 'json', ...extra], DUMMY_AWS_ENV);
+    runCli(
+      [
+        'k8s',
+        '--registry',
+        HOST,
+        '--endpoint-url',
+        moto.endpoint,
+        '--kubeconfig',
+        kubeconfig,
+        '-n',
+        namespace,
+        '--timeout',
+        '2',
+        '--log-format',
+        'json',
+        '--output',
+        'json',
+        ...extra,
+      ],
+      DUMMY_AWS_ENV,
+    );
   /** A namespace whose Secret ecr-refresh wrote through the proxy, with no fault: its uid. */
   const namespaceInUse = async (): Promise<{ namespace: string; uid: string }> => {
     const namespace = uniqueName('faults');
@@ -60,10 +114,17 @@ describe('e2e: ecr-refresh k8s against a failing API server (TLS-terminating fau
     const entry = dockerConfigOf(secret).auths[HOST];
     assert.equal(Buffer.from(entry?.auth ?? '', 'base64').toString(), `AWS:${MOTO_PASSWORD}`);
   };
-  const secretRequests = (namespace: string) => new RegExp(`^/api/v1/namespaces/${namespace}/secrets`);
+  const secretRequests = (namespace: string) =>
+    new RegExp(`^/api/v1/namespaces/${namespace}/secrets`);
 
   const transient: Array<[name: string, faults: Fault[]]> = [
-    ['two 503s with Retry-After', [{ kind: 'status', status: 503, retryAfterSeconds: 1 }, { kind: 'status', status: 503, retryAfterSeconds: 1 }]],
+    [
+      'two 503s with Retry-After',
+      [
+        { kind: 'status', status: 503, retryAfterSeconds: 1 },
+        { kind: 'status', status: 503, retryAfterSeconds: 1 },
+      ],
+    ],
     ['a 429 with Retry-After', [{ kind: 'status', status: 429, retryAfterSeconds: 1 }]],
     ['a 500', [{ kind: 'status', status: 500 }]],
     ['a reset connection', [{ kind: 'reset' }]],
@@ -79,10 +140,14 @@ describe('e2e: ecr-refresh k8s against a failing API server (TLS-terminating fau
       assert.equal(run.status, 0, run.stdout + run.stderr);
       assert.equal((JSON.parse(run.stdout) as { totals: { updated: number } }).totals.updated, 1);
       await assertStillValid(namespace, uid);
-      const attempts = proxy.requests.slice(seen).filter((request) => secretRequests(namespace).test(request.path));
+      const attempts = proxy.requests
+        .slice(seen)
+        .filter((request) => secretRequests(namespace).test(request.path));
       assert.ok(attempts.length > faults.length, `${attempts.length} requests`);
       if (faults[0]?.kind !== 'delay') {
-        const retries = run.stderr.split('\n').filter((line) => line.includes('Kubernetes API request failed; retrying'));
+        const retries = run.stderr
+          .split('\n')
+          .filter((line) => line.includes('Kubernetes API request failed; retrying'));
         assert.equal(retries.length, faults.length, run.stderr);
       }
     });
@@ -97,7 +162,11 @@ describe('e2e: ecr-refresh k8s against a failing API server (TLS-terminating fau
     it(`ends ${name} with exit 1 in bounded time, the Secret still valid`, async () => {
       const { namespace, uid } = await namespaceInUse();
       proxy.plan([], { afterwards: fault, matching: secretRequests(namespace) });
-      await assertEndsInFailure(() => refresh(namespace, '--force'), { boundMs: BOUND_MS, code: /^ERR_K8S_API$/, message });
+      await assertEndsInFailure(() => refresh(namespace, '--force'), {
+        boundMs: BOUND_MS,
+        code: /^ERR_K8S_API$/,
+        message,
+      });
       proxy.plan([]);
       await assertStillValid(namespace, uid);
     });

@@ -37,14 +37,29 @@ export async function createNamespaces(
 ): Promise<void> {
   for (const name of names) {
     await kube.createNamespace(name, options.labels ?? {});
-    const account = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' }, ...(options.pullSecrets === undefined ? {} : { imagePullSecrets: options.pullSecrets.map((secret) => ({ name: secret })) }) };
-    const created = await kube.request('POST', `/api/v1/namespaces/${name}/serviceaccounts`, account);
+    const account = {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: 'default' },
+      ...(options.pullSecrets === undefined
+        ? {}
+        : { imagePullSecrets: options.pullSecrets.map((secret) => ({ name: secret })) }),
+    };
+    const created = await kube.request(
+      'POST',
+      `/api/v1/namespaces/${name}/serviceaccounts`,
+      account,
+    );
     assert.equal(created.status, 201, JSON.stringify(created.body));
   }
 }
 
 /** The Secret as the admin sees it, or undefined (404). */
-export async function readSecret(kube: KubeApiServer, namespace: string, name = SECRET): Promise<any> {
+export async function readSecret(
+  kube: KubeApiServer,
+  namespace: string,
+  name = SECRET,
+): Promise<any> {
   const response = await kube.request('GET', `/api/v1/namespaces/${namespace}/secrets/${name}`);
   if (response.status === 404) return undefined;
   assert.equal(response.status, 200, JSON.stringify(response.body));
@@ -52,15 +67,24 @@ export async function readSecret(kube: KubeApiServer, namespace: string, name = 
 }
 
 /** The docker config a Secret holds; fails the test unless it is a valid dockerconfigjson. */
-export function dockerConfigOf(secret: any): { auths: Record<string, { auth: string; username: string; password: string }> } {
+export function dockerConfigOf(secret: any): {
+  auths: Record<string, { auth: string; username: string; password: string }>;
+} {
   assert.equal(secret?.type, 'kubernetes.io/dockerconfigjson');
   const text = Buffer.from(secret.data['.dockerconfigjson'], 'base64').toString('utf8');
   return JSON.parse(text);
 }
 
 /** The names in a ServiceAccount's imagePullSecrets, in order. */
-export async function pullSecretsOf(kube: KubeApiServer, namespace: string, account = 'default'): Promise<string[]> {
-  const response = await kube.request('GET', `/api/v1/namespaces/${namespace}/serviceaccounts/${account}`);
+export async function pullSecretsOf(
+  kube: KubeApiServer,
+  namespace: string,
+  account = 'default',
+): Promise<string[]> {
+  const response = await kube.request(
+    'GET',
+    `/api/v1/namespaces/${namespace}/serviceaccounts/${account}`,
+  );
   assert.equal(response.status, 200, JSON.stringify(response.body));
   return (response.body.imagePullSecrets ?? []).map((entry: { name: string }) => entry.name);
 }
@@ -69,7 +93,8 @@ export async function pullSecretsOf(kube: KubeApiServer, namespace: string, acco
 export function targetsByAction(stdout: string): Record<string, string[]> {
   const report = JSON.parse(stdout) as { results: Array<{ target: string; action: string }> };
   const byAction: Record<string, string[]> = {};
-  for (const { action, target } of report.results) byAction[action] = [...(byAction[action] ?? []), target];
+  for (const { action, target } of report.results)
+    byAction[action] = [...(byAction[action] ?? []), target];
   for (const list of Object.values(byAction)) list.sort();
   return byAction;
 }
@@ -87,22 +112,33 @@ export const DEPLOY_DIR = join(import.meta.dirname, '..', '..', 'deploy');
 /** Runs kubectl (the one on PATH) with the admin kubeconfig; rejects with its stderr on failure. */
 export function kubectl(kube: KubeApiServer, args: readonly string[], input?: string): string {
   try {
-    return execFileSync('kubectl', ['--kubeconfig', kube.kubeconfigPath, ...args], { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
+    return execFileSync('kubectl', ['--kubeconfig', kube.kubeconfigPath, ...args], {
+      input,
+      encoding: 'utf8',
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
   } catch (error) {
-    throw new Error(`kubectl ${args.join(' ')}: ${String((error as { stderr?: unknown }).stderr ?? error)}`);
+    throw new Error(
+      `kubectl ${args.join(' ')}: ${String((error as { stderr?: unknown }).stderr ?? error)}`,
+    );
   }
 }
 
 /** `kubectl kustomize` of a directory, as parsed documents. */
 export function kustomize(kube: KubeApiServer, directory: string): any[] {
-  return parseAllDocuments(kubectl(kube, ['kustomize', directory])).map((document) => document.toJS()).filter((object) => object !== null);
+  return parseAllDocuments(kubectl(kube, ['kustomize', directory]))
+    .map((document) => document.toJS())
+    .filter((object) => object !== null);
 }
 
 /**
  * Moves rendered manifests into a fresh namespace that exists, for a server dry run: a dry run
  * cannot create the Namespace an install brings, so that one is renamed too. Returns the namespace.
  */
-export async function intoFreshNamespace(kube: KubeApiServer, objects: readonly any[]): Promise<string> {
+export async function intoFreshNamespace(
+  kube: KubeApiServer,
+  objects: readonly any[],
+): Promise<string> {
   const namespace = uniqueName('dry');
   await kube.createNamespace(namespace);
   for (const object of objects) {
@@ -114,8 +150,28 @@ export async function intoFreshNamespace(kube: KubeApiServer, objects: readonly 
 }
 
 /** `kubectl auth can-i` as another user: true for "yes", false for "no" (which exits 1). */
-export function canI(kube: KubeApiServer, user: string, verb: string, resource: string, namespace: string): boolean {
-  const result = spawnSync('kubectl', ['--kubeconfig', kube.kubeconfigPath, 'auth', 'can-i', verb, resource, '-n', namespace, `--as=${user}`], { encoding: 'utf8' });
+export function canI(
+  kube: KubeApiServer,
+  user: string,
+  verb: string,
+  resource: string,
+  namespace: string,
+): boolean {
+  const result = spawnSync(
+    'kubectl',
+    [
+      '--kubeconfig',
+      kube.kubeconfigPath,
+      'auth',
+      'can-i',
+      verb,
+      resource,
+      '-n',
+      namespace,
+      `--as=${user}`,
+    ],
+    { encoding: 'utf8' },
+  );
   const answer = result.stdout.trim();
   assert.ok(answer === 'yes' || answer === 'no', `kubectl auth can-i: ${result.stderr}`);
   return answer === 'yes';
@@ -136,11 +192,34 @@ export interface WatchService {
  * Starts `ecr-refresh k8s --watch` against `ecr` (moto, or a proxy in front of it that counts the
  * calls) with `args` (kubeconfig, namespaces) and waits until /readyz says ready.
  */
-export async function startWatchService(ecr: Pick<Moto, 'endpoint'>, args: readonly string[]): Promise<WatchService> {
+export async function startWatchService(
+  ecr: Pick<Moto, 'endpoint'>,
+  args: readonly string[],
+): Promise<WatchService> {
   const port = await freePort();
-  const cli = startCli(['k8s', '--watch', '--listen', `127.0.0.1:${port}`, '-r', HOST, '--endpoint-url', ecr.endpoint, '--log-format', 'json', ...args], DUMMY_AWS_ENV, 180_000);
+  const cli = startCli(
+    [
+      'k8s',
+      '--watch',
+      '--listen',
+      `127.0.0.1:${port}`,
+      '-r',
+      HOST,
+      '--endpoint-url',
+      ecr.endpoint,
+      '--log-format',
+      'json',
+      ...args,
+    ],
+    DUMMY_AWS_ENV,
+    180_000,
+  );
   const base = `http://127.0.0.1:${port}`;
-  await waitUntil(async () => (await fetch(`${base}/readyz`)).status === 200, { what: '/readyz 200', timeoutMs: 30_000, intervalMs: 100 }).catch((error: Error) => {
+  await waitUntil(async () => (await fetch(`${base}/readyz`)).status === 200, {
+    what: '/readyz 200',
+    timeoutMs: 30_000,
+    intervalMs: 100,
+  }).catch((error: Error) => {
     cli.child.kill('SIGKILL');
     throw new Error(`${error.message}\n${cli.output().stderr.slice(-3000)}`, { cause: error });
   });
@@ -166,20 +245,35 @@ export async function startWatchService(ecr: Pick<Moto, 'endpoint'>, args: reado
  * Takes our Secret out of the ServiceAccount's imagePullSecrets as a user would (a PUT of what was
  * read, keeping every other entry); returns the entries left.
  */
-export async function stripPullSecret(kube: KubeApiServer, namespace: string, account = 'default'): Promise<string[]> {
+export async function stripPullSecret(
+  kube: KubeApiServer,
+  namespace: string,
+  account = 'default',
+): Promise<string[]> {
   const path = `/api/v1/namespaces/${namespace}/serviceaccounts/${account}`;
   const read = await kube.request('GET', path);
   assert.equal(read.status, 200, JSON.stringify(read.body));
-  const left = (read.body.imagePullSecrets ?? []).filter((entry: { name: string }) => entry.name !== SECRET);
+  const left = (read.body.imagePullSecrets ?? []).filter(
+    (entry: { name: string }) => entry.name !== SECRET,
+  );
   const replaced = await kube.request('PUT', path, { ...read.body, imagePullSecrets: left });
   assert.equal(replaced.status, 200, JSON.stringify(replaced.body));
   return left.map((entry: { name: string }) => entry.name);
 }
 
 /** Waits until the ServiceAccount references our Secret; returns how many ms that took. */
-export async function referencedWithin(kube: KubeApiServer, namespace: string, account = 'default', timeoutMs = 5000): Promise<number> {
+export async function referencedWithin(
+  kube: KubeApiServer,
+  namespace: string,
+  account = 'default',
+  timeoutMs = 5000,
+): Promise<number> {
   const started = Date.now();
-  await waitUntil(async () => (await pullSecretsOf(kube, namespace, account)).includes(SECRET), { what: `ServiceAccount ${namespace}/${account} referencing ${SECRET}`, timeoutMs, intervalMs: 10 });
+  await waitUntil(async () => (await pullSecretsOf(kube, namespace, account)).includes(SECRET), {
+    what: `ServiceAccount ${namespace}/${account} referencing ${SECRET}`,
+    timeoutMs,
+    intervalMs: 10,
+  });
   return Date.now() - started;
 }
 
@@ -187,11 +281,22 @@ export async function referencedWithin(kube: KubeApiServer, namespace: string, a
  * Waits until the namespace holds our Secret, valid for HOST, referenced by its `default`
  * ServiceAccount; returns how many ms that took.
  */
-export async function servedWithin(kube: KubeApiServer, namespace: string, timeoutMs = 15_000): Promise<number> {
+export async function servedWithin(
+  kube: KubeApiServer,
+  namespace: string,
+  timeoutMs = 15_000,
+): Promise<number> {
   const started = Date.now();
-  await waitUntil(async () => {
-    const secret = await readSecret(kube, namespace);
-    return secret !== undefined && dockerConfigOf(secret).auths[HOST] !== undefined && (await pullSecretsOf(kube, namespace)).includes(SECRET);
-  }, { what: `the Secret in ${namespace}`, timeoutMs, intervalMs: 20 });
+  await waitUntil(
+    async () => {
+      const secret = await readSecret(kube, namespace);
+      return (
+        secret !== undefined &&
+        dockerConfigOf(secret).auths[HOST] !== undefined &&
+        (await pullSecretsOf(kube, namespace)).includes(SECRET)
+      );
+    },
+    { what: `the Secret in ${namespace}`, timeoutMs, intervalMs: 20 },
+  );
   return Date.now() - started;
 }

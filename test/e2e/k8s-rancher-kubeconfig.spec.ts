@@ -13,7 +13,18 @@ import {
   type RancherUser,
 } from '../peers/index.ts';
 import { DUMMY_AWS_ENV, runCli, type CliRun } from '../support/run-cli.ts';
-import { HOST, SECRET, createNamespaces, pullSecretsOf, readSecret, servedWithin, startWatchService, targetsByAction, uniqueName, useKubeAndMoto } from './k8s-helpers.ts';
+import {
+  HOST,
+  SECRET,
+  createNamespaces,
+  pullSecretsOf,
+  readSecret,
+  servedWithin,
+  startWatchService,
+  targetsByAction,
+  uniqueName,
+  useKubeAndMoto,
+} from './k8s-helpers.ts';
 
 const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -52,11 +63,19 @@ describe("e2e: ecr-refresh k8s with Rancher's kubeconfigs (cluster proxy, author
 
   /** cluster-admin bound in one namespace only (`edit` is aggregated, and no controller fills it in here). */
   async function grantNamespace(namespace: string, userId: string): Promise<void> {
-    const bound = await kube.request('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${namespace}/rolebindings`, {
-      metadata: { name: `${userId}-project-owner` },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
-      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: userId }],
-    });
+    const bound = await kube.request(
+      'POST',
+      `/apis/rbac.authorization.k8s.io/v1/namespaces/${namespace}/rolebindings`,
+      {
+        metadata: { name: `${userId}-project-owner` },
+        roleRef: {
+          apiGroup: 'rbac.authorization.k8s.io',
+          kind: 'ClusterRole',
+          name: 'cluster-admin',
+        },
+        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: userId }],
+      },
+    );
     assert.equal(bound.status, 201, JSON.stringify(bound.body));
   }
 
@@ -70,21 +89,54 @@ describe("e2e: ecr-refresh k8s with Rancher's kubeconfigs (cluster proxy, author
     });
   }
 
-  function k8s(path: string, args: readonly string[] = [], env: Record<string, string> = {}): Promise<CliRun> {
-    return runCli(['k8s', '-r', HOST, '--endpoint-url', moto.endpoint, '--kubeconfig', path, '-n', namespaces.join(','), '--force', '--output', 'json', ...args], { ...DUMMY_AWS_ENV, ...env });
+  function k8s(
+    path: string,
+    args: readonly string[] = [],
+    env: Record<string, string> = {},
+  ): Promise<CliRun> {
+    return runCli(
+      [
+        'k8s',
+        '-r',
+        HOST,
+        '--endpoint-url',
+        moto.endpoint,
+        '--kubeconfig',
+        path,
+        '-n',
+        namespaces.join(','),
+        '--force',
+        '--output',
+        'json',
+        ...args,
+      ],
+      { ...DUMMY_AWS_ENV, ...env },
+    );
   }
 
   function assertWritten(run: CliRun, context: string): void {
     assert.equal(run.status, 0, run.stdout + run.stderr);
     const report = JSON.parse(run.stdout) as { results: Array<{ target: string; action: string }> };
-    assert.deepEqual(report.results.map((result) => result.target).sort(), namespaces.map((namespace) => `${context}/${namespace}`).sort());
+    assert.deepEqual(
+      report.results.map((result) => result.target).sort(),
+      namespaces.map((namespace) => `${context}/${namespace}`).sort(),
+    );
   }
 
   /** Every request reached the API server through `/k8s/clusters/<CLUSTER>` as the Rancher user. */
   function assertAllThroughProxy(): void {
     assert.ok(proxy.forwarded.length >= 2 * namespaces.length, JSON.stringify(proxy.forwarded));
-    assert.deepEqual(proxy.forwarded.filter((request) => request.clusterId !== CLUSTER || request.via !== 'proxy' || request.user !== user.id), []);
-    assert.deepEqual(proxy.forwarded.filter((request) => !request.path.startsWith('/api/')), []);
+    assert.deepEqual(
+      proxy.forwarded.filter(
+        (request) =>
+          request.clusterId !== CLUSTER || request.via !== 'proxy' || request.user !== user.id,
+      ),
+      [],
+    );
+    assert.deepEqual(
+      proxy.forwarded.filter((request) => !request.path.startsWith('/api/')),
+      [],
+    );
     assert.deepEqual(proxy.refused, []);
   }
 
@@ -98,10 +150,26 @@ describe("e2e: ecr-refresh k8s with Rancher's kubeconfigs (cluster proxy, author
     }
   });
 
-  it("acts as the Rancher user: a namespace it has no role in is refused (403), the others are written, exit 1", async () => {
+  it('acts as the Rancher user: a namespace it has no role in is refused (403), the others are written, exit 1', async () => {
     const foreign = uniqueName('rancher-foreign');
     await createNamespaces(kube, [foreign]);
-    const run = await runCli(['k8s', '-r', HOST, '--endpoint-url', moto.endpoint, '--kubeconfig', await kubeconfig(), '-n', [...namespaces, foreign].join(','), '--force', '--output', 'json'], DUMMY_AWS_ENV);
+    const run = await runCli(
+      [
+        'k8s',
+        '-r',
+        HOST,
+        '--endpoint-url',
+        moto.endpoint,
+        '--kubeconfig',
+        await kubeconfig(),
+        '-n',
+        [...namespaces, foreign].join(','),
+        '--force',
+        '--output',
+        'json',
+      ],
+      DUMMY_AWS_ENV,
+    );
     assert.equal(run.status, 1, run.stdout + run.stderr);
     const byAction = targetsByAction(run.stdout);
     assert.deepEqual(byAction.failed, [`${CLUSTER_NAME}/${foreign}`]);
@@ -121,19 +189,32 @@ describe("e2e: ecr-refresh k8s with Rancher's kubeconfigs (cluster proxy, author
     assert.match(scoped, new RegExp(`^kubeconfig-${user.id}\\.${CLUSTER}:`));
     assertWritten(await k8s(await kubeconfig({ user: { token: scoped } })), CLUSTER_NAME);
     proxy.clearRecords();
-    const elsewhere = await k8s(await kubeconfig({ server: proxy.serverFor('local'), user: { token: scoped } }));
+    const elsewhere = await k8s(
+      await kubeconfig({ server: proxy.serverFor('local'), user: { token: scoped } }),
+    );
     assert.equal(elsewhere.status, 1, elsewhere.stdout + elsewhere.stderr);
     assert.equal(proxy.forwarded.length, 0);
     assert.deepEqual([...new Set(proxy.refused.map((request) => request.status))], [401]);
   });
 
   it('keeps the prefix on the watches of --watch, and restores a deleted Secret through them', async () => {
-    const service = await startWatchService(moto, ['--kubeconfig', await kubeconfig(), '-n', namespaces.join(',')]);
+    const service = await startWatchService(moto, [
+      '--kubeconfig',
+      await kubeconfig(),
+      '-n',
+      namespaces.join(','),
+    ]);
     try {
-      const deleted = await kube.request('DELETE', `/api/v1/namespaces/${namespaces[0]}/secrets/${SECRET}`);
+      const deleted = await kube.request(
+        'DELETE',
+        `/api/v1/namespaces/${namespaces[0]}/secrets/${SECRET}`,
+      );
       assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
       await servedWithin(kube, namespaces[0] as string);
-      assert.ok(proxy.forwarded.some((request) => /[?&]watch=(1|true)/.test(request.path)), JSON.stringify(proxy.forwarded));
+      assert.ok(
+        proxy.forwarded.some((request) => /[?&]watch=(1|true)/.test(request.path)),
+        JSON.stringify(proxy.forwarded),
+      );
       assertAllThroughProxy();
     } finally {
       await service.stop();
@@ -146,20 +227,33 @@ describe("e2e: ecr-refresh k8s with Rancher's kubeconfigs (cluster proxy, author
     const run = await k8s(await kubeconfig({ user: { token } }));
     assert.equal(run.status, 1, run.stdout + run.stderr);
     assert.equal(proxy.forwarded.length, 0);
-    assert.ok(proxy.refused.length > 0 && proxy.refused.every((request) => request.status === 401), JSON.stringify(proxy.refused));
-    const report = JSON.parse(run.stdout) as { results: Array<{ target: string; action: string; error?: { message?: string } }> };
+    assert.ok(
+      proxy.refused.length > 0 && proxy.refused.every((request) => request.status === 401),
+      JSON.stringify(proxy.refused),
+    );
+    const report = JSON.parse(run.stdout) as {
+      results: Array<{ target: string; action: string; error?: { message?: string } }>;
+    };
     for (const result of report.results) {
       assert.equal(result.action, 'failed');
       assert.match(result.target, new RegExp(`^${CLUSTER_NAME}/`));
-      assert.match(result.error?.message ?? '', new RegExp(`HTTP 401: ${escaped(proxy.serverFor(CLUSTER))} did not accept the credentials of kubeconfig user "${CLUSTER_NAME}"`));
+      assert.match(
+        result.error?.message ?? '',
+        new RegExp(
+          `HTTP 401: ${escaped(proxy.serverFor(CLUSTER))} did not accept the credentials of kubeconfig user "${CLUSTER_NAME}"`,
+        ),
+      );
     }
     const secret = token.slice(token.indexOf(':') + 1);
-    for (const text of [token, secret]) assert.ok(!(run.stdout + run.stderr).includes(text), 'the token was printed');
+    for (const text of [token, secret])
+      assert.ok(!(run.stdout + run.stderr).includes(text), 'the token was printed');
   });
 
   describe('without certificate-authority-data (a publicly trusted CA)', () => {
     it("trusts the CA given in NODE_EXTRA_CA_CERTS, as Node's default store does", async () => {
-      const run = await k8s(await kubeconfig({ caPem: undefined }), [], { NODE_EXTRA_CA_CERTS: proxy.caPath });
+      const run = await k8s(await kubeconfig({ caPem: undefined }), [], {
+        NODE_EXTRA_CA_CERTS: proxy.caPath,
+      });
       assertWritten(run, CLUSTER_NAME);
       assertAllThroughProxy();
     });
@@ -168,10 +262,17 @@ describe("e2e: ecr-refresh k8s with Rancher's kubeconfigs (cluster proxy, author
       const run = await k8s(await kubeconfig({ caPem: undefined }));
       assert.equal(run.status, 1, run.stdout + run.stderr);
       assert.equal(proxy.forwarded.length, 0);
-      const report = JSON.parse(run.stdout) as { results: Array<{ action: string; error?: { message?: string } }> };
+      const report = JSON.parse(run.stdout) as {
+        results: Array<{ action: string; error?: { message?: string } }>;
+      };
       for (const result of report.results) {
         assert.equal(result.action, 'failed');
-        assert.match(result.error?.message ?? '', new RegExp(`TLS certificate of ${escaped(proxy.serverFor(CLUSTER))} is not trusted.*NODE_EXTRA_CA_CERTS`));
+        assert.match(
+          result.error?.message ?? '',
+          new RegExp(
+            `TLS certificate of ${escaped(proxy.serverFor(CLUSTER))} is not trusted.*NODE_EXTRA_CA_CERTS`,
+          ),
+        );
       }
       assert.doesNotMatch(run.stderr, /^\s+at /m);
     });
@@ -180,12 +281,20 @@ describe("e2e: ecr-refresh k8s with Rancher's kubeconfigs (cluster proxy, author
   describe('authorized cluster endpoint contexts', () => {
     const fqdn = `${CLUSTER_NAME}-fqdn`;
     const withEndpoint = (options: Partial<RancherKubeconfigOptions> = {}) =>
-      kubeconfig({ authorizedEndpoints: [{ suffix: 'fqdn', server: proxy.endpointFor(CLUSTER), caPem: proxy.caPem }], ...options });
+      kubeconfig({
+        authorizedEndpoints: [
+          { suffix: 'fqdn', server: proxy.endpointFor(CLUSTER), caPem: proxy.caPem },
+        ],
+        ...options,
+      });
 
     it('--context <cluster>-fqdn goes straight to the cluster endpoint', async () => {
       assertWritten(await k8s(await withEndpoint(), ['--context', fqdn]), fqdn);
       assert.ok(proxy.forwarded.length > 0);
-      assert.deepEqual(proxy.forwarded.filter((request) => request.via !== 'endpoint' || request.user !== user.id), []);
+      assert.deepEqual(
+        proxy.forwarded.filter((request) => request.via !== 'endpoint' || request.user !== user.id),
+        [],
+      );
     });
 
     it('a current-context of <cluster>-fqdn is served as the default, with no CA data for the endpoint', async () => {
@@ -194,32 +303,53 @@ describe("e2e: ecr-refresh k8s with Rancher's kubeconfigs (cluster proxy, author
         currentContext: fqdn,
       });
       assertWritten(await k8s(path, [], { NODE_EXTRA_CA_CERTS: proxy.caPath }), fqdn);
-      assert.deepEqual(proxy.forwarded.filter((request) => request.via !== 'endpoint'), []);
+      assert.deepEqual(
+        proxy.forwarded.filter((request) => request.via !== 'endpoint'),
+        [],
+      );
     });
 
     it('--all-contexts serves the proxy context and the endpoint context, each reported', async () => {
       const run = await k8s(await withEndpoint(), ['--all-contexts']);
       assert.equal(run.status, 0, run.stdout + run.stderr);
       const targets = Object.values(targetsByAction(run.stdout)).flat().sort();
-      assert.deepEqual(targets, [CLUSTER_NAME, fqdn].flatMap((context) => namespaces.map((namespace) => `${context}/${namespace}`)).sort());
-      assert.deepEqual([...new Set(proxy.forwarded.map((request) => request.via))].sort(), ['endpoint', 'proxy']);
+      assert.deepEqual(
+        targets,
+        [CLUSTER_NAME, fqdn]
+          .flatMap((context) => namespaces.map((namespace) => `${context}/${namespace}`))
+          .sort(),
+      );
+      assert.deepEqual([...new Set(proxy.forwarded.map((request) => request.via))].sort(), [
+        'endpoint',
+        'proxy',
+      ]);
     });
   });
 
   describe('an exec user (kubeconfig-generate-token=false)', () => {
-    const execUser = () => ({ exec: { server: new URL(proxy.url).host, user: user.id, clusterId: CLUSTER } });
+    const execUser = () => ({
+      exec: { server: new URL(proxy.url).host, user: user.id, clusterId: CLUSTER },
+    });
 
     it('whose command is not installed: exit 64 before any request, naming the context, the user and the command', async () => {
       const run = await k8s(await kubeconfig({ user: execUser() }), [], { PATH: '/usr/bin:/bin' });
       assert.equal(run.status, 64, run.stdout + run.stderr);
       assert.equal(proxy.connections, 0);
-      assert.match(run.stderr, new RegExp(`context "${CLUSTER_NAME}".*user "${CLUSTER_NAME}".*"rancher".*not found`));
+      assert.match(
+        run.stderr,
+        new RegExp(`context "${CLUSTER_NAME}".*user "${CLUSTER_NAME}".*"rancher".*not found`),
+      );
       assert.match(run.stderr, /kubeconfig-generate-token/);
     });
 
     it('whose command is on PATH: its ExecCredential token is used', async () => {
-      const bin = await writeRancherTokenCommand(join(workdir, uniqueName('bin')), proxy.issueToken(user));
-      const run = await k8s(await kubeconfig({ user: execUser() }), [], { PATH: `${bin}:/usr/bin:/bin` });
+      const bin = await writeRancherTokenCommand(
+        join(workdir, uniqueName('bin')),
+        proxy.issueToken(user),
+      );
+      const run = await k8s(await kubeconfig({ user: execUser() }), [], {
+        PATH: `${bin}:/usr/bin:/bin`,
+      });
       assertWritten(run, CLUSTER_NAME);
       assertAllThroughProxy();
     });

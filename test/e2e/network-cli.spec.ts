@@ -41,20 +41,39 @@ describe('e2e: ecr-refresh through proxies and against silent endpoints', functi
   });
   afterEach(async () => rm(dir, { recursive: true, force: true }));
 
-  const args = () => ['docker-config', '-r', HOST, '--docker-config', join(dir, 'config.json'), '--endpoint-url', moto.endpoint, '--force'];
+  const args = () => [
+    'docker-config',
+    '-r',
+    HOST,
+    '--docker-config',
+    join(dir, 'config.json'),
+    '--endpoint-url',
+    moto.endpoint,
+    '--force',
+  ];
   const motoAuthority = () => new URL(moto.endpoint).host;
-  const proxiedRequests = async () => (await proxy.accessLog()).split('\n').filter((line) => line.includes(motoAuthority())).length;
+  const proxiedRequests = async () =>
+    (await proxy.accessLog()).split('\n').filter((line) => line.includes(motoAuthority())).length;
 
   it('sends ECR calls through the proxy that HTTP_PROXY / HTTPS_PROXY name', async () => {
     const before = await proxiedRequests();
-    const run = await runCli(args(), { ...DUMMY_AWS_ENV, HTTP_PROXY: proxy.url, HTTPS_PROXY: proxy.url });
+    const run = await runCli(args(), {
+      ...DUMMY_AWS_ENV,
+      HTTP_PROXY: proxy.url,
+      HTTPS_PROXY: proxy.url,
+    });
     assert.equal(run.status, 0, run.stderr);
     assert.ok((await proxiedRequests()) > before, 'tinyproxy logged no request to moto');
   });
 
   it('goes direct for a host that NO_PROXY lists', async () => {
     const before = await proxiedRequests();
-    const run = await runCli(args(), { ...DUMMY_AWS_ENV, HTTP_PROXY: proxy.url, HTTPS_PROXY: proxy.url, NO_PROXY: '127.0.0.1' });
+    const run = await runCli(args(), {
+      ...DUMMY_AWS_ENV,
+      HTTP_PROXY: proxy.url,
+      HTTPS_PROXY: proxy.url,
+      NO_PROXY: '127.0.0.1',
+    });
     assert.equal(run.status, 0, run.stderr);
     assert.equal(await proxiedRequests(), before);
   });
@@ -63,7 +82,21 @@ describe('e2e: ecr-refresh through proxies and against silent endpoints', functi
     const hole = await startBlackHole();
     try {
       const started = Date.now();
-      const run = await runCli(['docker-config', '-r', HOST, '--docker-config', join(dir, 'config.json'), '--endpoint-url', hole.endpoint, '--timeout', '1'], DUMMY_AWS_ENV, 60_000);
+      const run = await runCli(
+        [
+          'docker-config',
+          '-r',
+          HOST,
+          '--docker-config',
+          join(dir, 'config.json'),
+          '--endpoint-url',
+          hole.endpoint,
+          '--timeout',
+          '1',
+        ],
+        DUMMY_AWS_ENV,
+        60_000,
+      );
       const seconds = (Date.now() - started) / 1000;
       assert.equal(run.status, 2, run.stdout + run.stderr);
       assert.match(run.stdout, /ERR_ECR_UNAVAILABLE/);

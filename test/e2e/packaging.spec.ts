@@ -46,11 +46,28 @@ describe('e2e: the published packages, installed outside the workspace', functio
     project = await mkdtemp(join(tmpdir(), 'ecr-refresh-consumer-'));
     const tarballs: string[] = [];
     for (const name of [...LIBRARY_PACKAGES, 'cli']) {
-      const { stdout } = await run('npm', ['pack', '--silent', '--pack-destination', project], { cwd: join(ROOT, 'packages', name) });
+      const { stdout } = await run('npm', ['pack', '--silent', '--pack-destination', project], {
+        cwd: join(ROOT, 'packages', name),
+      });
       tarballs.push(join(project, stdout.trim().split('\n').at(-1) ?? ''));
     }
-    await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
-    await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...tarballs, '@types/node@26'], { cwd: project, maxBuffer: 16 * 2 ** 20 });
+    await writeFile(
+      join(project, 'package.json'),
+      JSON.stringify({ name: 'consumer', private: true, type: 'module' }),
+    );
+    await run(
+      'npm',
+      [
+        'install',
+        '--no-audit',
+        '--no-fund',
+        '--prefer-offline',
+        '--loglevel=error',
+        ...tarballs,
+        '@types/node@26',
+      ],
+      { cwd: project, maxBuffer: 16 * 2 ** 20 },
+    );
   });
   after(async () => rm(project, { recursive: true, force: true }));
 
@@ -59,7 +76,13 @@ describe('e2e: the published packages, installed outside the workspace', functio
     const configPath = join(project, 'docker', 'config.json');
     const { stdout } = await run(process.execPath, ['consumer.mjs', HOST, configPath], {
       cwd: project,
-      env: { PATH: process.env.PATH ?? '', AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE0000', AWS_SECRET_ACCESS_KEY: 'fake-secret', AWS_REGION: 'eu-west-1', ECR_ENDPOINT: moto.endpoint },
+      env: {
+        PATH: process.env.PATH ?? '',
+        AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE0000',
+        AWS_SECRET_ACCESS_KEY: 'fake-secret',
+        AWS_REGION: 'eu-west-1',
+        ECR_ENDPOINT: moto.endpoint,
+      },
     });
     assert.deepEqual(JSON.parse(stdout), { created: 1, updated: 0, unchanged: 0, failed: 0 });
     assert.ok(JSON.parse(await readFile(configPath, 'utf8')).auths[HOST].auth);
@@ -69,7 +92,18 @@ describe('e2e: the published packages, installed outside the workspace', functio
     await writeFile(join(project, 'consumer.ts'), TYPED_CONSUMER);
     await writeFile(
       join(project, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2023', noEmit: true, skipLibCheck: false, types: ['node'] }, files: ['consumer.ts'] }),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          target: 'es2023',
+          noEmit: true,
+          skipLibCheck: false,
+          types: ['node'],
+        },
+        files: ['consumer.ts'],
+      }),
     );
     const tsc = join(ROOT, 'node_modules', '.bin', 'tsc');
     const failure = await run(tsc, ['-p', 'tsconfig.json'], { cwd: project }).then(
@@ -81,10 +115,14 @@ describe('e2e: the published packages, installed outside the workspace', functio
 
   it('runs the installed ecr-refresh command, which needs nothing but its own package', async () => {
     const bin = join(project, 'node_modules', '.bin', 'ecr-refresh');
-    const version = JSON.parse(await readFile(join(ROOT, 'packages', 'cli', 'package.json'), 'utf8')).version as string;
+    const version = JSON.parse(
+      await readFile(join(ROOT, 'packages', 'cli', 'package.json'), 'utf8'),
+    ).version as string;
     const { stdout } = await run(process.execPath, [bin, '--version'], { cwd: project });
     assert.equal(stdout.trim(), version);
-    const cliManifest = JSON.parse(await readFile(join(project, 'node_modules', '@ecr-refresh', 'cli', 'package.json'), 'utf8'));
+    const cliManifest = JSON.parse(
+      await readFile(join(project, 'node_modules', '@ecr-refresh', 'cli', 'package.json'), 'utf8'),
+    );
     assert.equal(cliManifest.dependencies, undefined, 'the bundled CLI must not pull dependencies');
   });
 });

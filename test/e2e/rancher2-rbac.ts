@@ -29,44 +29,86 @@ export interface ShippedInstall {
  * for `project` as the ServiceAccount of a fresh namespace; cluster-wide objects are renamed so
  * that tests never share them.
  */
-export async function installShippedRbac(kube: KubeApiServer, project: ProjectPlace, components: readonly string[]): Promise<ShippedInstall> {
+export async function installShippedRbac(
+  kube: KubeApiServer,
+  project: ProjectPlace,
+  components: readonly string[],
+): Promise<ShippedInstall> {
   const installNamespace = uniqueName('ecr-refresh');
   await kube.createNamespace(installNamespace);
   const objects = await shippedRbac(kube, project, installNamespace, components);
-  kubectl(kube, ['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
+  kubectl(
+    kube,
+    ['apply', '-f', '-'],
+    JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }),
+  );
   const token = await kube.createServiceAccountToken(installNamespace, 'ecr-refresh');
   const granted = objects
     .filter((object) => object.kind === 'ClusterRole')
-    .flatMap((role) => role.rules.flatMap((rule: any) => rule.resources.flatMap((resource: string) => rule.verbs.map((verb: string) => `${resource} ${verb}`))));
-  return { kubeconfig: await kube.kubeconfigForToken(token, installNamespace), user: `system:serviceaccount:${installNamespace}:ecr-refresh`, granted: [...new Set(granted)] };
+    .flatMap((role) =>
+      role.rules.flatMap((rule: any) =>
+        rule.resources.flatMap((resource: string) =>
+          rule.verbs.map((verb: string) => `${resource} ${verb}`),
+        ),
+      ),
+    );
+  return {
+    kubeconfig: await kube.kubeconfigForToken(token, installNamespace),
+    user: `system:serviceaccount:${installNamespace}:ecr-refresh`,
+    granted: [...new Set(granted)],
+  };
 }
 
 /** What the install's ServiceAccount was refused (`verb resource`), and the granted pairs it never used. */
-export async function grantsUse(kube: KubeApiServer, install: ShippedInstall): Promise<{ refused: string[]; unused: string[] }> {
-  const events = (await kube.auditEvents(install.user)).filter((event) => event.stage === 'ResponseComplete' && event.objectRef?.resource !== undefined);
-  const refused = events.filter((event) => event.responseStatus?.code === 403).map((event) => `${event.verb} ${event.objectRef?.resource}`);
+export async function grantsUse(
+  kube: KubeApiServer,
+  install: ShippedInstall,
+): Promise<{ refused: string[]; unused: string[] }> {
+  const events = (await kube.auditEvents(install.user)).filter(
+    (event) => event.stage === 'ResponseComplete' && event.objectRef?.resource !== undefined,
+  );
+  const refused = events
+    .filter((event) => event.responseStatus?.code === 403)
+    .map((event) => `${event.verb} ${event.objectRef?.resource}`);
   const used = new Set(events.map((event) => `${event.objectRef?.resource} ${event.verb}`));
   return { refused, unused: install.granted.filter((pair) => !used.has(pair)) };
 }
 
-async function shippedRbac(kube: KubeApiServer, project: ProjectPlace, installNamespace: string, components: readonly string[]): Promise<any[]> {
+async function shippedRbac(
+  kube: KubeApiServer,
+  project: ProjectPlace,
+  installNamespace: string,
+  components: readonly string[],
+): Promise<any[]> {
   const overlay = await mkdtemp(join(tmpdir(), 'ecr-refresh-rancher2-overlay-'));
-  await writeFile(join(overlay, 'kustomization.yaml'), stringify({
-    apiVersion: 'kustomize.config.k8s.io/v1beta1',
-    kind: 'Kustomization',
-    resources: [relative(overlay, join(DEPLOY_DIR, 'rancher2'))],
-    components: components.map((component) => relative(overlay, join(DEPLOY_DIR, 'rancher2', component))),
-  }));
+  await writeFile(
+    join(overlay, 'kustomization.yaml'),
+    stringify({
+      apiVersion: 'kustomize.config.k8s.io/v1beta1',
+      kind: 'Kustomization',
+      resources: [relative(overlay, join(DEPLOY_DIR, 'rancher2'))],
+      components: components.map((component) =>
+        relative(overlay, join(DEPLOY_DIR, 'rancher2', component)),
+      ),
+    }),
+  );
   const access = (await readFile(join(DEPLOY_DIR, 'rancher2', 'project-access.yaml'), 'utf8'))
     .replaceAll('CLUSTER_ID', project.cluster)
     .replaceAll('BACKING_NAMESPACE', project.backingNamespace);
-  const rendered = [...kustomize(kube, overlay), ...parseAllDocuments(access).map((document) => document.toJS())];
+  const rendered = [
+    ...kustomize(kube, overlay),
+    ...parseAllDocuments(access).map((document) => document.toJS()),
+  ];
   await rm(overlay, { recursive: true, force: true });
-  const objects = rendered.filter((object) => /^(ClusterRole|ClusterRoleBinding|RoleBinding|ServiceAccount)$/.test(object.kind));
+  const objects = rendered.filter((object) =>
+    /^(ClusterRole|ClusterRoleBinding|RoleBinding|ServiceAccount)$/.test(object.kind),
+  );
   for (const object of objects) {
-    if (object.kind.startsWith('Cluster')) object.metadata.name = `${object.metadata.name}-${installNamespace}`;
+    if (object.kind.startsWith('Cluster'))
+      object.metadata.name = `${object.metadata.name}-${installNamespace}`;
     if (object.kind === 'ServiceAccount') object.metadata.namespace = installNamespace;
-    if (object.roleRef?.kind === 'ClusterRole') object.roleRef.name = `${object.roleRef.name}-${installNamespace}`;
+    if (object.roleRef?.kind === 'ClusterRole')
+      object.roleRef.name = `${object.roleRef.name}-${installNamespace}`;
     for (const subject of object.subjects ?? []) subject.namespace = installNamespace;
   }
   return objects;

@@ -6,5 +6,8 @@ export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
   const override = env.ECR_REFRESH_CACHE;
   if (override !== undefined && override !== '') return override;
   const xdg = env.XDG_CACHE_HOME;
-  return join(xdg !== undefined && xdg !== '' ? xdg : join(env.HOME ?? homedir(), '.cache'), 'ecr-refresh');
+  return join(
+    xdg !== undefined && xdg !== '' ? xdg : join(env.HOME ?? homedir(), '.cache'),
+    'ecr-refresh',
+  );
 }

@@ -32,7 +32,11 @@ function installHandlers(): void {
   if (handlersInstalled) return;
   handlersInstalled = true;
   process.on('exit', stopAllTrackedSync);
-  for (const [signal, number] of [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]] as const) {
+  for (const [signal, number] of [
+    ['SIGINT', 2],
+    ['SIGTERM', 15],
+    ['SIGHUP', 1],
+  ] as const) {
     process.once(signal, () => {
       stopAllTrackedSync();
       process.exit(128 + number);
@@ -57,7 +61,9 @@ export function sweepStaleRuns(): void {
     try {
       const run = JSON.parse(readFileSync(path, 'utf8')) as RunFile;
       if (run.ownerPid === process.pid || isProcessAlive(run.ownerPid)) continue;
-      process.stderr.write(`[peers] stopping ${run.record.name} left by crashed run ${run.ownerPid}\n`);
+      process.stderr.write(
+        `[peers] stopping ${run.record.name} left by crashed run ${run.ownerPid}\n`,
+      );
       stopPeerRecordSync(run.record);
     } catch {
       // An unreadable file was half-written by a crash: nothing in it can be stopped.
@@ -82,7 +88,8 @@ export function trackPeer(record: PeerRecord): void {
 /** Rewrites the crash record of a tracked peer after a process or dir was added to it. */
 export function updateTrackedPeer(record: PeerRecord): void {
   const runFile = tracked.get(record);
-  if (runFile !== undefined) writeFileSync(runFile, JSON.stringify({ ownerPid: process.pid, record } satisfies RunFile));
+  if (runFile !== undefined)
+    writeFileSync(runFile, JSON.stringify({ ownerPid: process.pid, record } satisfies RunFile));
 }
 
 /** Forgets a peer that has been stopped: its exit handler and crash record are no longer needed. */

@@ -1,4 +1,10 @@
-import { createServer, request as httpRequest, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type RequestListener,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createTlsServer, request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 
@@ -56,7 +62,10 @@ export interface FaultProxy {
  * bearer tokens pass, not client certificates) that applies the faults a test schedules: delays,
  * resets, 429/5xx with Retry-After, cut responses and black holes. Bound to 127.0.0.1 only.
  */
-export async function startFaultProxy(upstream: string, options: FaultProxyTlsOptions = {}): Promise<FaultProxy> {
+export async function startFaultProxy(
+  upstream: string,
+  options: FaultProxyTlsOptions = {},
+): Promise<FaultProxy> {
   const target = new URL(upstream);
   const sockets = new Set<Socket>();
   const requests: SeenRequest[] = [];
@@ -75,10 +84,17 @@ export async function startFaultProxy(upstream: string, options: FaultProxyTlsOp
     requests.push({ method: incoming.method ?? 'GET', path, fault: fault.kind });
     void apply(fault, incoming, outgoing);
   };
-  const server = options.tls === undefined ? createServer(handle) : createTlsServer({ cert: options.tls.cert, key: options.tls.key }, handle);
+  const server =
+    options.tls === undefined
+      ? createServer(handle)
+      : createTlsServer({ cert: options.tls.cert, key: options.tls.key }, handle);
   const upstreamRequest = target.protocol === 'https:' ? httpsRequest : httpRequest;
 
-  async function apply(fault: Fault, incoming: IncomingMessage, outgoing: ServerResponse): Promise<void> {
+  async function apply(
+    fault: Fault,
+    incoming: IncomingMessage,
+    outgoing: ServerResponse,
+  ): Promise<void> {
     switch (fault.kind) {
       case 'blackhole':
         incoming.resume();
@@ -90,9 +106,17 @@ export async function startFaultProxy(upstream: string, options: FaultProxyTlsOp
         incoming.resume();
         outgoing.writeHead(fault.status, {
           'content-type': 'application/json',
-          ...(fault.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.retryAfterSeconds) }),
+          ...(fault.retryAfterSeconds === undefined
+            ? {}
+            : { 'retry-after': String(fault.retryAfterSeconds) }),
         });
-        outgoing.end(fault.body ?? JSON.stringify({ __type: fault.status === 429 ? 'ThrottlingException' : 'ServiceUnavailableException', message: 'injected fault' }));
+        outgoing.end(
+          fault.body ??
+            JSON.stringify({
+              __type: fault.status === 429 ? 'ThrottlingException' : 'ServiceUnavailableException',
+              message: 'injected fault',
+            }),
+        );
         return;
       case 'delay':
         await new Promise((resolve) => setTimeout(resolve, fault.ms));
@@ -110,7 +134,8 @@ export async function startFaultProxy(upstream: string, options: FaultProxyTlsOp
         port: target.port,
         method: incoming.method,
         path: incoming.url,
-        headers: options.keepHost === true ? incoming.headers : { ...incoming.headers, host: target.host },
+        headers:
+          options.keepHost === true ? incoming.headers : { ...incoming.headers, host: target.host },
         ...(options.upstreamCa === undefined ? {} : { ca: options.upstreamCa }),
       },
       (response) => {
@@ -121,7 +146,9 @@ export async function startFaultProxy(upstream: string, options: FaultProxyTlsOp
           outgoing.writeHead(response.statusCode ?? 502, response.headers);
           if (!truncate) return void outgoing.end(body);
           // Promise the whole body (content-length stays), send half, then hang up.
-          outgoing.write(body.subarray(0, Math.floor(body.length / 2)), () => outgoing.socket?.destroy());
+          outgoing.write(body.subarray(0, Math.floor(body.length / 2)), () =>
+            outgoing.socket?.destroy(),
+          );
         });
       },
     );

@@ -1,4 +1,8 @@
-import { request as httpRequestRaw, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
+import {
+  request as httpRequestRaw,
+  type IncomingHttpHeaders,
+  type OutgoingHttpHeaders,
+} from 'node:http';
 import { request as httpsRequestRaw } from 'node:https';
 
 /** A peer's answer, read whole: peers answer small bodies. */
@@ -42,7 +46,9 @@ export function httpRequest(url: string, options: HttpRequestOptions = {}): Prom
         res.once('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
       },
     );
-    req.once('timeout', () => req.destroy(new Error(`${options.method ?? 'GET'} ${url}: no answer in time`)));
+    req.once('timeout', () =>
+      req.destroy(new Error(`${options.method ?? 'GET'} ${url}: no answer in time`)),
+    );
     req.once('error', reject);
     req.end(options.body);
   });

@@ -8,22 +8,45 @@ import { startTinyproxy, type Tinyproxy } from './tinyproxy.ts';
 export type { KubeApiServer } from './kube/kube-apiserver.ts';
 export type { KubeResponse, KubeRequestOptions } from './kube/admin-client.ts';
 export type { AuditEvent } from './kube/audit-log.ts';
-export type { Moto, MotoIamCredentials, MotoIamAuthOptions, MotoRoleOptions, MotoTemporaryCredentials } from './moto.ts';
+export type {
+  Moto,
+  MotoIamCredentials,
+  MotoIamAuthOptions,
+  MotoRoleOptions,
+  MotoTemporaryCredentials,
+} from './moto.ts';
 export type { Tinyproxy } from './tinyproxy.ts';
 export type { Cattle } from './cattle/cattle-server.ts';
-export type { CattleEnvironment, CattleKey, CattleRole, CattleResponse, PullCredential, StoredCredential, StoredRegistry } from './cattle/cattle-admin.ts';
+export type {
+  CattleEnvironment,
+  CattleKey,
+  CattleRole,
+  CattleResponse,
+  PullCredential,
+  StoredCredential,
+  StoredRegistry,
+} from './cattle/cattle-admin.ts';
 export { startCattle } from './cattle/cattle-server.ts';
 export type { Rancher2 } from './rancher2/rancher-server.ts';
 export { startRancher2 } from './rancher2/rancher-server.ts';
 export type { RancherProjectRef, RancherResponse, RancherSession } from './rancher2/rancher-api.ts';
-export { bindRancherProjectRole, createRancherNamespace, createRancherProject, createRancherUser } from './rancher2/rancher-api.ts';
+export {
+  bindRancherProjectRole,
+  createRancherNamespace,
+  createRancherProject,
+  createRancherUser,
+} from './rancher2/rancher-api.ts';
 export type { PeerStartOptions } from './peer-launch.ts';
 export type { PeerRecord } from './peer-record.ts';
 export { startKubeApiServer } from './kube/kube-apiserver.ts';
 export { startMoto, MOTO_ACCOUNT_ID } from './moto.ts';
 export { startTinyproxy } from './tinyproxy.ts';
 export { startPodIdentityAgent } from './pod-identity-agent.ts';
-export type { PodIdentityAgent, PodIdentityCredentials, PodIdentityRequest } from './pod-identity-agent.ts';
+export type {
+  PodIdentityAgent,
+  PodIdentityCredentials,
+  PodIdentityRequest,
+} from './pod-identity-agent.ts';
 export { freePort } from './free-port.ts';
 export { startFaultProxy } from './fault-proxy.ts';
 export { startEcrPublicStandIn } from './ecr-public.ts';
@@ -79,13 +102,17 @@ const tinyproxy = singleton(() => startTinyproxy());
 const cattle = singleton(async () => {
   const started = await startCattle();
   // The suite's biggest fixed cost, so it is reported: a cold start creates the whole schema.
-  process.stderr.write(`[cattle] ${started.version} ready on ${started.origin} in ${(started.startMs / 1000).toFixed(1)} s\n`);
+  process.stderr.write(
+    `[cattle] ${started.version} ready on ${started.origin} in ${(started.startMs / 1000).toFixed(1)} s\n`,
+  );
   return started;
 });
 
 const rancher2 = singleton(async () => {
   const started = await startRancher2();
-  process.stderr.write(`[rancher2] Rancher ${started.version} ready on ${started.origin} in ${(started.startMs / 1000).toFixed(1)} s\n`);
+  process.stderr.write(
+    `[rancher2] Rancher ${started.version} ready on ${started.origin} in ${(started.startMs / 1000).toFixed(1)} s\n`,
+  );
   return started;
 });
 

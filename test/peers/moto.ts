@@ -102,14 +102,20 @@ async function setAuthCount(endpoint: string, count: '0' | 'inf' | `${number}`):
     headers: { 'content-type': 'text/plain' },
     body: count,
   });
-  if (response.status !== 200) throw new Error(`moto reset-auth ${count}: HTTP ${response.status} ${response.body}`);
+  if (response.status !== 200)
+    throw new Error(`moto reset-auth ${count}: HTTP ${response.status} ${response.body}`);
 }
 
 /**
  * One IAM (or STS) Query API call while auth is off. Unsigned: moto routes by the service named in the
  * Authorization header's credential scope and checks no signature until auth is on.
  */
-async function iamCall(endpoint: string, params: Record<string, string>, accountId = MOTO_ACCOUNT_ID, service: 'iam' | 'sts' = 'iam'): Promise<string> {
+async function iamCall(
+  endpoint: string,
+  params: Record<string, string>,
+  accountId = MOTO_ACCOUNT_ID,
+  service: 'iam' | 'sts' = 'iam',
+): Promise<string> {
   const response = await httpRequest(`${endpoint}/`, {
     method: 'POST',
     headers: {
@@ -120,13 +126,15 @@ async function iamCall(endpoint: string, params: Record<string, string>, account
     },
     body: new URLSearchParams({ Version: '2010-05-08', ...params }).toString(),
   });
-  if (response.status !== 200) throw new Error(`moto IAM ${params.Action}: HTTP ${response.status} ${response.body}`);
+  if (response.status !== 200)
+    throw new Error(`moto IAM ${params.Action}: HTTP ${response.status} ${response.body}`);
   return response.body;
 }
 
 function xmlText(xml: string, tag: string): string {
   const match = new RegExp(`<${tag}>([^<]*)</${tag}>`).exec(xml);
-  if (match?.[1] === undefined) throw new Error(`moto answered without <${tag}>: ${xml.slice(0, 300)}`);
+  if (match?.[1] === undefined)
+    throw new Error(`moto answered without <${tag}>: ${xml.slice(0, 300)}`);
   return match[1];
 }
 
@@ -137,7 +145,10 @@ async function createIamUser(endpoint: string, actions: string[]): Promise<MotoI
   const userName = `ecr-refresh-test-${process.pid}-${userSequence}`;
   await iamCall(endpoint, { Action: 'CreateUser', UserName: userName });
   const keyXml = await iamCall(endpoint, { Action: 'CreateAccessKey', UserName: userName });
-  const policy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: actions, Resource: '*' }] };
+  const policy = {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: actions, Resource: '*' }],
+  };
   await iamCall(endpoint, {
     Action: 'PutUserPolicy',
     UserName: userName,
@@ -146,11 +157,21 @@ async function createIamUser(endpoint: string, actions: string[]): Promise<MotoI
   });
   const secretAccessKey = xmlText(keyXml, 'SecretAccessKey');
   noteSecret(secretAccessKey);
-  return { accessKeyId: xmlText(keyXml, 'AccessKeyId'), secretAccessKey, userName, arn: `arn:aws:iam::${MOTO_ACCOUNT_ID}:user/${userName}` };
+  return {
+    accessKeyId: xmlText(keyXml, 'AccessKeyId'),
+    secretAccessKey,
+    userName,
+    arn: `arn:aws:iam::${MOTO_ACCOUNT_ID}:user/${userName}`,
+  };
 }
 
 async function assumeIamRole(endpoint: string, roleArn: string): Promise<MotoTemporaryCredentials> {
-  const params = { Action: 'AssumeRole', Version: '2011-06-15', RoleArn: roleArn, RoleSessionName: 'pod-identity' };
+  const params = {
+    Action: 'AssumeRole',
+    Version: '2011-06-15',
+    RoleArn: roleArn,
+    RoleSessionName: 'pod-identity',
+  };
   const xml = await iamCall(endpoint, params, MOTO_ACCOUNT_ID, 'sts');
   const credentials = {
     accessKeyId: xmlText(xml, 'AccessKeyId'),
@@ -165,9 +186,29 @@ async function assumeIamRole(endpoint: string, roleArn: string): Promise<MotoTem
 
 async function createIamRole(endpoint: string, options: MotoRoleOptions): Promise<string> {
   const accountId = options.accountId ?? MOTO_ACCOUNT_ID;
-  const roleXml = await iamCall(endpoint, { Action: 'CreateRole', RoleName: options.name, AssumeRolePolicyDocument: JSON.stringify(options.trustPolicy) }, accountId);
-  const policy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: options.actions, Resource: '*' }] };
-  await iamCall(endpoint, { Action: 'PutRolePolicy', RoleName: options.name, PolicyName: 'ecr-refresh-test', PolicyDocument: JSON.stringify(policy) }, accountId);
+  const roleXml = await iamCall(
+    endpoint,
+    {
+      Action: 'CreateRole',
+      RoleName: options.name,
+      AssumeRolePolicyDocument: JSON.stringify(options.trustPolicy),
+    },
+    accountId,
+  );
+  const policy = {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: options.actions, Resource: '*' }],
+  };
+  await iamCall(
+    endpoint,
+    {
+      Action: 'PutRolePolicy',
+      RoleName: options.name,
+      PolicyName: 'ecr-refresh-test',
+      PolicyDocument: JSON.stringify(policy),
+    },
+    accountId,
+  );
   return xmlText(roleXml, 'Arn');
 }
 
@@ -189,17 +230,24 @@ export async function startMoto(options: PeerStartOptions = {}): Promise<Moto> {
     const dir = await launch.makeDir();
     const port = await freePort();
     const endpoint = `http://127.0.0.1:${port}`;
-    const server = launch.spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
-      cwd: dir,
-      logPath: join(dir, 'moto.log'),
-      // Unbuffered, so the log shows a startup failure before we give up on it.
-      env: { ...process.env, PYTHONUNBUFFERED: '1' },
-    });
-    await waitUntil(async () => (await httpRequest(`${endpoint}/moto-api/`, { timeoutMs: 2000 })).status === 200, {
-      what: 'moto',
-      timeoutMs: 30_000,
-      abortIf: () => server.exitReason(),
-    }).catch(async (error: Error) => {
+    const server = launch.spawn(
+      'python3',
+      ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)],
+      {
+        cwd: dir,
+        logPath: join(dir, 'moto.log'),
+        // Unbuffered, so the log shows a startup failure before we give up on it.
+        env: { ...process.env, PYTHONUNBUFFERED: '1' },
+      },
+    );
+    await waitUntil(
+      async () => (await httpRequest(`${endpoint}/moto-api/`, { timeoutMs: 2000 })).status === 200,
+      {
+        what: 'moto',
+        timeoutMs: 30_000,
+        abortIf: () => server.exitReason(),
+      },
+    ).catch(async (error: Error) => {
       throw new Error(`${error.message}\n${await logTail(server.logPath)}`, { cause: error });
     });
     let authOn = false;
@@ -208,7 +256,10 @@ export async function startMoto(options: PeerStartOptions = {}): Promise<Moto> {
       accountId: MOTO_ACCOUNT_ID,
       async enableIamAuth(authOptions = {}) {
         await setAuthCount(endpoint, 'inf');
-        const credentials = await createIamUser(endpoint, authOptions.actions ?? ['ecr:GetAuthorizationToken', 'ecr:*']);
+        const credentials = await createIamUser(
+          endpoint,
+          authOptions.actions ?? ['ecr:GetAuthorizationToken', 'ecr:*'],
+        );
         await setAuthCount(endpoint, '0');
         authOn = true;
         return credentials;
@@ -235,7 +286,8 @@ export async function startMoto(options: PeerStartOptions = {}): Promise<Moto> {
       },
       async reset() {
         const response = await httpRequest(`${endpoint}/moto-api/reset`, { method: 'POST' });
-        if (response.status !== 200) throw new Error(`moto reset: HTTP ${response.status} ${response.body}`);
+        if (response.status !== 200)
+          throw new Error(`moto reset: HTTP ${response.status} ${response.body}`);
         await setAuthCount(endpoint, 'inf');
         authOn = false;
       },

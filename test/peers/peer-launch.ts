@@ -2,7 +2,11 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sweepStaleRuns, trackPeer, untrackPeer, updateTrackedPeer } from './exit-cleanup.ts';
-import { spawnPeerProcess, type SpawnedPeerProcess, type SpawnPeerOptions } from './peer-process.ts';
+import {
+  spawnPeerProcess,
+  type SpawnedPeerProcess,
+  type SpawnPeerOptions,
+} from './peer-process.ts';
 import { stopPeerRecord, type PeerRecord } from './peer-record.ts';
 
 /** Options every `start…()` peer function takes. */
@@ -53,7 +57,12 @@ export function beginPeerLaunch(name: string, options: PeerStartOptions = {}): P
     },
     spawn(command, args, spawnOptions) {
       const spawned = spawnPeerProcess(command, args, spawnOptions);
-      record.processes.push({ pid: spawned.pid, command: spawned.command, args: spawned.args, logPath: spawned.logPath });
+      record.processes.push({
+        pid: spawned.pid,
+        command: spawned.command,
+        args: spawned.args,
+        logPath: spawned.logPath,
+      });
       updateTrackedPeer(record);
       return spawned;
     },

@@ -30,7 +30,11 @@ export interface SpawnPeerOptions {
  * never keeps Node alive and outlives Node only on purpose (`testenv up`). The whole group is
  * stopped by {@link stopPeerProcess}; a crashed test run is swept by the exit cleanup.
  */
-export function spawnPeerProcess(command: string, args: readonly string[], options: SpawnPeerOptions): SpawnedPeerProcess {
+export function spawnPeerProcess(
+  command: string,
+  args: readonly string[],
+  options: SpawnPeerOptions,
+): SpawnedPeerProcess {
   const log = openSync(options.logPath, 'a');
   try {
     const child = spawn(command, args, {
@@ -48,7 +52,13 @@ export function spawnPeerProcess(command: string, args: readonly string[], optio
     });
     child.unref();
     if (child.pid === undefined) throw new Error(`could not start ${command}`);
-    return { pid: child.pid, command, args: args.join(' '), logPath: options.logPath, exitReason: () => exitReason };
+    return {
+      pid: child.pid,
+      command,
+      args: args.join(' '),
+      logPath: options.logPath,
+      exitReason: () => exitReason,
+    };
   } finally {
     closeSync(log);
   }
@@ -101,7 +111,8 @@ export async function stopPeerProcess(record: PeerProcess, graceMs = 5000): Prom
   const killAt = Date.now() + graceMs;
   while (isProcessAlive(record.pid)) {
     if (Date.now() > killAt) signalGroup(record.pid, 'SIGKILL');
-    if (Date.now() > killAt + 5000) throw new Error(`${record.command} (pid ${record.pid}) survived SIGKILL`);
+    if (Date.now() > killAt + 5000)
+      throw new Error(`${record.command} (pid ${record.pid}) survived SIGKILL`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

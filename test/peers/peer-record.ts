@@ -22,5 +22,6 @@ export async function stopPeerRecord(record: PeerRecord): Promise<void> {
 export function stopPeerRecordSync(record: PeerRecord): void {
   for (const peerProcess of [...record.processes].reverse()) killPeerProcessSync(peerProcess);
   // A killed process may still be closing files for a moment: retry instead of leaving the dir.
-  for (const dir of record.dirs) rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
+  for (const dir of record.dirs)
+    rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
 }

@@ -34,15 +34,28 @@ export interface PodIdentityAgent {
  * Expiration}` as JSON; a missing token is a 400, a token other than the one in `tokenFile` (the
  * token EKS Auth would accept) a 403, another path a 404.
  */
-export async function startPodIdentityAgent(tokenFile: string, credentials: PodIdentityCredentials): Promise<PodIdentityAgent> {
+export async function startPodIdentityAgent(
+  tokenFile: string,
+  credentials: PodIdentityCredentials,
+): Promise<PodIdentityAgent> {
   const requests: PodIdentityRequest[] = [];
   const server = createServer((request, response) => {
     void (async () => {
       const path = request.url ?? '/';
       const expected = (await readFile(tokenFile, 'utf8')).trim();
-      const [status, body] = answer(request.method, path, request.headers.authorization, expected, credentials);
+      const [status, body] = answer(
+        request.method,
+        path,
+        request.headers.authorization,
+        expected,
+        credentials,
+      );
       requests.push({ path, status });
-      response.writeHead(status, { 'content-type': status === 200 ? 'application/json' : 'text/plain; charset=utf-8' }).end(body);
+      response
+        .writeHead(status, {
+          'content-type': status === 200 ? 'application/json' : 'text/plain; charset=utf-8',
+        })
+        .end(body);
     })();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -57,7 +70,13 @@ export async function startPodIdentityAgent(tokenFile: string, credentials: PodI
   };
 }
 
-function answer(method: string | undefined, path: string, token: string | undefined, expected: string, credentials: PodIdentityCredentials): [number, string] {
+function answer(
+  method: string | undefined,
+  path: string,
+  token: string | undefined,
+  expected: string,
+  credentials: PodIdentityCredentials,
+): [number, string] {
   if (method !== 'GET' || path !== '/v1/credentials') return [404, '404 page not found'];
   if (token === undefined || token === '') return [400, 'Service account token cannot be empty'];
   if (token !== expected) return [403, 'Access Denied. Invalid service account token'];

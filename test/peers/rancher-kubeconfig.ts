@@ -6,17 +6,17 @@ import { noteSecret } from '../support/leak-collector.ts';
 export type RancherKubeconfigUser =
   | { readonly token: string }
   | {
-    readonly exec: {
-      /** Rancher's host (`127.0.0.1:<port>`), written as `--server=…`. */
-      readonly server: string;
-      /** The Rancher user id, written as `--user=…`. */
-      readonly user: string;
-      /** Written as `--cluster=…` (Rancher adds it when the cluster has an authorized endpoint). */
-      readonly clusterId?: string;
-      /** Default `rancher`. */
-      readonly command?: string;
+      readonly exec: {
+        /** Rancher's host (`127.0.0.1:<port>`), written as `--server=…`. */
+        readonly server: string;
+        /** The Rancher user id, written as `--user=…`. */
+        readonly user: string;
+        /** Written as `--cluster=…` (Rancher adds it when the cluster has an authorized endpoint). */
+        readonly clusterId?: string;
+        /** Default `rancher`. */
+        readonly command?: string;
+      };
     };
-  };
 
 /** An extra context of an authorized cluster endpoint: `<clusterName>-<suffix>`, straight at the cluster. */
 export interface RancherAuthorizedEndpoint {
@@ -51,7 +51,9 @@ const CERT_DELIMITER = '\\\n      ';
 export function formatCertString(pem: string): string {
   const data = Buffer.from(pem).toString('base64');
   if (data.length <= FIRST_LINE) return data;
-  return [data.slice(0, FIRST_LINE), ...(data.slice(FIRST_LINE).match(NEXT_LINES) ?? [])].join(CERT_DELIMITER);
+  return [data.slice(0, FIRST_LINE), ...(data.slice(FIRST_LINE).match(NEXT_LINES) ?? [])].join(
+    CERT_DELIMITER,
+  );
 }
 
 function clusterEntry(name: string, server: string, caPem: string | undefined): string {
@@ -59,12 +61,15 @@ function clusterEntry(name: string, server: string, caPem: string | undefined): 
     `- name: "${name}"`,
     '  cluster:',
     `    server: "${server}"`,
-    ...(caPem === undefined ? [] : [`    certificate-authority-data: "${formatCertString(caPem)}"`]),
+    ...(caPem === undefined
+      ? []
+      : [`    certificate-authority-data: "${formatCertString(caPem)}"`]),
   ].join('\n');
 }
 
 function userEntry(name: string, user: RancherKubeconfigUser): string {
-  if ('token' in user) return [`- name: "${name}"`, '  user:', `    token: "${user.token}"`].join('\n');
+  if ('token' in user)
+    return [`- name: "${name}"`, '  user:', `    token: "${user.token}"`].join('\n');
   return [
     `- name: "${name}"`,
     '  user:',
@@ -87,7 +92,11 @@ function userEntry(name: string, user: RancherKubeconfigUser): string {
 export function rancherKubeconfigText(options: RancherKubeconfigOptions): string {
   const contexts = [
     { name: options.clusterName, server: options.server, caPem: options.caPem },
-    ...(options.authorizedEndpoints ?? []).map((endpoint) => ({ name: `${options.clusterName}-${endpoint.suffix}`, server: endpoint.server, caPem: endpoint.caPem })),
+    ...(options.authorizedEndpoints ?? []).map((endpoint) => ({
+      name: `${options.clusterName}-${endpoint.suffix}`,
+      server: endpoint.server,
+      caPem: endpoint.caPem,
+    })),
   ];
   return [
     'apiVersion: v1',
@@ -99,7 +108,14 @@ export function rancherKubeconfigText(options: RancherKubeconfigOptions): string
     userEntry(options.clusterName, options.user),
     '',
     'contexts:',
-    ...contexts.map((context) => [`- name: "${context.name}"`, '  context:', `    user: "${options.clusterName}"`, `    cluster: "${context.name}"`].join('\n')),
+    ...contexts.map((context) =>
+      [
+        `- name: "${context.name}"`,
+        '  context:',
+        `    user: "${options.clusterName}"`,
+        `    cluster: "${context.name}"`,
+      ].join('\n'),
+    ),
     '',
     `current-context: "${options.currentContext ?? options.clusterName}"`,
     '',
@@ -107,7 +123,10 @@ export function rancherKubeconfigText(options: RancherKubeconfigOptions): string
 }
 
 /** Writes {@link rancherKubeconfigText} to `path` with mode 0600 and returns the path; the token is noted for the leak check. */
-export async function writeRancherKubeconfig(path: string, options: RancherKubeconfigOptions): Promise<string> {
+export async function writeRancherKubeconfig(
+  path: string,
+  options: RancherKubeconfigOptions,
+): Promise<string> {
   if ('token' in options.user) noteSecret(options.user.token);
   await writeFile(path, rancherKubeconfigText(options), { mode: 0o600 });
   return path;
@@ -120,7 +139,11 @@ export async function writeRancherKubeconfig(path: string, options: RancherKubec
  */
 export async function writeRancherTokenCommand(dir: string, token: string): Promise<string> {
   noteSecret(token);
-  const credential = JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1beta1', kind: 'ExecCredential', status: { token } });
+  const credential = JSON.stringify({
+    apiVersion: 'client.authentication.k8s.io/v1beta1',
+    kind: 'ExecCredential',
+    status: { token },
+  });
   await mkdir(dir, { recursive: true });
   const command = join(dir, 'rancher');
   await writeFile(command, `#!/bin/sh\ncat <<'EOF'\n${credential}\nEOF\n`, { mode: 0o700 });

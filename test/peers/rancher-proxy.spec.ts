@@ -17,16 +17,29 @@ describe('Rancher proxy peer', function () {
   beforeEach(() => proxy.clearRecords());
   after(async () => proxy?.stop());
 
-  const call = (url: string, token?: string, init: { method?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<HttpResponse> =>
+  const call = (
+    url: string,
+    token?: string,
+    init: { method?: string; body?: unknown; headers?: Record<string, string> } = {},
+  ): Promise<HttpResponse> =>
     httpRequest(url, {
       method: init.method ?? 'GET',
-      headers: { accept: 'application/json', 'content-type': 'application/json', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }), ...init.headers },
+      headers: {
+        accept: 'application/json',
+        'content-type': 'application/json',
+        ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+        ...init.headers,
+      },
       ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
       tls: { ca: proxy.caPem },
     });
   /** Who the API server took the request for, by its SelfSubjectReview. */
   const whoAmI = async (server: string, token: string, headers: Record<string, string> = {}) => {
-    const answer = await call(`${server}/apis/authentication.k8s.io/v1/selfsubjectreviews`, token, { method: 'POST', body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' }, headers });
+    const answer = await call(`${server}/apis/authentication.k8s.io/v1/selfsubjectreviews`, token, {
+      method: 'POST',
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+      headers,
+    });
     assert.equal(answer.status, 201, answer.body);
     return JSON.parse(answer.body).status.userInfo as { username: string; groups: string[] };
   };
@@ -35,14 +48,27 @@ describe('Rancher proxy peer', function () {
     const token = proxy.issueToken(user);
     assert.match(token, /^kubeconfig-u-peer1:[bcdfghjklmnpqrstvwxz2456789]{54}$/);
     for (const clusterId of ['local', 'c-test']) {
-      const seen = await whoAmI(proxy.serverFor(clusterId), token, { 'Impersonate-User': 'system:admin', 'Impersonate-Group': 'system:masters' });
+      const seen = await whoAmI(proxy.serverFor(clusterId), token, {
+        'Impersonate-User': 'system:admin',
+        'Impersonate-Group': 'system:masters',
+      });
       assert.equal(seen.username, user.id);
-      assert.deepEqual(seen.groups.sort(), ['github_team://4242', 'system:authenticated', 'system:cattle:authenticated']);
+      assert.deepEqual(seen.groups.sort(), [
+        'github_team://4242',
+        'system:authenticated',
+        'system:cattle:authenticated',
+      ]);
     }
-    assert.deepEqual(proxy.forwarded.map(({ method, clusterId, path, user: who, via }) => `${method} ${clusterId} ${path} ${who} ${via}`), [
-      'POST local /apis/authentication.k8s.io/v1/selfsubjectreviews u-peer1 proxy',
-      'POST c-test /apis/authentication.k8s.io/v1/selfsubjectreviews u-peer1 proxy',
-    ]);
+    assert.deepEqual(
+      proxy.forwarded.map(
+        ({ method, clusterId, path, user: who, via }) =>
+          `${method} ${clusterId} ${path} ${who} ${via}`,
+      ),
+      [
+        'POST local /apis/authentication.k8s.io/v1/selfsubjectreviews u-peer1 proxy',
+        'POST c-test /apis/authentication.k8s.io/v1/selfsubjectreviews u-peer1 proxy',
+      ],
+    );
   });
 
   it('answers 404 outside a known cluster prefix and 401 without a valid token, with Kubernetes Status bodies', async () => {
@@ -55,8 +81,20 @@ describe('Rancher proxy peer', function () {
       await call(`${proxy.serverFor('c-test')}/api/v1/namespaces`, `${token}x`),
       await call(`${proxy.serverFor('local')}/api/v1/namespaces`, scoped),
     ];
-    assert.deepEqual(answers.map((answer) => [answer.status, JSON.parse(answer.body).reason]), [[404, 'NotFound'], [404, 'NotFound'], [401, 'Unauthorized'], [401, 'Unauthorized'], [401, 'Unauthorized']]);
-    assert.deepEqual(proxy.refused.map((refusal) => refusal.status), [404, 404, 401, 401, 401]);
+    assert.deepEqual(
+      answers.map((answer) => [answer.status, JSON.parse(answer.body).reason]),
+      [
+        [404, 'NotFound'],
+        [404, 'NotFound'],
+        [401, 'Unauthorized'],
+        [401, 'Unauthorized'],
+        [401, 'Unauthorized'],
+      ],
+    );
+    assert.deepEqual(
+      proxy.refused.map((refusal) => refusal.status),
+      [404, 404, 401, 401, 401],
+    );
     assert.deepEqual(proxy.forwarded, []);
     assert.equal((await whoAmI(proxy.serverFor('c-test'), scoped)).username, user.id);
     proxy.revokeToken(token);
@@ -66,7 +104,10 @@ describe('Rancher proxy peer', function () {
   it('serves each cluster at its authorized endpoint, without the prefix', async () => {
     const seen = await whoAmI(proxy.endpointFor('c-test'), proxy.issueToken(user));
     assert.equal(seen.username, user.id);
-    assert.deepEqual(proxy.forwarded.map(({ clusterId, via }) => `${clusterId} ${via}`), ['c-test endpoint']);
+    assert.deepEqual(
+      proxy.forwarded.map(({ clusterId, via }) => `${clusterId} ${via}`),
+      ['c-test endpoint'],
+    );
   });
 
   it('streams a watch, and stop() ends it', async () => {
@@ -74,25 +115,36 @@ describe('Rancher proxy peer', function () {
     const token = own.issueToken({ id: 'u-peer2' });
     await kube.request('POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
       metadata: { name: 'u-peer2-view-namespaces' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+      roleRef: {
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'ClusterRole',
+        name: 'cluster-admin',
+      },
       subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'u-peer2' }],
     });
     const ended = new Promise<string>((resolve, reject) => {
-      const watch = request(`${own.serverFor('c-test')}/api/v1/namespaces?watch=1&timeoutSeconds=60`, { ca: own.caPem, headers: { authorization: `Bearer ${token}` } }, (answer) => {
-        let text = '';
-        answer.setEncoding('utf8');
-        answer.on('data', (chunk: string) => {
-          text += chunk;
-          if (text.includes('\n')) void own.stop();
-        });
-        answer.on('error', () => resolve(text));
-        answer.on('close', () => resolve(text));
-      });
+      const watch = request(
+        `${own.serverFor('c-test')}/api/v1/namespaces?watch=1&timeoutSeconds=60`,
+        { ca: own.caPem, headers: { authorization: `Bearer ${token}` } },
+        (answer) => {
+          let text = '';
+          answer.setEncoding('utf8');
+          answer.on('data', (chunk: string) => {
+            text += chunk;
+            if (text.includes('\n')) void own.stop();
+          });
+          answer.on('error', () => resolve(text));
+          answer.on('close', () => resolve(text));
+        },
+      );
       watch.on('error', reject);
       watch.end();
     });
     const text = await ended;
     assert.equal(JSON.parse(text.split('\n')[0] ?? '').type, 'ADDED');
-    assert.deepEqual(own.forwarded.map(({ path }) => path), ['/api/v1/namespaces?watch=1&timeoutSeconds=60']);
+    assert.deepEqual(
+      own.forwarded.map(({ path }) => path),
+      ['/api/v1/namespaces?watch=1&timeoutSeconds=60'],
+    );
   });
 });

@@ -95,17 +95,37 @@ const SECRET_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 const SECRET_LENGTH = 54;
 const AUTHENTICATED_GROUP = 'system:cattle:authenticated';
 // Hop-by-hop and identity headers: a client never chooses whom the API server sees.
-const DROPPED_REQUEST_HEADERS = new Set(['authorization', 'host', 'connection', 'keep-alive', 'proxy-authorization', 'te', 'upgrade']);
+const DROPPED_REQUEST_HEADERS = new Set([
+  'authorization',
+  'host',
+  'connection',
+  'keep-alive',
+  'proxy-authorization',
+  'te',
+  'upgrade',
+]);
 
 function rancherSecret(): string {
-  return [...randomBytes(SECRET_LENGTH)].map((byte) => SECRET_ALPHABET[byte % SECRET_ALPHABET.length]).join('');
+  return [...randomBytes(SECRET_LENGTH)]
+    .map((byte) => SECRET_ALPHABET[byte % SECRET_ALPHABET.length])
+    .join('');
 }
 
 /** A Kubernetes `Status` answer, as the API server and Rancher's proxy send for 401 and 404. */
 function answerStatus(outgoing: ServerResponse, code: 401 | 404, message: string): void {
   const reason = code === 401 ? 'Unauthorized' : 'NotFound';
   outgoing.writeHead(code, { 'content-type': 'application/json' });
-  outgoing.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code }));
+  outgoing.end(
+    JSON.stringify({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message,
+      reason,
+      code,
+    }),
+  );
 }
 
 /**
@@ -120,11 +140,20 @@ function answerStatus(outgoing: ServerResponse, code: 401 | 404, message: string
  * prefix, same tokens). TLS with the API server's serving certificate (valid for 127.0.0.1);
  * answers are streamed, so watches work.
  */
-export async function startRancherProxy(kube: KubeApiServer, options: RancherProxyOptions = {}): Promise<RancherProxy> {
+export async function startRancherProxy(
+  kube: KubeApiServer,
+  options: RancherProxyOptions = {},
+): Promise<RancherProxy> {
   const clusterIds = options.clusterIds ?? ['local', 'c-test'];
-  const [cert, key, ca, adminCert, adminKey] = await Promise.all(
-    [join(kube.dir, 'apiserver.crt'), join(kube.dir, 'apiserver.key'), kube.caPath, kube.adminCertPath, kube.adminKeyPath].map((path) => readFile(path, 'utf8')),
-  ) as [string, string, string, string, string];
+  const [cert, key, ca, adminCert, adminKey] = (await Promise.all(
+    [
+      join(kube.dir, 'apiserver.crt'),
+      join(kube.dir, 'apiserver.key'),
+      kube.caPath,
+      kube.adminCertPath,
+      kube.adminKeyPath,
+    ].map((path) => readFile(path, 'utf8')),
+  )) as [string, string, string, string, string];
   const upstream = new URL(kube.server);
   const agent = new Agent({ keepAlive: true, ca, cert: adminCert, key: adminKey });
   const tokens = new Map<string, IssuedToken>();
@@ -135,21 +164,37 @@ export async function startRancherProxy(kube: KubeApiServer, options: RancherPro
   let connections = 0;
 
   /** The Rancher user a bearer token stands for at this cluster, or undefined (401). */
-  function authenticate(authorization: string | undefined, clusterId: string): RancherUser | undefined {
+  function authenticate(
+    authorization: string | undefined,
+    clusterId: string,
+  ): RancherUser | undefined {
     const issued = tokens.get(/^Bearer (\S+)$/.exec(authorization ?? '')?.[1] ?? '');
-    if (issued === undefined || (issued.clusterId !== undefined && issued.clusterId !== clusterId)) return undefined;
+    if (issued === undefined || (issued.clusterId !== undefined && issued.clusterId !== clusterId))
+      return undefined;
     return issued.user;
   }
 
   function impersonatingHeaders(incoming: IncomingMessage, user: RancherUser): OutgoingHttpHeaders {
     const headers: OutgoingHttpHeaders = {};
     for (const [name, value] of Object.entries(incoming.headers)) {
-      if (!DROPPED_REQUEST_HEADERS.has(name) && !name.startsWith('impersonate-')) headers[name] = value;
+      if (!DROPPED_REQUEST_HEADERS.has(name) && !name.startsWith('impersonate-'))
+        headers[name] = value;
     }
-    return { ...headers, host: upstream.host, 'impersonate-user': user.id, 'impersonate-group': [AUTHENTICATED_GROUP, ...(user.groups ?? [])] };
+    return {
+      ...headers,
+      host: upstream.host,
+      'impersonate-user': user.id,
+      'impersonate-group': [AUTHENTICATED_GROUP, ...(user.groups ?? [])],
+    };
   }
 
-  function forward(incoming: IncomingMessage, outgoing: ServerResponse, clusterId: string, path: string, via: RancherForwardedRequest['via']): void {
+  function forward(
+    incoming: IncomingMessage,
+    outgoing: ServerResponse,
+    clusterId: string,
+    path: string,
+    via: RancherForwardedRequest['via'],
+  ): void {
     const method = incoming.method ?? 'GET';
     const user = authenticate(incoming.headers.authorization, clusterId);
     if (user === undefined) {
@@ -159,13 +204,25 @@ export async function startRancherProxy(kube: KubeApiServer, options: RancherPro
       return;
     }
     forwarded.push({ method, clusterId, path, user: user.id, via });
-    const proxied = request({ hostname: upstream.hostname, port: upstream.port, path, method, headers: impersonatingHeaders(incoming, user), agent }, (answer) => {
-      outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(outgoing);
-    });
+    const proxied = request(
+      {
+        hostname: upstream.hostname,
+        port: upstream.port,
+        path,
+        method,
+        headers: impersonatingHeaders(incoming, user),
+        agent,
+      },
+      (answer) => {
+        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(outgoing);
+      },
+    );
     upstreamRequests.add(proxied);
     proxied.on('close', () => upstreamRequests.delete(proxied));
-    proxied.on('error', () => (outgoing.headersSent ? outgoing.destroy() : outgoing.writeHead(502).end()));
+    proxied.on('error', () =>
+      outgoing.headersSent ? outgoing.destroy() : outgoing.writeHead(502).end(),
+    );
     // A client that hangs up (the end of a watch) ends the upstream request too.
     outgoing.on('close', () => proxied.destroy());
     incoming.pipe(proxied);
@@ -189,27 +246,39 @@ export async function startRancherProxy(kube: KubeApiServer, options: RancherPro
     return `https://127.0.0.1:${(server.address() as { port: number }).port}`;
   }
 
-  const proxy = track(createServer({ cert, key }, (incoming, outgoing) => {
-    const match = CLUSTER_PREFIX.exec(incoming.url ?? '/');
-    const clusterId = match?.[1];
-    if (match === null || clusterId === undefined || !clusterIds.includes(clusterId)) {
-      refused.push({ method: incoming.method ?? 'GET', path: incoming.url ?? '/', status: 404 });
-      incoming.resume();
-      answerStatus(outgoing, 404, 'the server could not find the requested resource');
-      return;
-    }
-    forward(incoming, outgoing, clusterId, `${match[2] ?? '/'}${match[3] ?? ''}`, 'proxy');
-  }));
-  const endpoints = new Map(clusterIds.map((clusterId) => [clusterId, track(createServer({ cert, key }, (incoming, outgoing) => {
-    forward(incoming, outgoing, clusterId, incoming.url ?? '/', 'endpoint');
-  }))]));
+  const proxy = track(
+    createServer({ cert, key }, (incoming, outgoing) => {
+      const match = CLUSTER_PREFIX.exec(incoming.url ?? '/');
+      const clusterId = match?.[1];
+      if (match === null || clusterId === undefined || !clusterIds.includes(clusterId)) {
+        refused.push({ method: incoming.method ?? 'GET', path: incoming.url ?? '/', status: 404 });
+        incoming.resume();
+        answerStatus(outgoing, 404, 'the server could not find the requested resource');
+        return;
+      }
+      forward(incoming, outgoing, clusterId, `${match[2] ?? '/'}${match[3] ?? ''}`, 'proxy');
+    }),
+  );
+  const endpoints = new Map(
+    clusterIds.map((clusterId) => [
+      clusterId,
+      track(
+        createServer({ cert, key }, (incoming, outgoing) => {
+          forward(incoming, outgoing, clusterId, incoming.url ?? '/', 'endpoint');
+        }),
+      ),
+    ]),
+  );
   const servers = [proxy, ...endpoints.values()];
   const url = await listen(proxy);
   const endpointUrls = new Map<string, string>();
   for (const [clusterId, server] of endpoints) endpointUrls.set(clusterId, await listen(server));
 
   const known = (clusterId: string): string => {
-    if (!clusterIds.includes(clusterId)) throw new Error(`the Rancher proxy serves no cluster "${clusterId}" (it serves ${clusterIds.join(', ')})`);
+    if (!clusterIds.includes(clusterId))
+      throw new Error(
+        `the Rancher proxy serves no cluster "${clusterId}" (it serves ${clusterIds.join(', ')})`,
+      );
     return clusterId;
   };
 
@@ -243,7 +312,9 @@ export async function startRancherProxy(kube: KubeApiServer, options: RancherPro
     async stop() {
       for (const proxied of upstreamRequests) proxied.destroy();
       for (const socket of sockets) socket.destroy();
-      await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+      await Promise.all(
+        servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
+      );
       agent.destroy();
     },
   };

@@ -9,7 +9,13 @@ const STATE_PATH = join(TESTENV_DIR, 'state.json');
 /** What `testenv up` started, enough for `status` and `down` from another process. */
 export interface TestenvState {
   startedAt: string;
-  kube: { record: PeerRecord; server: string; kubeconfigPath: string; caPath: string; version: string };
+  kube: {
+    record: PeerRecord;
+    server: string;
+    kubeconfigPath: string;
+    caPath: string;
+    version: string;
+  };
   moto: { record: PeerRecord; endpoint: string };
   tinyproxy: { record: PeerRecord; url: string };
 }

@@ -64,17 +64,26 @@ export async function startTinyproxy(options: PeerStartOptions = {}): Promise<Ti
     const logFile = join(dir, 'tinyproxy.log');
     const configPath = join(dir, 'tinyproxy.conf');
     await writeFile(configPath, tinyproxyConfig(port, logFile));
-    const proxy = launch.spawn('tinyproxy', ['-d', '-c', configPath], { cwd: dir, logPath: join(dir, 'stdout.log') });
+    const proxy = launch.spawn('tinyproxy', ['-d', '-c', configPath], {
+      cwd: dir,
+      logPath: join(dir, 'stdout.log'),
+    });
     await waitUntil(() => acceptsConnections(port), {
       what: 'tinyproxy',
       timeoutMs: 10_000,
       abortIf: () => proxy.exitReason(),
     }).catch(async (error: Error) => {
-      throw new Error(`${error.message}\n${await logTail(logFile)}\n${await logTail(proxy.logPath)}`, { cause: error });
+      throw new Error(
+        `${error.message}\n${await logTail(logFile)}\n${await logTail(proxy.logPath)}`,
+        { cause: error },
+      );
     });
     return {
       url: `http://127.0.0.1:${port}`,
-      accessLog: () => readFile(logFile, 'utf8').catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? '' : Promise.reject(error))),
+      accessLog: () =>
+        readFile(logFile, 'utf8').catch((error: NodeJS.ErrnoException) =>
+          error.code === 'ENOENT' ? '' : Promise.reject(error),
+        ),
       stop: () => launch.stop(),
       record: launch.record,
     };

@@ -12,19 +12,25 @@ export interface WaitOptions {
  * Calls `probe` until it returns true, then resolves. Rejects when `abortIf` names a reason or
  * the time is up; the last probe error is kept as the cause so a timeout says what was seen.
  */
-export async function waitUntil(probe: () => Promise<boolean>, options: WaitOptions): Promise<void> {
+export async function waitUntil(
+  probe: () => Promise<boolean>,
+  options: WaitOptions,
+): Promise<void> {
   const deadline = Date.now() + options.timeoutMs;
   let lastError: unknown;
   for (;;) {
     const abortReason = options.abortIf?.();
-    if (abortReason !== undefined) throw new Error(`${options.what}: ${abortReason}`, { cause: lastError });
+    if (abortReason !== undefined)
+      throw new Error(`${options.what}: ${abortReason}`, { cause: lastError });
     try {
       if (await probe()) return;
     } catch (error) {
       lastError = error;
     }
     if (Date.now() > deadline) {
-      throw new Error(`${options.what}: not ready after ${options.timeoutMs} ms`, { cause: lastError });
+      throw new Error(`${options.what}: not ready after ${options.timeoutMs} ms`, {
+        cause: lastError,
+      });
     }
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 100));
   }

@@ -38,7 +38,9 @@ describe('repo: the commit-msg hook (CONTRIBUTING, "Commits and changes")', () =
   });
 
   it("accepts git's own merge message, which has no body", () => {
-    const run = check("Merge branch 'chart'\n# Please enter a commit message to explain why this merge is necessary\n");
+    const run = check(
+      "Merge branch 'chart'\n# Please enter a commit message to explain why this merge is necessary\n",
+    );
     assert.equal(run.status, 0, run.stderr);
   });
 

@@ -1,5 +1,11 @@
 // A sink's ApplyContext as core's refresh() builds it, for the unit tests of every sink package.
-import { isFresh, parseRegistry, silentLogger, type ApplyContext, type CredentialRecord } from '@ecr-refresh/core';
+import {
+  isFresh,
+  parseRegistry,
+  silentLogger,
+  type ApplyContext,
+  type CredentialRecord,
+} from '@ecr-refresh/core';
 import { credentialFor } from '../../packages/core/src/__fixtures__/credentials.ts';
 
 export { credentialFor };
@@ -17,7 +23,10 @@ export interface ApplyContextOptions {
 }
 
 /** The context of one run serving `hosts`, counting its ECR fetches in `fetches`. */
-export function applyContextFor(hosts: readonly string[], options: ApplyContextOptions = {}): ApplyContext & { fetches: number } {
+export function applyContextFor(
+  hosts: readonly string[],
+  options: ApplyContextOptions = {},
+): ApplyContext & { fetches: number } {
   const now = options.now ?? new Date();
   const context = {
     fetches: 0,
@@ -26,7 +35,8 @@ export function applyContextFor(hosts: readonly string[], options: ApplyContextO
     signal: options.signal ?? new AbortController().signal,
     logger: silentLogger,
     now: () => now,
-    needsRefresh: (record: CredentialRecord | undefined, only: readonly string[] = hosts) => options.force === true || !isFresh(record, only, now),
+    needsRefresh: (record: CredentialRecord | undefined, only: readonly string[] = hosts) =>
+      options.force === true || !isFresh(record, only, now),
     async credentials() {
       context.fetches += 1;
       if (options.fail) throw options.fail;

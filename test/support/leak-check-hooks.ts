@@ -8,11 +8,15 @@ export const mochaHooks = {
   afterAll(): void {
     const { secrets, captures } = collected();
     if (captures.length > 0 && secrets.length === 0) {
-      throw new Error(`leak check: ${captures.length} outputs were captured but no secret was noted: the collection is broken`);
+      throw new Error(
+        `leak check: ${captures.length} outputs were captured but no secret was noted: the collection is broken`,
+      );
     }
     const leaks = findLeaks(secrets, captures);
     if (leaks.length > 0) {
-      const lines = leaks.map((leak) => `  ${leak.source}: a ${leak.secretLength}-character secret, ${leak.form}`);
+      const lines = leaks.map(
+        (leak) => `  ${leak.source}: a ${leak.secretLength}-character secret, ${leak.form}`,
+      );
       throw new Error(`leak check: secrets found in captured output:\n${lines.join('\n')}`);
     }
   },

@@ -35,7 +35,10 @@ export function noteSecret(value: string | undefined): void {
 /** Remembers one output the suites captured, to be checked for secrets at the end of the run. */
 export function recordCapture(source: string, text: string): void {
   if (text === '') return;
-  const kept = text.length <= KEPT_CHARS ? text : `${text.slice(0, KEPT_CHARS / 2)}\n…\n${text.slice(-KEPT_CHARS / 2)}`;
+  const kept =
+    text.length <= KEPT_CHARS
+      ? text
+      : `${text.slice(0, KEPT_CHARS / 2)}\n…\n${text.slice(-KEPT_CHARS / 2)}`;
   captures.push({ source, text: kept });
 }
 
@@ -54,16 +57,22 @@ export function formsOf(secret: string): Array<{ form: Leak['form']; text: strin
     { form: 'base64url', text: bytes.toString('base64url') },
     { form: 'url-encoded', text: encodeURIComponent(secret) },
   ];
-  return forms.filter((candidate, index) => forms.findIndex((other) => other.text === candidate.text) === index);
+  return forms.filter(
+    (candidate, index) => forms.findIndex((other) => other.text === candidate.text) === index,
+  );
 }
 
 /** Every secret, in every form of {@link formsOf}, found in `captures`. */
-export function findLeaks(secretsToFind: readonly string[], capturesToSearch: readonly Capture[]): Leak[] {
+export function findLeaks(
+  secretsToFind: readonly string[],
+  capturesToSearch: readonly Capture[],
+): Leak[] {
   const leaks: Leak[] = [];
   for (const capture of capturesToSearch) {
     for (const secret of secretsToFind) {
       const found = formsOf(secret).find(({ text }) => capture.text.includes(text));
-      if (found !== undefined) leaks.push({ source: capture.source, form: found.form, secretLength: secret.length });
+      if (found !== undefined)
+        leaks.push({ source: capture.source, form: found.form, secretLength: secret.length });
     }
   }
   return leaks;

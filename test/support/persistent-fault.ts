@@ -12,13 +12,20 @@ export interface PersistentFaultExpectation {
  * Runs `run` (a CLI run with `--output json` against a peer that keeps failing) and asserts it
  * ended as {@link PersistentFaultExpectation} says: no hang, a clear failure, the right status.
  */
-export async function assertEndsInFailure(run: () => Promise<CliRun>, expected: PersistentFaultExpectation): Promise<void> {
+export async function assertEndsInFailure(
+  run: () => Promise<CliRun>,
+  expected: PersistentFaultExpectation,
+): Promise<void> {
   const started = Date.now();
   const finished = await run();
   const elapsed = Date.now() - started;
   assert.equal(finished.status, 1, finished.stdout + finished.stderr);
   assert.ok(elapsed < expected.boundMs, `took ${elapsed} ms`);
-  const [result] = (JSON.parse(finished.stdout) as { results: Array<{ action: string; error: { code: string; message: string } | null }> }).results;
+  const [result] = (
+    JSON.parse(finished.stdout) as {
+      results: Array<{ action: string; error: { code: string; message: string } | null }>;
+    }
+  ).results;
   assert.equal(result?.action, 'failed');
   assert.match(result?.error?.code ?? '', expected.code);
   assert.match(result?.error?.message ?? '', expected.message);

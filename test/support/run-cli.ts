@@ -9,7 +9,16 @@ export interface CliRun {
   stderr: string;
 }
 
-const BIN = join(import.meta.dirname, '..', '..', 'packages', 'cli', 'dist', 'bundle', 'ecr-refresh.js');
+const BIN = join(
+  import.meta.dirname,
+  '..',
+  '..',
+  'packages',
+  'cli',
+  'dist',
+  'bundle',
+  'ecr-refresh.js',
+);
 
 /** A CLI process still running (`--watch`), with what it printed so far. */
 export interface RunningCli {
@@ -21,7 +30,12 @@ export interface RunningCli {
 }
 
 // Where a run's secrets come from: its environment and its --secret-key flag.
-const SECRET_VARIABLES = ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'CATTLE_SECRET_KEY', 'ECR_REFRESH_SECRET_KEY'];
+const SECRET_VARIABLES = [
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'CATTLE_SECRET_KEY',
+  'ECR_REFRESH_SECRET_KEY',
+];
 const SECRET_FLAG = '--secret-key';
 
 function noteSecretsOf(args: readonly string[], env: Record<string, string | undefined>): void {
@@ -48,7 +62,11 @@ function recordRun(args: readonly string[], stdout: string, stderr: string): voi
  * nothing of the developer's AWS or proxy settings leaks in. Killed after `timeoutMs`. Its secrets
  * and output go to the leak check (see leak-collector.ts).
  */
-export function startCli(args: readonly string[], env: Record<string, string | undefined> = {}, timeoutMs = 60_000): RunningCli {
+export function startCli(
+  args: readonly string[],
+  env: Record<string, string | undefined> = {},
+  timeoutMs = 60_000,
+): RunningCli {
   noteSecretsOf(args, env);
   const child = spawn(process.execPath, [BIN, ...args], {
     env: { PATH: process.env.PATH, HOME: env.HOME ?? process.env.HOME, ...env },
@@ -70,12 +88,20 @@ export function startCli(args: readonly string[], env: Record<string, string | u
 }
 
 /** Runs the built CLI to completion; see {@link startCli}. */
-export function runCli(args: readonly string[], env: Record<string, string | undefined> = {}, timeoutMs = 60_000): Promise<CliRun> {
+export function runCli(
+  args: readonly string[],
+  env: Record<string, string | undefined> = {},
+  timeoutMs = 60_000,
+): Promise<CliRun> {
   return startCli(args, env, timeoutMs).exited;
 }
 
 /** Dummy credentials moto accepts while its IAM auth is off. */
-export const DUMMY_AWS_ENV = { AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE0000', AWS_SECRET_ACCESS_KEY: 'fake-secret-key-for-tests-only', AWS_REGION: 'eu-west-1' };
+export const DUMMY_AWS_ENV = {
+  AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE0000',
+  AWS_SECRET_ACCESS_KEY: 'fake-secret-key-for-tests-only',
+  AWS_REGION: 'eu-west-1',
+};
 
 /** A loopback endpoint where nothing listens: a command that calls it fails, so using it proves no call was made. */
 export const DEAD_ENDPOINT = 'http://127.0.0.1:9';

@@ -25,7 +25,10 @@ const builtinsAsCommonJs: Plugin = {
       if (args.namespace === 'commonjs-builtin') return { path: `node:${name}`, external: true };
       return { path: `${name}~${importerId(args.importer)}`, namespace: 'commonjs-builtin' };
     });
-    plugin.onLoad({ filter: /.*/, namespace: 'commonjs-builtin' }, (args) => ({ contents: `module.exports = require('node:${args.path.replace(/~.*$/, '')}');`, loader: 'js' }));
+    plugin.onLoad({ filter: /.*/, namespace: 'commonjs-builtin' }, (args) => ({
+      contents: `module.exports = require('node:${args.path.replace(/~.*$/, '')}');`,
+      loader: 'js',
+    }));
   },
 };
 
@@ -33,16 +36,22 @@ const builtinsAsCommonJs: Plugin = {
 // thread). ecr-refresh logs to standard error through its own stream and never starts a
 // transport, so in the bundle they are stubs: worker_threads alone costs ~10 ms of every start.
 const TRANSPORT_STUBS: Record<string, string> = {
-  'thread-stream': "module.exports = class ThreadStream { constructor() { throw new Error('pino transports are not bundled with ecr-refresh'); } };",
+  'thread-stream':
+    "module.exports = class ThreadStream { constructor() { throw new Error('pino transports are not bundled with ecr-refresh'); } };",
   worker_threads: 'module.exports = { isMainThread: true };',
 };
 const pinoWithoutTransports: Plugin = {
   name: 'pino-without-transports',
   setup(plugin) {
     plugin.onResolve({ filter: /^(thread-stream|(node:)?worker_threads)$/ }, (args) =>
-      /[\\/]node_modules[\\/]pino[\\/]/.test(args.importer) ? { path: args.path.replace(/^node:/, ''), namespace: 'pino-without-transports' } : undefined,
+      /[\\/]node_modules[\\/]pino[\\/]/.test(args.importer)
+        ? { path: args.path.replace(/^node:/, ''), namespace: 'pino-without-transports' }
+        : undefined,
     );
-    plugin.onLoad({ filter: /.*/, namespace: 'pino-without-transports' }, (args) => ({ contents: TRANSPORT_STUBS[args.path], loader: 'js' }));
+    plugin.onLoad({ filter: /.*/, namespace: 'pino-without-transports' }, (args) => ({
+      contents: TRANSPORT_STUBS[args.path],
+      loader: 'js',
+    }));
   },
 };
 
@@ -63,7 +72,9 @@ try {
     // Read only under --enable-source-maps (or NODE_OPTIONS with it): free otherwise.
     sourcemap: 'linked',
     // CommonJS dependencies bundled into ESM still call require() and read __filename/__dirname.
-    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+    },
     define: { __filename: 'import.meta.filename', __dirname: 'import.meta.dirname' },
     plugins: [pinoWithoutTransports, builtinsAsCommonJs],
     logLevel: 'warning',

@@ -15,15 +15,24 @@ function report(totals: RefreshReport['totals'], fetchFailed = false): RefreshRe
 
 describe('cli/exit-status', () => {
   it('is 0 when no target failed', () => {
-    assert.equal(exitStatusOf(report({ created: 1, updated: 1, unchanged: 1, failed: 0 })), ExitStatus.ok);
+    assert.equal(
+      exitStatusOf(report({ created: 1, updated: 1, unchanged: 1, failed: 0 })),
+      ExitStatus.ok,
+    );
   });
 
   it('is 1 when some targets failed and others were written', () => {
-    assert.equal(exitStatusOf(report({ created: 1, updated: 0, unchanged: 0, failed: 1 }, true)), ExitStatus.someTargetsFailed);
+    assert.equal(
+      exitStatusOf(report({ created: 1, updated: 0, unchanged: 0, failed: 1 }, true)),
+      ExitStatus.someTargetsFailed,
+    );
   });
 
   it('is 2 when no credential could be fetched so nothing was written', () => {
-    assert.equal(exitStatusOf(report({ created: 0, updated: 0, unchanged: 2, failed: 3 }, true)), ExitStatus.noCredentials);
+    assert.equal(
+      exitStatusOf(report({ created: 0, updated: 0, unchanged: 2, failed: 3 }, true)),
+      ExitStatus.noCredentials,
+    );
   });
 
   it('is 64 for bad input and 2 for missing AWS credentials before any report', () => {

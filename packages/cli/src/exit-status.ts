@@ -37,6 +37,7 @@ export function exitStatusOfSignal(signal: NodeJS.Signals): ExitStatus {
 export function exitStatusOfError(error: unknown): ExitStatus {
   const code = (error as { code?: unknown } | null)?.code;
   if (code === 'ERR_INVALID_CONFIG' || code === 'ERR_INVALID_REGISTRY') return ExitStatus.badInput;
-  if (code === 'ERR_AWS_AUTH' || code === 'ERR_ECR_UNAVAILABLE' || code === 'ERR_ECR_TOKEN') return ExitStatus.noCredentials;
+  if (code === 'ERR_AWS_AUTH' || code === 'ERR_ECR_UNAVAILABLE' || code === 'ERR_ECR_TOKEN')
+    return ExitStatus.noCredentials;
   return ExitStatus.internalError;
 }

@@ -36,18 +36,29 @@ function ignoreClosedStdout(): void {
   });
 }
 
-function buildParser(argv: readonly string[], loadConfig: (path: string) => Record<string, unknown>): Argv {
+function buildParser(
+  argv: readonly string[],
+  loadConfig: (path: string) => Record<string, unknown>,
+): Argv {
   const parser = withoutHelpCache(yargs([...argv]))
     .scriptName('ecr-refresh')
-    .usage('$0 <command> [options]\n\nKeeps Amazon ECR pull credentials fresh where images are pulled.')
+    .usage(
+      '$0 <command> [options]\n\nKeeps Amazon ECR pull credentials fresh where images are pulled.',
+    )
     .env(ENV_PREFIX)
-    .config('config', 'YAML file with any of the options (camelCase or kebab-case keys)', (path) => loadConfig(path))
+    .config('config', 'YAML file with any of the options (camelCase or kebab-case keys)', (path) =>
+      loadConfig(path),
+    )
     .options(sharedOptions)
     .group(Object.keys(sharedOptions), 'Shared options:');
-  for (const command of commands) parser.command(command.name, command.description, command.builder);
+  for (const command of commands)
+    parser.command(command.name, command.description, command.builder);
   return parser
     .example('$0 docker-config -r 123456789012:eu-west-1', 'Refresh ~/.docker/config.json')
-    .example('ECR_REFRESH_REGISTRY=123456789012:eu-west-1 $0 token', 'Options also come from ECR_REFRESH_* variables')
+    .example(
+      'ECR_REFRESH_REGISTRY=123456789012:eu-west-1 $0 token',
+      'Options also come from ECR_REFRESH_* variables',
+    )
     .epilogue(
       'Exit status: 0 all targets in place, 1 some targets failed, 2 no credentials could be fetched, 64 bad input.\n' +
         'The blog CronJob variables AWS_ACCOUNT_NUMBER, AWS_DEFAULT_REGION and EMAIL are honoured.',
@@ -105,13 +116,19 @@ async function reportError(error: unknown): Promise<ExitStatus> {
 }
 
 /** Loads the config-file reader (yaml, zod) only when a config file is named. */
-async function configLoaderFor(argv: readonly string[]): Promise<(path: string) => Record<string, unknown>> {
-  const named = argv.some((arg) => arg === '--config' || arg.startsWith('--config=')) || process.env[`${ENV_PREFIX}_CONFIG`] !== undefined;
+async function configLoaderFor(
+  argv: readonly string[],
+): Promise<(path: string) => Record<string, unknown>> {
+  const named =
+    argv.some((arg) => arg === '--config' || arg.startsWith('--config=')) ||
+    process.env[`${ENV_PREFIX}_CONFIG`] !== undefined;
   if (!named) return () => ({});
   return (await import('./options/config-file.ts')).loadConfigFile;
 }
 
 function readVersion(): string {
-  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const manifest = JSON.parse(
+    readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+  ) as { version: string };
   return manifest.version;
 }

@@ -34,7 +34,10 @@ export class ConfigError extends EcrRefreshError {
 
   constructor(problems: readonly string[] | string, options: EcrRefreshErrorOptions = {}) {
     const list = typeof problems === 'string' ? [problems] : problems;
-    super(list.length === 1 ? (list[0] ?? '') : `invalid configuration:\n  - ${list.join('\n  - ')}`, options);
+    super(
+      list.length === 1 ? (list[0] ?? '') : `invalid configuration:\n  - ${list.join('\n  - ')}`,
+      options,
+    );
     this.problems = list;
   }
 }
@@ -77,7 +80,12 @@ export class SinkWriteError extends EcrRefreshError {
   readonly sinkId: string;
   readonly target: string;
 
-  constructor(sinkId: string, target: string, message: string, options: EcrRefreshErrorOptions = {}) {
+  constructor(
+    sinkId: string,
+    target: string,
+    message: string,
+    options: EcrRefreshErrorOptions = {},
+  ) {
     super(message, options);
     this.sinkId = sinkId;
     this.target = target;

@@ -13,7 +13,11 @@ export {
 } from './errors.ts';
 export type { EcrRefreshErrorOptions } from './errors.ts';
 
-export { parseRegistry, parseRegistryHost, buildRegistryTarget } from './registry/registry-target.ts';
+export {
+  parseRegistry,
+  parseRegistryHost,
+  buildRegistryTarget,
+} from './registry/registry-target.ts';
 export type { RegistryTarget, RegistryKind, EndpointVariant } from './registry/registry-target.ts';
 export { isValidRegion, partitionOfRegion, regionProblem } from './registry/aws-region.ts';
 export type { AwsPartition } from './registry/aws-region.ts';
@@ -24,7 +28,11 @@ export { describeSchemaIssues, schemaProblems } from './text/schema-issues.ts';
 export { combinedRecord, isFresh, refreshDueAt } from './credential/registry-credential.ts';
 export type { CredentialRecord, RegistryCredential } from './credential/registry-credential.ts';
 
-export { identityKey, rolePartitionMismatch, validateAwsIdentity } from './identity/aws-identity.ts';
+export {
+  identityKey,
+  rolePartitionMismatch,
+  validateAwsIdentity,
+} from './identity/aws-identity.ts';
 export { missingProfiles } from './identity/shared-profiles.ts';
 export type { AwsIdentity, IdentityProblem } from './identity/aws-identity.ts';
 export { createTokenSource } from './token/token-source.ts';
@@ -38,11 +46,24 @@ export { isRetryable, parseRetryAfter, retryDelayMs } from './http/retry-rule.ts
 export type { RequestRetry } from './http/retry-rule.ts';
 export { redactUrl } from './http/redact-url.ts';
 
-export { DockerConfig, decodeDockerConfig, encodeDockerConfig, mergeCredentials, findAuthEntry } from './docker-config/docker-config.ts';
+export {
+  DockerConfig,
+  decodeDockerConfig,
+  encodeDockerConfig,
+  mergeCredentials,
+  findAuthEntry,
+} from './docker-config/docker-config.ts';
 export { createDockerConfigSink } from './docker-config/docker-config-sink.ts';
 export type { DockerConfigSinkOptions } from './docker-config/docker-config-sink.ts';
 
-export type { Sink, ApplyContext, TargetResult, TargetAction, ValidationProblem, WatchOptions } from './sink/sink.ts';
+export type {
+  Sink,
+  ApplyContext,
+  TargetResult,
+  TargetAction,
+  ValidationProblem,
+  WatchOptions,
+} from './sink/sink.ts';
 export { refresh } from './refresh.ts';
 export type { RefreshOptions, RefreshReport } from './refresh.ts';
 export { runRefreshService } from './service/refresh-service.ts';

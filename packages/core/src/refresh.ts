@@ -1,5 +1,9 @@
 import { type EcrRefreshError, SinkWriteError, toEcrRefreshError } from './errors.ts';
-import { isFresh, refreshDueAt, type RegistryCredential } from './credential/registry-credential.ts';
+import {
+  isFresh,
+  refreshDueAt,
+  type RegistryCredential,
+} from './credential/registry-credential.ts';
 import type { RegistryTarget } from './registry/registry-target.ts';
 import type { TokenSource } from './token/token-source.ts';
 import type { ApplyContext, Sink, TargetAction, TargetResult } from './sink/sink.ts';
@@ -54,12 +58,15 @@ export async function refresh(options: RefreshOptions): Promise<RefreshReport> {
     signal: options.signal ?? new AbortController().signal,
     logger,
     now: clock,
-    needsRefresh: (record, only = hosts) => options.force === true || !isFresh(record, only, clock()),
+    needsRefresh: (record, only = hosts) =>
+      options.force === true || !isFresh(record, only, clock()),
     credentials() {
-      pending ??= options.tokenSource.fetch(options.registries, { signal: context.signal }).catch((error: unknown) => {
-        fetchError = toEcrRefreshError(error, 'could not fetch ECR credentials');
-        throw fetchError;
-      });
+      pending ??= options.tokenSource
+        .fetch(options.registries, { signal: context.signal })
+        .catch((error: unknown) => {
+          fetchError = toEcrRefreshError(error, 'could not fetch ECR credentials');
+          throw fetchError;
+        });
       return pending;
     },
   };
@@ -75,7 +82,14 @@ export async function refresh(options: RefreshOptions): Promise<RefreshReport> {
     startedAt,
     finishedAt: clock(),
   };
-  logger.info({ totals: report.totals, ecrCalls: report.ecrCalls, nextRefreshAt: report.nextRefreshAt?.toISOString() }, 'refresh finished');
+  logger.info(
+    {
+      totals: report.totals,
+      ecrCalls: report.ecrCalls,
+      nextRefreshAt: report.nextRefreshAt?.toISOString(),
+    },
+    'refresh finished',
+  );
   return report;
 }
 
@@ -87,7 +101,10 @@ async function applySink(sink: Sink, context: ApplyContext): Promise<TargetResul
     return results;
   } catch (error) {
     const cause = toEcrRefreshError(error, `sink ${sink.id} failed`);
-    const failure = new SinkWriteError(sink.id, sink.id, cause.message, { cause, retryable: cause.retryable });
+    const failure = new SinkWriteError(sink.id, sink.id, cause.message, {
+      cause,
+      retryable: cause.retryable,
+    });
     logResult(logger, { sink: sink.id, target: sink.id, action: 'failed', error: failure });
     return [{ sink: sink.id, target: sink.id, action: 'failed', error: failure }];
   }
@@ -112,6 +129,8 @@ function countActions(results: readonly TargetResult[]): Record<TargetAction, nu
 }
 
 function nextRefresh(results: readonly TargetResult[]): { nextRefreshAt?: Date } {
-  const due = results.flatMap((result) => (result.record === undefined ? [] : [refreshDueAt(result.record).getTime()]));
+  const due = results.flatMap((result) =>
+    result.record === undefined ? [] : [refreshDueAt(result.record).getTime()],
+  );
   return due.length === 0 ? {} : { nextRefreshAt: new Date(Math.min(...due)) };
 }

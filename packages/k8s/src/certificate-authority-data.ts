@@ -21,12 +21,14 @@ export function certificateAuthorityDataProblem(cluster: KubeCluster): string | 
   const compact = data.replace(/\s+/g, '');
   const what = `certificate-authority-data of cluster "${cluster.name}"`;
   if (!BASE64.test(compact)) {
-    if (compact.includes(HTML_ESCAPED_PLUS)) return `${what} is not base64: it contains "${HTML_ESCAPED_PLUS}" (an HTML-escaped "+"); replace each with "+"`;
+    if (compact.includes(HTML_ESCAPED_PLUS))
+      return `${what} is not base64: it contains "${HTML_ESCAPED_PLUS}" (an HTML-escaped "+"); replace each with "+"`;
     const bad = /[^A-Za-z0-9+/=]/.exec(compact);
     return `${what} is not base64 (${bad === null ? 'misplaced "="' : `"${bad[0]}" at character ${bad.index + 1}`})`;
   }
   const pem = PEM_CERTIFICATE.exec(Buffer.from(compact, 'base64').toString('latin1'))?.[0];
-  if (pem === undefined) return `${what} is base64 but holds no PEM certificate (-----BEGIN CERTIFICATE-----)`;
+  if (pem === undefined)
+    return `${what} is base64 but holds no PEM certificate (-----BEGIN CERTIFICATE-----)`;
   try {
     new X509Certificate(pem);
   } catch {

@@ -1,4 +1,9 @@
-import { RequestError, SinkWriteError, type EcrRefreshErrorOptions, type RequestFacts } from '@ecr-refresh/core';
+import {
+  RequestError,
+  SinkWriteError,
+  type EcrRefreshErrorOptions,
+  type RequestFacts,
+} from '@ecr-refresh/core';
 
 /** What is known about a failed Kubernetes API request; never a header, a body or a secret. */
 export interface KubernetesRequestFacts extends Omit<RequestFacts, 'url'> {
@@ -21,8 +26,17 @@ export class KubernetesApiError extends RequestError {
   readonly target: string;
   readonly reason: string | undefined;
 
-  constructor(target: string, facts: KubernetesRequestFacts, message: string, options: EcrRefreshErrorOptions = {}) {
-    super({ ...facts, url: facts.path }, message, facts.status === 409 ? { retryable: true, ...options } : options);
+  constructor(
+    target: string,
+    facts: KubernetesRequestFacts,
+    message: string,
+    options: EcrRefreshErrorOptions = {},
+  ) {
+    super(
+      { ...facts, url: facts.path },
+      message,
+      facts.status === 409 ? { retryable: true, ...options } : options,
+    );
     this.target = target;
     this.reason = facts.reason;
   }

@@ -20,11 +20,17 @@ interface ExecSection {
 export function execPluginProblem(user: KubeUser, env: NodeJS.ProcessEnv): string | undefined {
   const exec = user.exec as ExecSection | undefined | null;
   if (exec === undefined || exec === null) return undefined;
-  if (typeof exec.command !== 'string' || exec.command === '') return `user "${user.name}" has an exec credential plugin without a command`;
+  if (typeof exec.command !== 'string' || exec.command === '')
+    return `user "${user.name}" has an exec credential plugin without a command`;
   if (isRunnable(exec.command, pathOf(exec, env))) return undefined;
-  const hint = typeof exec.installHint === 'string' && exec.installHint.trim() !== '' ? ` (${exec.installHint.trim()})` : '';
-  return `user "${user.name}" gets its credentials from the command "${exec.command}", which is not found${exec.command.includes('/') ? '' : ' on PATH'}${hint}: `
-    + 'install it, or use a kubeconfig with a token (in Rancher: turn on the kubeconfig-generate-token setting, or create an API key, and download the kubeconfig again)';
+  const hint =
+    typeof exec.installHint === 'string' && exec.installHint.trim() !== ''
+      ? ` (${exec.installHint.trim()})`
+      : '';
+  return (
+    `user "${user.name}" gets its credentials from the command "${exec.command}", which is not found${exec.command.includes('/') ? '' : ' on PATH'}${hint}: ` +
+    'install it, or use a kubeconfig with a token (in Rancher: turn on the kubeconfig-generate-token setting, or create an API key, and download the kubeconfig again)'
+  );
 }
 
 function pathOf(exec: ExecSection, env: NodeJS.ProcessEnv): string {
@@ -33,8 +39,11 @@ function pathOf(exec: ExecSection, env: NodeJS.ProcessEnv): string {
 }
 
 function isRunnable(command: string, path: string): boolean {
-  if (command.includes('/')) return isExecutableFile(isAbsolute(command) ? command : resolve(command));
-  return path.split(delimiter).some((directory) => directory !== '' && isExecutableFile(join(directory, command)));
+  if (command.includes('/'))
+    return isExecutableFile(isAbsolute(command) ? command : resolve(command));
+  return path
+    .split(delimiter)
+    .some((directory) => directory !== '' && isExecutableFile(join(directory, command)));
 }
 
 function isExecutableFile(path: string): boolean {

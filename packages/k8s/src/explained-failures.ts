@@ -23,7 +23,8 @@ const CERTIFICATE_FAILURE = /certificate|self[- ]signed/i;
  * drops, reason and all — names the server and the kubeconfig user it refused.
  */
 export function withExplainedFailures(api: KubeApi, facts: ConnectionFacts): KubeApi {
-  const explain = (error: unknown): unknown => (error instanceof KubernetesApiError ? explained(error, facts) : error);
+  const explain = (error: unknown): unknown =>
+    error instanceof KubernetesApiError ? explained(error, facts) : error;
   // A proxy rather than a copy of the methods: it serves any implementation (an object or a class
   // instance) and every call the interface gains.
   return new Proxy(api, {
@@ -52,11 +53,19 @@ export function withExplainedFailures(api: KubeApi, facts: ConnectionFacts): Kub
 
 function explained(error: KubernetesApiError, facts: ConnectionFacts): KubernetesApiError {
   const explanation = explanationOf(error, facts);
-  return explanation === undefined ? error : new KubernetesApiError(error.target, error, `${error.message}: ${explanation}`, { cause: error });
+  return explanation === undefined
+    ? error
+    : new KubernetesApiError(error.target, error, `${error.message}: ${explanation}`, {
+        cause: error,
+      });
 }
 
-function explanationOf(error: KubernetesApiError, { server, user }: ConnectionFacts): string | undefined {
-  if (error.status === 401) return `${server} did not accept the credentials of kubeconfig user "${user}" (an expired, revoked or mistyped token?)`;
+function explanationOf(
+  error: KubernetesApiError,
+  { server, user }: ConnectionFacts,
+): string | undefined {
+  if (error.status === 401)
+    return `${server} did not accept the credentials of kubeconfig user "${user}" (an expired, revoked or mistyped token?)`;
   if (error.status !== undefined) return undefined;
   if (CERTIFICATE_FAILURE.test(error.message)) {
     return `the TLS certificate of ${server} is not trusted: give its CA as certificate-authority-data in the kubeconfig, or in a file named by NODE_EXTRA_CA_CERTS`;

@@ -1,5 +1,13 @@
 import { hostname } from 'node:os';
-import { AwsAuthError, ConfigError, EcrUnavailableError, TokenError, redactSecrets, type ApplyContext, type EcrRefreshError } from '@ecr-refresh/core';
+import {
+  AwsAuthError,
+  ConfigError,
+  EcrUnavailableError,
+  TokenError,
+  redactSecrets,
+  type ApplyContext,
+  type EcrRefreshError,
+} from '@ecr-refresh/core';
 import { KubernetesApiError, SecretConflictError, ServiceAccountMissingError } from './errors.ts';
 import type { KubeApi, KubeEvent, KubeObjectReference } from './kube-api.ts';
 
@@ -63,15 +71,24 @@ interface Series {
  * unseen for longer than the interval has ended: the next occurrence starts a new Event. State is
  * per process: a one-shot run (a CronJob's) writes one Event per failing object and reason.
  */
-export function createFailureEvents(options: { intervalMs?: number | undefined; instance?: string | undefined } = {}): FailureEvents {
+export function createFailureEvents(
+  options: { intervalMs?: number | undefined; instance?: string | undefined } = {},
+): FailureEvents {
   const intervalMs = options.intervalMs ?? EVENT_INTERVAL_MS;
-  const instance = (options.instance ?? `${EVENT_CONTROLLER}-${hostname()}`).slice(0, INSTANCE_LIMIT);
+  const instance = (options.instance ?? `${EVENT_CONTROLLER}-${hostname()}`).slice(
+    0,
+    INSTANCE_LIMIT,
+  );
   const series = new Map<string, Series>();
   const warned = new Set<string>();
   let sequence = 0;
 
   /** Creates the Event of a new series, or counts a recurrence and writes the count once the interval has passed. */
-  const write = async (failure: TargetFailure, context: RecordContext, at: number): Promise<void> => {
+  const write = async (
+    failure: TargetFailure,
+    context: RecordContext,
+    at: number,
+  ): Promise<void> => {
     const reason = eventReasonOf(failure.error);
     const regarding = failure.secret ?? namespaceReference(failure.namespace);
     const namespace = regarding.namespace ?? CLUSTER_SCOPED_EVENTS_NAMESPACE;
@@ -80,18 +97,26 @@ export function createFailureEvents(options: { intervalMs?: number | undefined; 
     if (known === undefined) {
       const name = eventName(regarding.name, at, sequence++);
       series.set(key, { name, namespace, count: 1, lastObservedAt: at, lastWrittenAt: at });
-      await failure.api.createEvent(eventOf({ name, namespace, reason, regarding, instance, note: noteOf(failure.error), at }));
+      await failure.api.createEvent(
+        eventOf({ name, namespace, reason, regarding, instance, note: noteOf(failure.error), at }),
+      );
       return;
     }
     known.count += 1;
     known.lastObservedAt = at;
     if (at - known.lastWrittenAt < intervalMs) {
-      context.logger.debug({ context: failure.cluster, namespace, event: known.name, count: known.count }, 'Event not written again yet: counted in its series');
+      context.logger.debug(
+        { context: failure.cluster, namespace, event: known.name, count: known.count },
+        'Event not written again yet: counted in its series',
+      );
       return;
     }
     known.lastWrittenAt = at;
     try {
-      await failure.api.patchEventSeries(namespace, known.name, { count: known.count, lastObservedTime: microTime(at) });
+      await failure.api.patchEventSeries(namespace, known.name, {
+        count: known.count,
+        lastObservedTime: microTime(at),
+      });
     } catch (error) {
       if (!(error instanceof KubernetesApiError && error.status === 404)) throw error;
       // The Event expired (an hour by default) while its series went on: start a new one.
@@ -101,13 +126,23 @@ export function createFailureEvents(options: { intervalMs?: number | undefined; 
   };
 
   /** A warning the first time per cluster and status, then debug lines. */
-  const reportWriteFailure = (failure: TargetFailure, context: RecordContext, error: unknown): void => {
+  const reportWriteFailure = (
+    failure: TargetFailure,
+    context: RecordContext,
+    error: unknown,
+  ): void => {
     const status = error instanceof KubernetesApiError ? error.status : undefined;
-    const message = status === 403
-      ? 'not allowed to write Events (grant create and patch on events.k8s.io events, or pass --no-events): the failure is only logged'
-      : 'could not write an Event about the failed target: the failure is only logged';
+    const message =
+      status === 403
+        ? 'not allowed to write Events (grant create and patch on events.k8s.io events, or pass --no-events): the failure is only logged'
+        : 'could not write an Event about the failed target: the failure is only logged';
     const once = `${failure.cluster}\0${status ?? 'none'}`;
-    const fields = { context: failure.cluster, namespace: failure.namespace, status, error: error instanceof Error ? redactSecrets(error.message) : String(error) };
+    const fields = {
+      context: failure.cluster,
+      namespace: failure.namespace,
+      status,
+      error: error instanceof Error ? redactSecrets(error.message) : String(error),
+    };
     if (warned.has(once)) context.logger.debug(fields, message);
     else context.logger.warn(fields, message);
     warned.add(once);
@@ -132,7 +167,12 @@ export function eventReasonOf(error: EcrRefreshError): string {
   if (error instanceof KubernetesApiError && error.status === 403) return 'Forbidden';
   if (error instanceof SecretConflictError) return 'SecretConflict';
   if (error instanceof ServiceAccountMissingError) return 'ServiceAccountMissing';
-  if (error instanceof AwsAuthError || error instanceof EcrUnavailableError || error instanceof TokenError) return 'CredentialsUnavailable';
+  if (
+    error instanceof AwsAuthError ||
+    error instanceof EcrUnavailableError ||
+    error instanceof TokenError
+  )
+    return 'CredentialsUnavailable';
   // A Secret in place whose .dockerconfigjson is not a docker config.
   if (error instanceof ConfigError) return 'InvalidSecret';
   return 'RefreshFailed';
@@ -143,7 +183,10 @@ export function eventReasonOf(error: EcrRefreshError): string {
  * retries): an Event would meet the same trouble, and only add to it.
  */
 function apiServerFailing(error: EcrRefreshError): boolean {
-  return error instanceof KubernetesApiError && (error.status === undefined || error.status === 429 || error.status >= 500);
+  return (
+    error instanceof KubernetesApiError &&
+    (error.status === undefined || error.status === 429 || error.status >= 500)
+  );
 }
 
 function forgetEnded(series: Map<string, Series>, at: number, intervalMs: number): void {
@@ -154,7 +197,15 @@ function namespaceReference(namespace: string): KubeObjectReference {
   return { apiVersion: 'v1', kind: 'Namespace', name: namespace };
 }
 
-function eventOf(event: { name: string; namespace: string; reason: string; regarding: KubeObjectReference; instance: string; note: string; at: number }): KubeEvent {
+function eventOf(event: {
+  name: string;
+  namespace: string;
+  reason: string;
+  regarding: KubeObjectReference;
+  instance: string;
+  note: string;
+  at: number;
+}): KubeEvent {
   return {
     metadata: { name: event.name, namespace: event.namespace },
     eventTime: microTime(event.at),

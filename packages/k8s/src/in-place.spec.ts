@@ -29,7 +29,8 @@ describe('k8s/in-place', () => {
     const api = new FakeKubeApi();
     for (const name of ['a', 'b', 'c', 'd', 'e']) api.addNamespace(name);
     const pages: string[][] = [];
-    for await (const page of pagesOf(api, { path: '/api/v1/namespaces', limit: 2 })) pages.push(page.map((namespace) => namespace.metadata?.name ?? ''));
+    for await (const page of pagesOf(api, { path: '/api/v1/namespaces', limit: 2 }))
+      pages.push(page.map((namespace) => namespace.metadata?.name ?? ''));
     assert.deepEqual(pages, [['a', 'b'], ['c', 'd'], ['e']]);
     assert.equal(api.count('list'), 3);
   });
@@ -40,20 +41,46 @@ describe('k8s/in-place', () => {
       api.addNamespace(namespace);
       api.addServiceAccount(namespace, 'default', namespace === 'team-b' ? [SECRET] : undefined);
     }
-    for (const namespace of ['team-a', 'other']) await writeSecret(api, { namespace, name: SECRET, sink: 'k8s', target: `prod/${namespace}` }, contextFor(), { adopt: false });
+    for (const namespace of ['team-a', 'other'])
+      await writeSecret(
+        api,
+        { namespace, name: SECRET, sink: 'k8s', target: `prod/${namespace}` },
+        contextFor(),
+        { adopt: false },
+      );
     const context = contextFor();
-    api.putSecret('team-b', { metadata: { name: SECRET }, type: 'kubernetes.io/dockerconfigjson', data: {} });
-    const inPlace = await readInPlace(api, ['team-a', 'team-b', 'team-c'], everyTeam, { context, cluster: 'prod' });
+    api.putSecret('team-b', {
+      metadata: { name: SECRET },
+      type: 'kubernetes.io/dockerconfigjson',
+      data: {},
+    });
+    const inPlace = await readInPlace(api, ['team-a', 'team-b', 'team-c'], everyTeam, {
+      context,
+      cluster: 'prod',
+    });
     const fresh = inPlace.takeSecret('team-a');
-    assert.ok(fresh !== undefined && 'unchanged' in fresh && fresh.unchanged.action === 'unchanged');
+    assert.ok(
+      fresh !== undefined && 'unchanged' in fresh && fresh.unchanged.action === 'unchanged',
+    );
     const foreign = inPlace.takeSecret('team-b');
-    assert.ok(foreign !== undefined && 'secret' in foreign && foreign.secret?.metadata?.namespace === 'team-b');
+    assert.ok(
+      foreign !== undefined &&
+        'secret' in foreign &&
+        foreign.secret?.metadata?.namespace === 'team-b',
+    );
     assert.deepEqual(inPlace.takeSecret('team-c'), { secret: undefined });
     // Not served, so not kept: read on its own if it ever were asked for.
     assert.equal(inPlace.takeSecret('other'), undefined);
     // Handed out once: a second take reads again.
     assert.equal(inPlace.takeSecret('team-a'), undefined);
-    assert.deepEqual(inPlace.takeServiceAccounts('team-b')?.get('default'), { metadata: { name: 'default', namespace: 'team-b', resourceVersion: api.serviceAccounts.get('team-b/default')?.metadata?.resourceVersion }, imagePullSecrets: [{ name: SECRET }] });
+    assert.deepEqual(inPlace.takeServiceAccounts('team-b')?.get('default'), {
+      metadata: {
+        name: 'default',
+        namespace: 'team-b',
+        resourceVersion: api.serviceAccounts.get('team-b/default')?.metadata?.resourceVersion,
+      },
+      imagePullSecrets: [{ name: SECRET }],
+    });
     assert.deepEqual([...(inPlace.takeServiceAccounts('team-c')?.keys() ?? [])], ['default']);
     assert.equal(context.fetches, 0);
   });
@@ -61,28 +88,47 @@ describe('k8s/in-place', () => {
   it('uses nothing of a list that fails on a later page (an expired continue token), and warns once', async () => {
     const api = new FakeKubeApi();
     const pages: Record<string, KubeListPage> = {
-      '': { items: [{ metadata: { name: SECRET, namespace: 'team-a', resourceVersion: '5' } }], continue: 'next' },
+      '': {
+        items: [{ metadata: { name: SECRET, namespace: 'team-a', resourceVersion: '5' } }],
+        continue: 'next',
+      },
     };
     const failing: Pick<KubeApi, 'listPage'> = {
       async listPage(query, token) {
         if (query.path === '/api/v1/serviceaccounts') return api.listPage(query, token);
         const page = pages[token ?? ''];
-        if (page === undefined) throw new KubernetesApiError('prod', { method: 'GET', path: query.path, status: 410, reason: 'Expired' }, 'GET /api/v1/secrets: HTTP 410 Expired');
+        if (page === undefined)
+          throw new KubernetesApiError(
+            'prod',
+            { method: 'GET', path: query.path, status: 410, reason: 'Expired' },
+            'GET /api/v1/secrets: HTTP 410 Expired',
+          );
         return page;
       },
     };
     const lines: string[] = [];
-    const inPlace = await readInPlace(failing, ['team-a', 'team-b'], everyTeam, { context: { ...contextFor(), logger: warnings(lines) }, cluster: 'prod' });
+    const inPlace = await readInPlace(failing, ['team-a', 'team-b'], everyTeam, {
+      context: { ...contextFor(), logger: warnings(lines) },
+      cluster: 'prod',
+    });
     assert.equal(inPlace.takeSecret('team-a'), undefined);
     assert.equal(inPlace.takeSecret('team-b'), undefined);
     assert.deepEqual(inPlace.takeServiceAccounts('team-a'), new Map());
-    assert.deepEqual(lines, ['warn: cannot list Secrets across namespaces: reading them namespace by namespace in this run']);
+    assert.deepEqual(lines, [
+      'warn: cannot list Secrets across namespaces: reading them namespace by namespace in this run',
+    ]);
   });
 
   it('lists nothing for plain names, nor for no namespace at all', async () => {
     const api = new FakeKubeApi();
-    for (const [names, options] of [[['team-a'], parseKubernetesSinkOptions({ namespaces: ['team-a'] })], [[], everyTeam]] as const) {
-      const inPlace = await readInPlace(api, names, options, { context: contextFor(), cluster: 'prod' });
+    for (const [names, options] of [
+      [['team-a'], parseKubernetesSinkOptions({ namespaces: ['team-a'] })],
+      [[], everyTeam],
+    ] as const) {
+      const inPlace = await readInPlace(api, names, options, {
+        context: contextFor(),
+        cluster: 'prod',
+      });
       assert.equal(inPlace.takeSecret('team-a'), undefined);
       assert.equal(inPlace.takeServiceAccounts('team-a'), undefined);
     }

@@ -1,6 +1,12 @@
 import { toEcrRefreshError, type ApplyContext } from '@ecr-refresh/core';
 import { KubernetesApiError } from './errors.ts';
-import type { KubeApi, KubeListQuery, KubeObject, KubeSecret, KubeServiceAccount } from './kube-api.ts';
+import type {
+  KubeApi,
+  KubeListQuery,
+  KubeObject,
+  KubeSecret,
+  KubeServiceAccount,
+} from './kube-api.ts';
 import { PAGE_SIZE, pagesOf } from './list-pages.ts';
 import { needsNamespaceList } from './namespace-selection.ts';
 import { NAMESPACE_PLACEHOLDER, type KubernetesSinkOptions } from './options.ts';
@@ -24,7 +30,10 @@ interface Run {
   readonly cluster: string;
 }
 
-const NOTHING_LISTED: InPlace = { takeSecret: () => undefined, takeServiceAccounts: () => undefined };
+const NOTHING_LISTED: InPlace = {
+  takeSecret: () => undefined,
+  takeServiceAccounts: () => undefined,
+};
 
 /**
  * Reads what is in place in the served `namespaces` with a few cluster-wide lists instead of one
@@ -43,10 +52,18 @@ const NOTHING_LISTED: InPlace = { takeSecret: () => undefined, takeServiceAccoun
  * not grant it, or any other failure) is logged once and that kind is read namespace by namespace
  * for the rest of the run; nothing of a failed list is used.
  */
-export async function readInPlace(api: Pick<KubeApi, 'listPage'>, namespaces: readonly string[], options: KubernetesSinkOptions, run: Run): Promise<InPlace> {
+export async function readInPlace(
+  api: Pick<KubeApi, 'listPage'>,
+  namespaces: readonly string[],
+  options: KubernetesSinkOptions,
+  run: Run,
+): Promise<InPlace> {
   if (!needsNamespaceList(options) || namespaces.length === 0) return NOTHING_LISTED;
   const served = new Set(namespaces);
-  const [secrets, accounts] = await Promise.all([listSecrets(api, served, options, run), listServiceAccounts(api, served, options, run)]);
+  const [secrets, accounts] = await Promise.all([
+    listSecrets(api, served, options, run),
+    listServiceAccounts(api, served, options, run),
+  ]);
   return {
     takeSecret: taker(secrets, namespaces, () => ({ secret: undefined })),
     takeServiceAccounts: taker(accounts, namespaces, () => new Map()),
@@ -54,7 +71,11 @@ export async function readInPlace(api: Pick<KubeApi, 'listPage'>, namespaces: re
 }
 
 /** Hands out what `found` holds of each of `namespaces` once (`absent()` when it had nothing there), then forgets it. */
-function taker<T>(found: Map<string, T> | undefined, namespaces: readonly string[], absent: () => T): (namespace: string) => T | undefined {
+function taker<T>(
+  found: Map<string, T> | undefined,
+  namespaces: readonly string[],
+  absent: () => T,
+): (namespace: string) => T | undefined {
   if (found === undefined) return () => undefined;
   const pending = new Set(namespaces);
   return (namespace) => {
@@ -65,16 +86,32 @@ function taker<T>(found: Map<string, T> | undefined, namespaces: readonly string
   };
 }
 
-function listSecrets(api: Pick<KubeApi, 'listPage'>, served: ReadonlySet<string>, options: KubernetesSinkOptions, run: Run) {
+function listSecrets(
+  api: Pick<KubeApi, 'listPage'>,
+  served: ReadonlySet<string>,
+  options: KubernetesSinkOptions,
+  run: Run,
+) {
   if (options.secretName.includes(NAMESPACE_PLACEHOLDER)) return undefined;
   const name = options.secretName;
-  const query = { path: '/api/v1/secrets', fieldSelector: `metadata.name=${name}`, limit: PAGE_SIZE.secrets };
+  const query = {
+    path: '/api/v1/secrets',
+    fieldSelector: `metadata.name=${name}`,
+    limit: PAGE_SIZE.secrets,
+  };
   return collect<ListedSecret>(api, [query], run, 'Secrets', (item, found) => {
     const namespace = item.metadata?.namespace;
-    if (typeof namespace !== 'string' || !served.has(namespace) || item.metadata?.name !== name) return;
+    if (typeof namespace !== 'string' || !served.has(namespace) || item.metadata?.name !== name)
+      return;
     const secret = item as KubeSecret;
     try {
-      const target = { namespace, name, sink: 'k8s', target: `${run.cluster}/${namespace}`, metadata: secretMetadataOf(options) };
+      const target = {
+        namespace,
+        name,
+        sink: 'k8s',
+        target: `${run.cluster}/${namespace}`,
+        metadata: secretMetadataOf(options),
+      };
       const unchanged = unchangedOutcome(secret, target, run.context, options.adopt);
       found.set(namespace, unchanged === undefined ? { secret } : { unchanged });
     } catch {
@@ -84,21 +121,40 @@ function listSecrets(api: Pick<KubeApi, 'listPage'>, served: ReadonlySet<string>
   });
 }
 
-function listServiceAccounts(api: Pick<KubeApi, 'listPage'>, served: ReadonlySet<string>, options: KubernetesSinkOptions, run: Run) {
+function listServiceAccounts(
+  api: Pick<KubeApi, 'listPage'>,
+  served: ReadonlySet<string>,
+  options: KubernetesSinkOptions,
+  run: Run,
+) {
   if (options.serviceAccounts.length === 0) return undefined;
   const path = '/api/v1/serviceaccounts';
   const queries = options.serviceAccounts.includes('*')
     ? [{ path, limit: PAGE_SIZE.serviceAccounts }]
-    : options.serviceAccounts.map((name) => ({ path, fieldSelector: `metadata.name=${name}`, limit: PAGE_SIZE.serviceAccounts }));
-  return collect<Map<string, KubeServiceAccount>>(api, queries, run, 'ServiceAccounts', (item, found) => {
-    const { namespace, name, resourceVersion } = item.metadata ?? {};
-    if (typeof namespace !== 'string' || typeof name !== 'string' || !served.has(namespace)) return;
-    const { imagePullSecrets } = item as KubeServiceAccount;
-    const account: KubeServiceAccount = { metadata: { name, namespace, resourceVersion }, ...(imagePullSecrets === undefined ? {} : { imagePullSecrets }) };
-    const accounts = found.get(namespace) ?? new Map<string, KubeServiceAccount>();
-    accounts.set(name, account);
-    found.set(namespace, accounts);
-  });
+    : options.serviceAccounts.map((name) => ({
+        path,
+        fieldSelector: `metadata.name=${name}`,
+        limit: PAGE_SIZE.serviceAccounts,
+      }));
+  return collect<Map<string, KubeServiceAccount>>(
+    api,
+    queries,
+    run,
+    'ServiceAccounts',
+    (item, found) => {
+      const { namespace, name, resourceVersion } = item.metadata ?? {};
+      if (typeof namespace !== 'string' || typeof name !== 'string' || !served.has(namespace))
+        return;
+      const { imagePullSecrets } = item as KubeServiceAccount;
+      const account: KubeServiceAccount = {
+        metadata: { name, namespace, resourceVersion },
+        ...(imagePullSecrets === undefined ? {} : { imagePullSecrets }),
+      };
+      const accounts = found.get(namespace) ?? new Map<string, KubeServiceAccount>();
+      accounts.set(name, account);
+      found.set(namespace, accounts);
+    },
+  );
 }
 
 /** Every page of `queries` through `keep`; undefined, logged once, when any request fails. */
@@ -118,7 +174,13 @@ async function collect<T>(
     return found;
   } catch (error) {
     const forbidden = error instanceof KubernetesApiError && error.status === 403;
-    const fields = { sink: 'k8s', context: run.cluster, path: current?.path, fieldSelector: current?.fieldSelector, error: toEcrRefreshError(error, `cannot list ${what}`).message };
+    const fields = {
+      sink: 'k8s',
+      context: run.cluster,
+      path: current?.path,
+      fieldSelector: current?.fieldSelector,
+      error: toEcrRefreshError(error, `cannot list ${what}`).message,
+    };
     const message = `${forbidden ? 'not allowed to list' : 'cannot list'} ${what} across namespaces: reading them namespace by namespace in this run`;
     if (forbidden) run.context.logger.info(fields, message);
     else run.context.logger.warn(fields, message);

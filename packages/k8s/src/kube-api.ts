@@ -40,7 +40,14 @@ export interface KubeObjectReference {
 /** The reference to a Secret as the API server answered it (name, namespace, uid, version). */
 export function objectReferenceOf(secret: KubeSecret): KubeObjectReference {
   const { name = '', namespace, uid, resourceVersion } = secret.metadata ?? {};
-  return { apiVersion: 'v1', kind: 'Secret', name, namespace, ...(typeof uid === 'string' ? { uid } : {}), ...(resourceVersion === undefined ? {} : { resourceVersion }) };
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    name,
+    namespace,
+    ...(typeof uid === 'string' ? { uid } : {}),
+    ...(resourceVersion === undefined ? {} : { resourceVersion }),
+  };
 }
 
 /**
@@ -156,7 +163,11 @@ export interface KubeWatchCalls {
    * the stream or `signal` aborts. A version too old to resume from is refused with status 410
    * (as an HTTP answer or an ERROR event, whichever the server chooses).
    */
-  watch(query: KubeWatchQuery, resourceVersion: string, signal: AbortSignal): AsyncIterable<KubeWatchEvent>;
+  watch(
+    query: KubeWatchQuery,
+    resourceVersion: string,
+    signal: AbortSignal,
+  ): AsyncIterable<KubeWatchEvent>;
 }
 
 /** The Kubernetes API calls of one cluster (one kubeconfig context). */
@@ -190,7 +201,11 @@ export interface KubeApi extends KubeWatchCalls {
   /** Every ServiceAccount of the namespace. */
   listServiceAccounts(namespace: string): Promise<KubeServiceAccount[]>;
   /** PATCH with `application/json-patch+json`; a failed `test` operation is refused (409/422). */
-  patchServiceAccount(namespace: string, name: string, operations: readonly JsonPatchOperation[]): Promise<KubeServiceAccount>;
+  patchServiceAccount(
+    namespace: string,
+    name: string,
+    operations: readonly JsonPatchOperation[],
+  ): Promise<KubeServiceAccount>;
   /** POST an events.k8s.io/v1 Event in its namespace. */
   createEvent(event: KubeEvent): Promise<void>;
   /** Merge-patches an Event's `series`; 404 when it expired (Events live an hour by default). */

@@ -12,7 +12,14 @@ import { createAuthentication, type Authentication } from './transport/authentic
 import { EXEC_API_VERSIONS } from './transport/exec-credential.ts';
 import { connectionPoolFor, createHttpClient } from './transport/http-client.ts';
 import { inClusterKubeconfig, isInCluster } from './transport/in-cluster.ts';
-import { mergeKubeconfigs, parseKubeconfig, type KubeCluster, type Kubeconfig, type KubeContext, type KubeUser } from './transport/kubeconfig.ts';
+import {
+  mergeKubeconfigs,
+  parseKubeconfig,
+  type KubeCluster,
+  type Kubeconfig,
+  type KubeContext,
+  type KubeUser,
+} from './transport/kubeconfig.ts';
 import type { RequestPolicy } from './transport/retries.ts';
 
 /** One cluster to serve: a kubeconfig context, its default namespace and its API. */
@@ -69,28 +76,54 @@ export function connectClusters(source: KubeConfigSource): ClusterConnection[] {
   const names = source.optionNames ?? K8S_OPTION_NAMES;
   const { kubeconfig, origin } = loadKubeconfig(source, env, names);
   const known = kubeconfig.contexts.map((context) => context.name);
-  if (known.length === 0) throw new ConfigError(`${names.kubeconfig}: ${origin} defines no context`);
-  const wanted = source.contexts === 'all' ? known : (source.contexts ?? [kubeconfig.currentContext]);
+  if (known.length === 0)
+    throw new ConfigError(`${names.kubeconfig}: ${origin} defines no context`);
+  const wanted =
+    source.contexts === 'all' ? known : (source.contexts ?? [kubeconfig.currentContext]);
   const problems = wanted.flatMap((name): string[] => {
-    if (name === '' || name === undefined) return [`${names.contexts}: ${origin} has no current-context; name one with --context (known: ${known.join(', ')})`];
-    if (!known.includes(name)) return [`${names.contexts}: no context "${name}" in ${origin} (known: ${known.join(', ')})`];
+    if (name === '' || name === undefined)
+      return [
+        `${names.contexts}: ${origin} has no current-context; name one with --context (known: ${known.join(', ')})`,
+      ];
+    if (!known.includes(name))
+      return [`${names.contexts}: no context "${name}" in ${origin} (known: ${known.join(', ')})`];
     return contextProblems(kubeconfig, name, env, names);
   });
   if (problems.length > 0) throw new ConfigError(problems);
-  const policy = { timeoutMs: source.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, onRetry: source.onRetry };
-  return (wanted as string[]).map((name) => connect(resolveContext(kubeconfig, name), origin === IN_CLUSTER ? 'in-cluster' : name, env, policy));
+  const policy = {
+    timeoutMs: source.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    onRetry: source.onRetry,
+  };
+  return (wanted as string[]).map((name) =>
+    connect(
+      resolveContext(kubeconfig, name),
+      origin === IN_CLUSTER ? 'in-cluster' : name,
+      env,
+      policy,
+    ),
+  );
 }
 
-function loadKubeconfig(source: KubeConfigSource, env: NodeJS.ProcessEnv, names: OptionNames): { kubeconfig: Kubeconfig; origin: string } {
+function loadKubeconfig(
+  source: KubeConfigSource,
+  env: NodeJS.ProcessEnv,
+  names: OptionNames,
+): { kubeconfig: Kubeconfig; origin: string } {
   const fromEnv = env.KUBECONFIG?.split(':').filter((path) => path !== '') ?? [];
   const home = join(env.HOME ?? homedir(), '.kube', 'config');
   const inClusterRoot = source.inClusterRoot ?? '';
   let loaded: { kubeconfig: Kubeconfig; origin: string };
   try {
     if (source.kubeconfig !== undefined) {
-      loaded = { kubeconfig: readKubeconfig(source.kubeconfig), origin: `kubeconfig "${source.kubeconfig}"` };
+      loaded = {
+        kubeconfig: readKubeconfig(source.kubeconfig),
+        origin: `kubeconfig "${source.kubeconfig}"`,
+      };
     } else if (fromEnv.length > 0) {
-      loaded = { kubeconfig: mergeKubeconfigs(fromEnv.map(readKubeconfig)), origin: `KUBECONFIG "${fromEnv.join(':')}"` };
+      loaded = {
+        kubeconfig: mergeKubeconfigs(fromEnv.map(readKubeconfig)),
+        origin: `KUBECONFIG "${fromEnv.join(':')}"`,
+      };
     } else if (existsSync(home)) {
       loaded = { kubeconfig: readKubeconfig(home), origin: `kubeconfig "${home}"` };
     } else if (isInCluster(inClusterRoot, env)) {
@@ -103,8 +136,14 @@ function loadKubeconfig(source: KubeConfigSource, env: NodeJS.ProcessEnv, names:
   } catch (error) {
     if (error instanceof ConfigError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    const detail = typeof code === 'string' && /^E[A-Z]+$/.test(code) ? code : ((error as Error).message ?? String(error)).split('\n')[0];
-    throw new ConfigError(`${names.kubeconfig}: cannot read ${describeSource(source, fromEnv, home)}: ${detail}`, { cause: error });
+    const detail =
+      typeof code === 'string' && /^E[A-Z]+$/.test(code)
+        ? code
+        : ((error as Error).message ?? String(error)).split('\n')[0];
+    throw new ConfigError(
+      `${names.kubeconfig}: cannot read ${describeSource(source, fromEnv, home)}: ${detail}`,
+      { cause: error },
+    );
   }
   for (const user of loaded.kubeconfig.users) registerUserSecrets(user);
   return loaded;
@@ -116,12 +155,24 @@ function readKubeconfig(path: string): Kubeconfig {
 
 // A Rancher token is `<token name>:<secret>` (kubeconfig-u-…:…): the secret alone is a secret too.
 function registerUserSecrets(user: KubeUser): void {
-  for (const secret of [user.token, user.password, user.keyData, user.authProvider?.config['id-token'], user.authProvider?.config['refresh-token']]) registerSecret(secret);
+  for (const secret of [
+    user.token,
+    user.password,
+    user.keyData,
+    user.authProvider?.config['id-token'],
+    user.authProvider?.config['refresh-token'],
+  ])
+    registerSecret(secret);
   const colon = user.token?.indexOf(':') ?? -1;
-  if (user.token !== undefined && colon > 0) registerCredentialPair(user.token.slice(0, colon), user.token.slice(colon + 1));
+  if (user.token !== undefined && colon > 0)
+    registerCredentialPair(user.token.slice(0, colon), user.token.slice(colon + 1));
 }
 
-function describeSource(source: KubeConfigSource, fromEnv: readonly string[], home: string): string {
+function describeSource(
+  source: KubeConfigSource,
+  fromEnv: readonly string[],
+  home: string,
+): string {
   if (source.kubeconfig !== undefined) return `"${source.kubeconfig}"`;
   return fromEnv.length > 0 ? `KUBECONFIG "${fromEnv.join(':')}"` : `"${home}"`;
 }
@@ -142,20 +193,36 @@ function resolveContext(kubeconfig: Kubeconfig, name: string): ResolvedContext {
   };
 }
 
-function contextProblems(kubeconfig: Kubeconfig, name: string, env: NodeJS.ProcessEnv, names: OptionNames): string[] {
+function contextProblems(
+  kubeconfig: Kubeconfig,
+  name: string,
+  env: NodeJS.ProcessEnv,
+  names: OptionNames,
+): string[] {
   const { context, cluster, user } = resolveContext(kubeconfig, name);
   const problems: string[] = [];
   const namespace = namespaceOf(context);
-  if (!isNamespaceName(namespace)) problems.push(`${names.contexts}: context "${name}" names an invalid namespace "${namespace}"`);
+  if (!isNamespaceName(namespace))
+    problems.push(`${names.contexts}: context "${name}" names an invalid namespace "${namespace}"`);
   if (cluster === undefined) {
-    problems.push(`${names.contexts}: context "${name}" names a cluster the kubeconfig does not define`);
+    problems.push(
+      `${names.contexts}: context "${name}" names a cluster the kubeconfig does not define`,
+    );
   } else {
-    for (const problem of [serverProblem(cluster), certificateAuthorityDataProblem(cluster), proxyProblem(cluster)]) {
+    for (const problem of [
+      serverProblem(cluster),
+      certificateAuthorityDataProblem(cluster),
+      proxyProblem(cluster),
+    ]) {
       if (problem !== undefined) problems.push(`${names.contexts}: context "${name}": ${problem}`);
     }
   }
   if (user !== undefined) {
-    for (const problem of [execPluginProblem(user, env), execVersionProblem(user), authProviderProblem(user)]) {
+    for (const problem of [
+      execPluginProblem(user, env),
+      execVersionProblem(user),
+      authProviderProblem(user),
+    ]) {
       if (problem !== undefined) problems.push(`${names.contexts}: context "${name}": ${problem}`);
     }
   }
@@ -166,7 +233,8 @@ function contextProblems(kubeconfig: Kubeconfig, name: string, env: NodeJS.Proce
 // input, so they are reported with the rest, before any request.
 function serverProblem(cluster: KubeCluster): string | undefined {
   const server = quoteInput(cluster.server);
-  if (!/^https?:\/\/[^/]/i.test(cluster.server) || !URL.canParse(cluster.server)) return `server ${server} is not an https:// URL (for example https://203.0.113.10:6443)`;
+  if (!/^https?:\/\/[^/]/i.test(cluster.server) || !URL.canParse(cluster.server))
+    return `server ${server} is not an https:// URL (for example https://203.0.113.10:6443)`;
   if (/^http:/i.test(cluster.server) && cluster.skipTLSVerify !== true) {
     return `server ${server} is plain http://, which the Kubernetes client refuses without insecure-skip-tls-verify; expected an https:// URL`;
   }
@@ -175,13 +243,18 @@ function serverProblem(cluster: KubeCluster): string | undefined {
 
 function proxyProblem(cluster: KubeCluster): string | undefined {
   if (cluster.proxyUrl === undefined || cluster.proxyUrl === '') return undefined;
-  if (URL.canParse(cluster.proxyUrl) && /^https?:$/.test(new URL(cluster.proxyUrl).protocol)) return undefined;
+  if (URL.canParse(cluster.proxyUrl) && /^https?:$/.test(new URL(cluster.proxyUrl).protocol))
+    return undefined;
   return `the proxy-url of cluster "${cluster.name}" is not an http:// or https:// URL (SOCKS proxies are not supported)`;
 }
 
 function execVersionProblem(user: KubeUser): string | undefined {
   const version = user.exec?.apiVersion;
-  if (user.exec === undefined || (EXEC_API_VERSIONS as readonly (string | undefined)[]).includes(version)) return undefined;
+  if (
+    user.exec === undefined ||
+    (EXEC_API_VERSIONS as readonly (string | undefined)[]).includes(version)
+  )
+    return undefined;
   return `user "${user.name}" has an exec credential plugin of apiVersion ${quoteInput(version ?? '')}; supported: ${EXEC_API_VERSIONS.join(', ')}`;
 }
 
@@ -190,9 +263,14 @@ function authProviderProblem(user: KubeUser): string | undefined {
   const provider = user.authProvider;
   if (provider === undefined) return undefined;
   if (provider.name === 'oidc' && (provider.config['id-token'] ?? '') !== '') return undefined;
-  const what = provider.name === 'oidc' ? 'the oidc auth-provider without an id-token' : `the auth-provider ${quoteInput(provider.name)}`;
-  return `user "${user.name}" uses ${what}, which ecr-refresh does not support (kubectl removed its auth-providers too): `
-    + 'use an exec credential plugin instead (kubelogin, gke-gcloud-auth-plugin, aws eks get-token)';
+  const what =
+    provider.name === 'oidc'
+      ? 'the oidc auth-provider without an id-token'
+      : `the auth-provider ${quoteInput(provider.name)}`;
+  return (
+    `user "${user.name}" uses ${what}, which ecr-refresh does not support (kubectl removed its auth-providers too): ` +
+    'use an exec credential plugin instead (kubelogin, gke-gcloud-auth-plugin, aws eks get-token)'
+  );
 }
 
 function namespaceOf(context: KubeContext): string {
@@ -200,10 +278,20 @@ function namespaceOf(context: KubeContext): string {
 }
 
 /** One context's connection: one pool and one authentication for its API and every Rancher cluster it reaches. */
-function connect(resolved: ResolvedContext, reportedAs: string, env: NodeJS.ProcessEnv, policy: RequestPolicy): ClusterConnection {
+function connect(
+  resolved: ResolvedContext,
+  reportedAs: string,
+  env: NodeJS.ProcessEnv,
+  policy: RequestPolicy,
+): ClusterConnection {
   const cluster = resolved.cluster as KubeCluster;
   const user = resolved.user ?? { name: resolved.context.user };
-  const shared: SharedConnection = { agent: connectionPoolFor(cluster), authentication: createAuthentication(cluster, user, env), user: user.name, policy };
+  const shared: SharedConnection = {
+    agent: connectionPoolFor(cluster),
+    authentication: createAuthentication(cluster, user, env),
+    user: user.name,
+    policy,
+  };
   return {
     context: reportedAs,
     namespace: namespaceOf(resolved.context),
@@ -220,7 +308,11 @@ interface SharedConnection {
 }
 
 /** The API at `server` over the context's connection, its failures naming the server and the user. */
-function apiAt(server: string, reportedAs: string, { agent, authentication, user, policy }: SharedConnection): KubeApi {
+function apiAt(
+  server: string,
+  reportedAs: string,
+  { agent, authentication, user, policy }: SharedConnection,
+): KubeApi {
   const http = createHttpClient({ server, agent, authentication, policy, target: reportedAs });
   return withExplainedFailures(createHttpKubeApi(http), { server, user });
 }
@@ -234,13 +326,22 @@ const RANCHER_CLUSTER_PATH = /\/k8s\/clusters\/[^/]+\/*$/;
  * cluster's path (a Rancher token is valid for every cluster its user may reach, unless it is
  * scoped to one). Undefined for any other server.
  */
-function rancherClusters(server: string, reportedAs: string, shared: SharedConnection): ClusterConnection['reach'] {
-  if (!URL.canParse(server) || !RANCHER_CLUSTER_PATH.test(new URL(server).pathname)) return undefined;
+function rancherClusters(
+  server: string,
+  reportedAs: string,
+  shared: SharedConnection,
+): ClusterConnection['reach'] {
+  if (!URL.canParse(server) || !RANCHER_CLUSTER_PATH.test(new URL(server).pathname))
+    return undefined;
   const reached = new Map<string, KubeApi>();
   return (clusterId) => {
     const known = reached.get(clusterId);
     if (known !== undefined) return known;
-    const api = apiAt(server.replace(RANCHER_CLUSTER_PATH, `/k8s/clusters/${encodeURIComponent(clusterId)}`), `${reportedAs} (cluster ${clusterId})`, shared);
+    const api = apiAt(
+      server.replace(RANCHER_CLUSTER_PATH, `/k8s/clusters/${encodeURIComponent(clusterId)}`),
+      `${reportedAs} (cluster ${clusterId})`,
+      shared,
+    );
     reached.set(clusterId, api);
     return api;
   };

@@ -1,11 +1,26 @@
 import pLimit from 'p-limit';
-import { SinkWriteError, toEcrRefreshError, type ApplyContext, type Sink, type TargetResult } from '@ecr-refresh/core';
+import {
+  SinkWriteError,
+  toEcrRefreshError,
+  type ApplyContext,
+  type Sink,
+  type TargetResult,
+} from '@ecr-refresh/core';
 import { readInPlace, type InPlace } from './in-place.ts';
 import { createFailureEvents, type FailureEvents } from './failure-events.ts';
 import { connectClusters, type ClusterConnection } from './kube-config.ts';
 import type { KubeObjectReference } from './kube-api.ts';
-import { EXCLUDE_LABEL, resolveNamespaces, type ResolvedNamespaces } from './namespace-selection.ts';
-import { parseKubernetesSinkOptions, secretNameIn, type KubernetesSinkOptions, type KubernetesSinkOptionsInput } from './options.ts';
+import {
+  EXCLUDE_LABEL,
+  resolveNamespaces,
+  type ResolvedNamespaces,
+} from './namespace-selection.ts';
+import {
+  parseKubernetesSinkOptions,
+  secretNameIn,
+  type KubernetesSinkOptions,
+  type KubernetesSinkOptionsInput,
+} from './options.ts';
 import { secretMetadataOf } from './secret-metadata.ts';
 import { addPullSecret } from './service-accounts.ts';
 import { watchClusters } from './kubernetes-watch.ts';
@@ -54,9 +69,21 @@ export interface KubernetesSinkRuntime {
  * Options are validated and the kubeconfig is read here, synchronously: an invalid option, an
  * unreadable kubeconfig or an unknown context throws `ConfigError` before any request.
  */
-export function createKubernetesSink(input: KubernetesSinkOptionsInput, runtime: KubernetesSinkRuntime = {}): Sink {
+export function createKubernetesSink(
+  input: KubernetesSinkOptionsInput,
+  runtime: KubernetesSinkRuntime = {},
+): Sink {
   const options = parseKubernetesSinkOptions(input);
-  const clusters = runtime.clusters ?? connectClusters({ kubeconfig: options.kubeconfig, contexts: options.contexts, inClusterRoot: runtime.inClusterRoot, env: runtime.env, timeoutMs: options.timeoutMs, onRetry: runtime.onRetry });
+  const clusters =
+    runtime.clusters ??
+    connectClusters({
+      kubeconfig: options.kubeconfig,
+      contexts: options.contexts,
+      inClusterRoot: runtime.inClusterRoot,
+      env: runtime.env,
+      timeoutMs: options.timeoutMs,
+      onRetry: runtime.onRetry,
+    });
   const events = options.events ? (runtime.events ?? createFailureEvents()) : undefined;
   return {
     id: SINK_ID,
@@ -64,7 +91,11 @@ export function createKubernetesSink(input: KubernetesSinkOptionsInput, runtime:
     // (a missing namespace, a denied verb) are per-target failures of the run.
     validate: async () => [],
     async apply(context) {
-      const perCluster = await Promise.all(clusters.map((cluster) => applyToCluster(cluster, options, context, { onProgress: runtime.onProgress, events })));
+      const perCluster = await Promise.all(
+        clusters.map((cluster) =>
+          applyToCluster(cluster, options, context, { onProgress: runtime.onProgress, events }),
+        ),
+      );
       return perCluster.flat();
     },
     watch: (watchOptions) => watchClusters(clusters, options, watchOptions, runtime.watchBackoff),
@@ -75,32 +106,74 @@ async function applyToCluster(
   cluster: ClusterConnection,
   options: KubernetesSinkOptions,
   context: ApplyContext,
-  { onProgress, events }: { onProgress: KubernetesSinkRuntime['onProgress']; events: FailureEvents | undefined },
+  {
+    onProgress,
+    events,
+  }: { onProgress: KubernetesSinkRuntime['onProgress']; events: FailureEvents | undefined },
 ): Promise<TargetResult[]> {
   let resolved: ResolvedNamespaces;
   try {
     resolved = await resolveNamespaces(cluster.api, options, cluster.namespace);
   } catch (error) {
-    return [{ sink: SINK_ID, target: cluster.context, action: 'failed', error: toEcrRefreshError(error, `cannot list the namespaces of ${cluster.context}`) }];
+    return [
+      {
+        sink: SINK_ID,
+        target: cluster.context,
+        action: 'failed',
+        error: toEcrRefreshError(error, `cannot list the namespaces of ${cluster.context}`),
+      },
+    ];
   }
   if (resolved.labelsUnread !== undefined) {
-    context.logger.warn({ context: cluster.context, error: resolved.labelsUnread.message }, `not allowed to read the named namespaces, so their ${EXCLUDE_LABEL} label is not honoured: grant get on namespaces (see the shipped RBAC)`);
+    context.logger.warn(
+      { context: cluster.context, error: resolved.labelsUnread.message },
+      `not allowed to read the named namespaces, so their ${EXCLUDE_LABEL} label is not honoured: grant get on namespaces (see the shipped RBAC)`,
+    );
   }
   const namespaces = resolved.served;
-  const base = (namespace: string) => ({ sink: SINK_ID, target: `${cluster.context}/${namespace}`, ...(context.dryRun ? { dryRun: true } : {}) });
+  const base = (namespace: string) => ({
+    sink: SINK_ID,
+    target: `${cluster.context}/${namespace}`,
+    ...(context.dryRun ? { dryRun: true } : {}),
+  });
   const notServed = [
-    ...resolved.optedOut.map((namespace): TargetResult => ({ ...base(namespace), action: 'unchanged', reason: `left alone: the namespace is labelled ${EXCLUDE_LABEL}=true` })),
-    ...resolved.unread.map(({ namespace, error }): TargetResult => ({ ...base(namespace), action: 'failed', error: toEcrRefreshError(error, `cannot read namespace ${namespace}`) })),
+    ...resolved.optedOut.map(
+      (namespace): TargetResult => ({
+        ...base(namespace),
+        action: 'unchanged',
+        reason: `left alone: the namespace is labelled ${EXCLUDE_LABEL}=true`,
+      }),
+    ),
+    ...resolved.unread.map(
+      ({ namespace, error }): TargetResult => ({
+        ...base(namespace),
+        action: 'failed',
+        error: toEcrRefreshError(error, `cannot read namespace ${namespace}`),
+      }),
+    ),
   ];
   // What is in place, read with a few lists when the namespaces were listed (see in-place.ts).
-  const inPlace = await readInPlace(cluster.api, namespaces, options, { context, cluster: cluster.context });
+  const inPlace = await readInPlace(cluster.api, namespaces, options, {
+    context,
+    cluster: cluster.context,
+  });
   const limit = pLimit(options.concurrency);
   let done = 0;
   const served = await Promise.all(
     namespaces.map((namespace) =>
       limit(async () => {
-        const { result, secret } = await applyToNamespace(cluster, namespace, options, context, inPlace);
-        if (result.error !== undefined) await events?.record({ cluster: cluster.context, api: cluster.api, namespace, secret, error: result.error }, context);
+        const { result, secret } = await applyToNamespace(
+          cluster,
+          namespace,
+          options,
+          context,
+          inPlace,
+        );
+        if (result.error !== undefined)
+          await events?.record(
+            { cluster: cluster.context, api: cluster.api, namespace, secret, error: result.error },
+            context,
+          );
         done += 1;
         onProgress?.({ context: cluster.context, done, total: namespaces.length });
         return result;
@@ -116,29 +189,70 @@ interface NamespaceOutcome {
   readonly secret?: KubeObjectReference | undefined;
 }
 
-async function applyToNamespace(cluster: ClusterConnection, namespace: string, options: KubernetesSinkOptions, context: ApplyContext, inPlace: InPlace): Promise<NamespaceOutcome> {
+async function applyToNamespace(
+  cluster: ClusterConnection,
+  namespace: string,
+  options: KubernetesSinkOptions,
+  context: ApplyContext,
+  inPlace: InPlace,
+): Promise<NamespaceOutcome> {
   const target = `${cluster.context}/${namespace}`;
   const listedSecret = inPlace.takeSecret(namespace);
   const listedAccounts = inPlace.takeServiceAccounts(namespace);
   const base = { sink: SINK_ID, target, ...(context.dryRun ? { dryRun: true } : {}) };
   if (context.signal.aborted) {
-    return { result: { ...base, action: 'failed', error: new SinkWriteError(SINK_ID, target, 'not attempted: the run was interrupted', { retryable: true }) } };
+    return {
+      result: {
+        ...base,
+        action: 'failed',
+        error: new SinkWriteError(SINK_ID, target, 'not attempted: the run was interrupted', {
+          retryable: true,
+        }),
+      },
+    };
   }
   const secretName = secretNameIn(options, namespace);
   let outcome: Awaited<ReturnType<typeof writeSecret>> | undefined;
   let secret: KubeObjectReference | undefined;
   try {
     const onSecret = (seen: KubeObjectReference) => (secret = seen);
-    outcome = await writeSecret(cluster.api, { namespace, name: secretName, sink: SINK_ID, target, metadata: secretMetadataOf(options) }, context, { ...options, onSecret }, listedSecret);
-    const patched = options.serviceAccounts.length === 0
-      ? []
-      : await addPullSecret(cluster.api, { namespace, names: options.serviceAccounts, secretName, sink: SINK_ID, target }, { dryRun: context.dryRun, signal: context.signal, listed: listedAccounts });
-    const action = outcome.action === 'unchanged' && patched.length > 0 ? 'updated' : outcome.action;
-    const reasons = [outcome.reason, patched.length > 0 ? `added to imagePullSecrets of ServiceAccount ${patched.join(', ')}` : undefined];
+    outcome = await writeSecret(
+      cluster.api,
+      { namespace, name: secretName, sink: SINK_ID, target, metadata: secretMetadataOf(options) },
+      context,
+      { ...options, onSecret },
+      listedSecret,
+    );
+    const patched =
+      options.serviceAccounts.length === 0
+        ? []
+        : await addPullSecret(
+            cluster.api,
+            { namespace, names: options.serviceAccounts, secretName, sink: SINK_ID, target },
+            { dryRun: context.dryRun, signal: context.signal, listed: listedAccounts },
+          );
+    const action =
+      outcome.action === 'unchanged' && patched.length > 0 ? 'updated' : outcome.action;
+    const reasons = [
+      outcome.reason,
+      patched.length > 0
+        ? `added to imagePullSecrets of ServiceAccount ${patched.join(', ')}`
+        : undefined,
+    ];
     const reason = reasons.filter((part) => part !== undefined).join('; ');
-    return { result: { ...base, action, record: outcome.record, ...(reason === '' ? {} : { reason }) } };
+    return {
+      result: { ...base, action, record: outcome.record, ...(reason === '' ? {} : { reason }) },
+    };
   } catch (error) {
     const failure = toEcrRefreshError(error, `cannot update ${target}`);
-    return { result: { ...base, action: 'failed', error: failure, ...(outcome === undefined ? {} : { record: outcome.record }) }, secret };
+    return {
+      result: {
+        ...base,
+        action: 'failed',
+        error: failure,
+        ...(outcome === undefined ? {} : { record: outcome.record }),
+      },
+      secret,
+    };
   }
 }

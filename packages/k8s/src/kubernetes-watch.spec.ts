@@ -1,14 +1,25 @@
 import assert from 'node:assert/strict';
 import { FakeKubeApi } from './__fixtures__/fake-kube-api.ts';
 import { contextFor } from './__fixtures__/apply-context.ts';
-import { QUICK_BACKOFF, settle, startSinkWatch, type RunningWatch } from './__fixtures__/running-watch.ts';
+import {
+  QUICK_BACKOFF,
+  settle,
+  startSinkWatch,
+  type RunningWatch,
+} from './__fixtures__/running-watch.ts';
 import { createKubernetesSink } from './kubernetes-sink.ts';
 import type { KubernetesSinkOptionsInput } from './options.ts';
 
 const SECRET = 'ecr-pull-credentials';
 
-function startWatch(api: FakeKubeApi, options: KubernetesSinkOptionsInput): RunningWatch & { sink: ReturnType<typeof createKubernetesSink> } {
-  const sink = createKubernetesSink(options, { clusters: [{ context: 'prod', namespace: 'team-a', api }], watchBackoff: QUICK_BACKOFF });
+function startWatch(
+  api: FakeKubeApi,
+  options: KubernetesSinkOptionsInput,
+): RunningWatch & { sink: ReturnType<typeof createKubernetesSink> } {
+  const sink = createKubernetesSink(options, {
+    clusters: [{ context: 'prod', namespace: 'team-a', api }],
+    watchBackoff: QUICK_BACKOFF,
+  });
   return { sink, ...startSinkWatch(sink) };
 }
 
@@ -46,30 +57,50 @@ describe('k8s/kubernetes-watch', () => {
 
   it('reports a managed Secret deleted, or altered so that its record no longer holds', async () => {
     running = startWatch(api, { namespaces: ['*'] });
-    const sink = createKubernetesSink({ namespaces: ['*'] }, { clusters: [{ context: 'prod', namespace: 'team-a', api }] });
+    const sink = createKubernetesSink(
+      { namespaces: ['*'] },
+      { clusters: [{ context: 'prod', namespace: 'team-a', api }] },
+    );
     await sink.apply(contextFor());
     await settle();
     const secret = structuredClone(api.secrets.get(`team-a/${SECRET}`));
     assert.ok(secret?.data !== undefined);
-    api.putSecret('team-a', { ...secret, data: { '.dockerconfigjson': Buffer.from('{"auths":{}}').toString('base64') } });
+    api.putSecret('team-a', {
+      ...secret,
+      data: { '.dockerconfigjson': Buffer.from('{"auths":{}}').toString('base64') },
+    });
     await running.until(/altered/);
     api.deleteSecret('team-a', SECRET);
-    assert.deepEqual(await running.until(/deleted/), [`prod/team-a: Secret ${SECRET} altered`, `prod/team-a: Secret ${SECRET} deleted`]);
+    assert.deepEqual(await running.until(/deleted/), [
+      `prod/team-a: Secret ${SECRET} altered`,
+      `prod/team-a: Secret ${SECRET} deleted`,
+    ]);
   });
 
   it('for plain names, watches only those namespaces and never the namespace list', async () => {
     running = startWatch(api, { namespaces: ['team-a'] });
-    await createKubernetesSink({ namespaces: ['team-a'] }, { clusters: [{ context: 'prod', namespace: 'team-a', api }] }).apply(contextFor());
+    await createKubernetesSink(
+      { namespaces: ['team-a'] },
+      { clusters: [{ context: 'prod', namespace: 'team-a', api }] },
+    ).apply(contextFor());
     await settle();
     api.addNamespace('team-b');
     api.deleteSecret('team-a', SECRET);
     assert.deepEqual(await running.until(/deleted/), [`prod/team-a: Secret ${SECRET} deleted`]);
-    assert.ok(!api.requests.some((request) => / \/api\/v1\/(namespaces|secrets|serviceaccounts)(\?|$)/.test(request)), api.requests.join('\n'));
+    assert.ok(
+      !api.requests.some((request) =>
+        / \/api\/v1\/(namespaces|secrets|serviceaccounts)(\?|$)/.test(request),
+      ),
+      api.requests.join('\n'),
+    );
   });
 
   describe('ServiceAccounts', () => {
     it('reports a chosen ServiceAccount created without the reference, or that lost it; not our own patch, not another one', async () => {
-      const watch = startWatch(api, { namespaces: ['team-*'], serviceAccounts: ['default', 'builder'] });
+      const watch = startWatch(api, {
+        namespaces: ['team-*'],
+        serviceAccounts: ['default', 'builder'],
+      });
       running = watch;
       await watch.sink.apply(contextFor());
       await settle();
@@ -80,19 +111,34 @@ describe('k8s/kubernetes-watch', () => {
       await running.until(/builder/);
       const context = contextFor();
       await watch.sink.apply(context);
-      assert.deepEqual(api.serviceAccounts.get('team-a/builder')?.imagePullSecrets, [{ name: 'theirs' }, { name: SECRET }]);
+      assert.deepEqual(api.serviceAccounts.get('team-a/builder')?.imagePullSecrets, [
+        { name: 'theirs' },
+        { name: SECRET },
+      ]);
       assert.equal(context.fetches, 0, 'a fresh Secret: the ServiceAccount costs no ECR call');
       api.addServiceAccount('team-a', 'default', ['theirs']);
       await running.until(/default/);
       await settle();
-      assert.deepEqual(watch.reasons, [`prod/team-a: ServiceAccount builder lacks Secret ${SECRET}`, `prod/team-a: ServiceAccount default lacks Secret ${SECRET}`]);
+      assert.deepEqual(watch.reasons, [
+        `prod/team-a: ServiceAccount builder lacks Secret ${SECRET}`,
+        `prod/team-a: ServiceAccount default lacks Secret ${SECRET}`,
+      ]);
     });
 
     it('watches named ServiceAccounts by name across listed namespaces, and every one only for "*"', async () => {
-      running = startWatch(api, { namespaces: ['team-*'], serviceAccounts: ['default', 'builder'] });
+      running = startWatch(api, {
+        namespaces: ['team-*'],
+        serviceAccounts: ['default', 'builder'],
+      });
       await settle();
-      const watches = () => api.requests.filter((request) => request.startsWith('watch /api/v1/serviceaccounts')).sort();
-      assert.deepEqual(watches(), ['watch /api/v1/serviceaccounts?fieldSelector=metadata.name=builder', 'watch /api/v1/serviceaccounts?fieldSelector=metadata.name=default']);
+      const watches = () =>
+        api.requests
+          .filter((request) => request.startsWith('watch /api/v1/serviceaccounts'))
+          .sort();
+      assert.deepEqual(watches(), [
+        'watch /api/v1/serviceaccounts?fieldSelector=metadata.name=builder',
+        'watch /api/v1/serviceaccounts?fieldSelector=metadata.name=default',
+      ]);
       await running.stop();
       api.requests.length = 0;
       const every = startWatch(api, { namespaces: ['team-*'], serviceAccounts: ['*'] });
@@ -103,10 +149,15 @@ describe('k8s/kubernetes-watch', () => {
       await every.until(/anyone/);
     });
 
-    it('for plain names, watches each namespace\'s ServiceAccounts by name, and none when no ServiceAccount is chosen', async () => {
+    it("for plain names, watches each namespace's ServiceAccounts by name, and none when no ServiceAccount is chosen", async () => {
       running = startWatch(api, { namespaces: ['team-a'] });
       await settle();
-      assert.deepEqual(api.requests.filter((request) => request.startsWith('watch ') && request.includes('serviceaccounts')), ['watch /api/v1/namespaces/team-a/serviceaccounts?fieldSelector=metadata.name=default']);
+      assert.deepEqual(
+        api.requests.filter(
+          (request) => request.startsWith('watch ') && request.includes('serviceaccounts'),
+        ),
+        ['watch /api/v1/namespaces/team-a/serviceaccounts?fieldSelector=metadata.name=default'],
+      );
       api.addServiceAccount('team-a', 'default', []);
       await running.until(/default/);
       await running.stop();
@@ -115,7 +166,10 @@ describe('k8s/kubernetes-watch', () => {
       await settle();
       api.addServiceAccount('team-a', 'default', ['theirs']);
       await settle();
-      assert.deepEqual(api.requests.filter((request) => request.includes('serviceaccounts')), []);
+      assert.deepEqual(
+        api.requests.filter((request) => request.includes('serviceaccounts')),
+        [],
+      );
       assert.deepEqual(running.reasons, []);
     });
   });
@@ -125,7 +179,10 @@ describe('k8s/kubernetes-watch', () => {
       api.addNamespace('team-b', { 'ecr-refresh/exclude': 'true' });
       running = startWatch(api, { namespaces: ['*'] });
       await settle();
-      assert.ok(api.requests.includes('watch /api/v1/namespaces?labelSelector=ecr-refresh/exclude!=true'), api.requests.join('\n'));
+      assert.ok(
+        api.requests.includes('watch /api/v1/namespaces?labelSelector=ecr-refresh/exclude!=true'),
+        api.requests.join('\n'),
+      );
       api.labelNamespace('team-a', { team: 'apps', 'ecr-refresh/exclude': 'true' });
       api.labelNamespace('team-b', {});
       assert.deepEqual(await running.until(/team-b/), ['prod/team-b: namespace added']);
@@ -134,7 +191,10 @@ describe('k8s/kubernetes-watch', () => {
     it('leaves an opted-out namespace alone while serving the others: no Secret, no ServiceAccount patch, an existing Secret kept', async () => {
       api.addNamespace('team-b', { 'ecr-refresh/exclude': 'true' });
       api.addServiceAccount('team-b', 'default');
-      const sink = createKubernetesSink({ namespaces: ['*'] }, { clusters: [{ context: 'prod', namespace: 'team-a', api }] });
+      const sink = createKubernetesSink(
+        { namespaces: ['*'] },
+        { clusters: [{ context: 'prod', namespace: 'team-a', api }] },
+      );
       await sink.apply(contextFor());
       assert.ok(api.secrets.has(`team-a/${SECRET}`));
       assert.equal(api.secrets.has(`team-b/${SECRET}`), false);
@@ -146,14 +206,29 @@ describe('k8s/kubernetes-watch', () => {
       const results = await sink.apply(contextFor({ force: true }));
       assert.deepEqual(results, []);
       assert.deepEqual(api.secrets.get(`team-a/${SECRET}`), before);
-      assert.deepEqual(api.requests.filter((request) => !request.startsWith('list ')), []);
+      assert.deepEqual(
+        api.requests.filter((request) => !request.startsWith('list ')),
+        [],
+      );
     });
 
     it('reports a named namespace that opted out as left alone, and writes nothing there', async () => {
       api.labelNamespace('team-a', { 'ecr-refresh/exclude': 'true' });
-      const sink = createKubernetesSink({ namespaces: ['team-a'] }, { clusters: [{ context: 'prod', namespace: 'team-a', api }] });
+      const sink = createKubernetesSink(
+        { namespaces: ['team-a'] },
+        { clusters: [{ context: 'prod', namespace: 'team-a', api }] },
+      );
       const results = await sink.apply(contextFor());
-      assert.deepEqual(results.map(({ target, action, reason }) => ({ target, action, reason })), [{ target: 'prod/team-a', action: 'unchanged', reason: 'left alone: the namespace is labelled ecr-refresh/exclude=true' }]);
+      assert.deepEqual(
+        results.map(({ target, action, reason }) => ({ target, action, reason })),
+        [
+          {
+            target: 'prod/team-a',
+            action: 'unchanged',
+            reason: 'left alone: the namespace is labelled ecr-refresh/exclude=true',
+          },
+        ],
+      );
       assert.deepEqual(api.requests, ['get namespaces/team-a']);
     });
   });
@@ -166,7 +241,10 @@ describe('k8s/kubernetes-watch', () => {
     api.dropWatches();
     api.failConnections = 2;
     api.addNamespace('team-c');
-    assert.deepEqual(await running.until(/team-c/), ['prod/team-b: namespace added', 'prod/team-c: namespace added']);
+    assert.deepEqual(await running.until(/team-c/), [
+      'prod/team-b: namespace added',
+      'prod/team-c: namespace added',
+    ]);
   });
 
   for (const goneAs of ['status', 'event'] as const) {

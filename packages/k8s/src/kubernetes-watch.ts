@@ -1,10 +1,19 @@
 import type { WatchOptions } from '@ecr-refresh/core';
 import type { KubeSecret, KubeServiceAccount, KubeWatchEvent, KubeWatchQuery } from './kube-api.ts';
 import type { ClusterConnection } from './kube-config.ts';
-import { namedNamespaces, namespaceListSelector, needsNamespaceList, selectsNamespace } from './namespace-selection.ts';
+import {
+  namedNamespaces,
+  namespaceListSelector,
+  needsNamespaceList,
+  selectsNamespace,
+} from './namespace-selection.ts';
 import { NAMESPACE_PLACEHOLDER, secretNameIn, type KubernetesSinkOptions } from './options.ts';
 import { holdsValidRecord, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from './secret-record.ts';
-import { watchCollection, watchSettingsOf, type CollectionWatchOptions } from './watch-collection.ts';
+import {
+  watchCollection,
+  watchSettingsOf,
+  type CollectionWatchOptions,
+} from './watch-collection.ts';
 
 /** The label selector of the Secrets ecr-refresh manages. */
 export const MANAGED_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
@@ -33,27 +42,44 @@ export async function watchClusters(
   await Promise.all(clusters.map((cluster) => watchCluster(cluster, options, watch, backoff)));
 }
 
-async function watchCluster(cluster: ClusterConnection, options: KubernetesSinkOptions, watch: WatchOptions, backoff: CollectionWatchOptions['backoff']): Promise<void> {
+async function watchCluster(
+  cluster: ClusterConnection,
+  options: KubernetesSinkOptions,
+  watch: WatchOptions,
+  backoff: CollectionWatchOptions['backoff'],
+): Promise<void> {
   const { context, api } = cluster;
-  const served: Served = (namespace): namespace is string => namespace !== undefined && selectsNamespace(options, cluster.namespace, namespace);
+  const served: Served = (namespace): namespace is string =>
+    namespace !== undefined && selectsNamespace(options, cluster.namespace, namespace);
   const common = watchSettingsOf(context, watch, backoff);
-  const reporting = (change: (event: KubeWatchEvent) => string | undefined) => (event: KubeWatchEvent): void => {
-    const reason = change(event);
-    if (reason !== undefined) watch.onChange(`${context}/${reason}`);
-  };
+  const reporting =
+    (change: (event: KubeWatchEvent) => string | undefined) =>
+    (event: KubeWatchEvent): void => {
+      const reason = change(event);
+      if (reason !== undefined) watch.onChange(`${context}/${reason}`);
+    };
   const onSecretEvent = reporting((event) => secretChange(event, options, served));
   const onServiceAccountEvent = reporting((event) => serviceAccountChange(event, options, served));
-  const watching = (queries: readonly KubeWatchQuery[], onEvent: (event: KubeWatchEvent) => void) => queries.map((query) => watchCollection(api, query, { ...common, onEvent }));
+  const watching = (queries: readonly KubeWatchQuery[], onEvent: (event: KubeWatchEvent) => void) =>
+    queries.map((query) => watchCollection(api, query, { ...common, onEvent }));
   // Plain names: no API call resolves them, and each namespace's objects are watched on their own
   // (opted-out namespaces too: their label is read by each run, which leaves them alone).
-  const namespaces = needsNamespaceList(options) ? undefined : namedNamespaces(options, cluster.namespace);
+  const namespaces = needsNamespaceList(options)
+    ? undefined
+    : namedNamespaces(options, cluster.namespace);
   const onNamespaceEvent = (event: KubeWatchEvent): void => {
     const name = event.object.metadata?.name;
     const phase = (event.object.status as { phase?: unknown } | undefined)?.phase;
-    if (event.type === 'ADDED' && phase !== 'Terminating' && served(name)) watch.onChange(`${context}/${name}: namespace added`);
+    if (event.type === 'ADDED' && phase !== 'Terminating' && served(name))
+      watch.onChange(`${context}/${name}: namespace added`);
   };
   await Promise.all([
-    ...watching(namespaces === undefined ? [{ path: '/api/v1/namespaces', labelSelector: namespaceListSelector(options) }] : [], onNamespaceEvent),
+    ...watching(
+      namespaces === undefined
+        ? [{ path: '/api/v1/namespaces', labelSelector: namespaceListSelector(options) }]
+        : [],
+      onNamespaceEvent,
+    ),
     ...watching(secretQueries(options, namespaces), onSecretEvent),
     ...watching(serviceAccountQueries(options, namespaces), onServiceAccountEvent),
   ]);
@@ -64,10 +90,27 @@ async function watchCluster(cluster: ClusterConnection, options: KubernetesSinkO
  * watch to it (resourceNames); only a `{namespace}` name across listed namespaces is watched by
  * label alone. `namespaces`: the plain names served, or undefined when they are listed.
  */
-function secretQueries(options: KubernetesSinkOptions, namespaces: readonly string[] | undefined): KubeWatchQuery[] {
-  const named = (namespace: string) => ({ labelSelector: MANAGED_SELECTOR, fieldSelector: `metadata.name=${secretNameIn(options, namespace)}` });
-  if (namespaces !== undefined) return namespaces.map((namespace) => ({ path: `/api/v1/namespaces/${namespace}/secrets`, ...named(namespace) }));
-  return [{ path: '/api/v1/secrets', ...(options.secretName.includes(NAMESPACE_PLACEHOLDER) ? { labelSelector: MANAGED_SELECTOR } : named('')) }];
+function secretQueries(
+  options: KubernetesSinkOptions,
+  namespaces: readonly string[] | undefined,
+): KubeWatchQuery[] {
+  const named = (namespace: string) => ({
+    labelSelector: MANAGED_SELECTOR,
+    fieldSelector: `metadata.name=${secretNameIn(options, namespace)}`,
+  });
+  if (namespaces !== undefined)
+    return namespaces.map((namespace) => ({
+      path: `/api/v1/namespaces/${namespace}/secrets`,
+      ...named(namespace),
+    }));
+  return [
+    {
+      path: '/api/v1/secrets',
+      ...(options.secretName.includes(NAMESPACE_PLACEHOLDER)
+        ? { labelSelector: MANAGED_SELECTOR }
+        : named('')),
+    },
+  ];
 }
 
 /**
@@ -75,18 +118,31 @@ function secretQueries(options: KubernetesSinkOptions, namespaces: readonly stri
  * limit to resourceNames), or the whole collection for `*`; per namespace for plain names, across
  * namespaces when they are listed. None when no ServiceAccount is chosen.
  */
-function serviceAccountQueries(options: KubernetesSinkOptions, namespaces: readonly string[] | undefined): KubeWatchQuery[] {
-  const paths = namespaces === undefined ? ['/api/v1/serviceaccounts'] : namespaces.map((namespace) => `/api/v1/namespaces/${namespace}/serviceaccounts`);
+function serviceAccountQueries(
+  options: KubernetesSinkOptions,
+  namespaces: readonly string[] | undefined,
+): KubeWatchQuery[] {
+  const paths =
+    namespaces === undefined
+      ? ['/api/v1/serviceaccounts']
+      : namespaces.map((namespace) => `/api/v1/namespaces/${namespace}/serviceaccounts`);
   if (options.serviceAccounts.includes('*')) return paths.map((path) => ({ path }));
-  return paths.flatMap((path) => options.serviceAccounts.map((name) => ({ path, fieldSelector: `metadata.name=${name}` })));
+  return paths.flatMap((path) =>
+    options.serviceAccounts.map((name) => ({ path, fieldSelector: `metadata.name=${name}` })),
+  );
 }
 
 /** Why a Secret event calls for a refresh (`<namespace>: Secret <name> deleted`), or undefined when it does not. */
-function secretChange(event: KubeWatchEvent, options: KubernetesSinkOptions, served: Served): string | undefined {
+function secretChange(
+  event: KubeWatchEvent,
+  options: KubernetesSinkOptions,
+  served: Served,
+): string | undefined {
   const { name, namespace } = event.object.metadata ?? {};
   if (!served(namespace) || name !== secretNameIn(options, namespace)) return undefined;
   if (event.type === 'DELETED') return `${namespace}: Secret ${name} deleted`;
-  if (event.type === 'MODIFIED' && !holdsValidRecord(event.object as KubeSecret)) return `${namespace}: Secret ${name} altered`;
+  if (event.type === 'MODIFIED' && !holdsValidRecord(event.object as KubeSecret))
+    return `${namespace}: Secret ${name} altered`;
   return undefined;
 }
 
@@ -95,12 +151,22 @@ function secretChange(event: KubeWatchEvent, options: KubernetesSinkOptions, ser
  * <secret>`): one of the chosen ServiceAccounts, created or changed, without a reference to the
  * namespace's Secret. Undefined otherwise, and for a deletion (nothing to write then).
  */
-function serviceAccountChange(event: KubeWatchEvent, options: KubernetesSinkOptions, served: Served): string | undefined {
+function serviceAccountChange(
+  event: KubeWatchEvent,
+  options: KubernetesSinkOptions,
+  served: Served,
+): string | undefined {
   const { name, namespace } = event.object.metadata ?? {};
   if (event.type !== 'ADDED' && event.type !== 'MODIFIED') return undefined;
-  if (!served(namespace) || typeof name !== 'string' || !(options.serviceAccounts.includes('*') || options.serviceAccounts.includes(name))) return undefined;
+  if (
+    !served(namespace) ||
+    typeof name !== 'string' ||
+    !(options.serviceAccounts.includes('*') || options.serviceAccounts.includes(name))
+  )
+    return undefined;
   const secretName = secretNameIn(options, namespace);
   const references = (event.object as KubeServiceAccount).imagePullSecrets;
-  if (Array.isArray(references) && references.some((reference) => reference?.name === secretName)) return undefined;
+  if (Array.isArray(references) && references.some((reference) => reference?.name === secretName))
+    return undefined;
   return `${namespace}: ServiceAccount ${name} lacks Secret ${secretName}`;
 }

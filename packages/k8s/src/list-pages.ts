@@ -15,7 +15,10 @@ export const PAGE_SIZE = { namespaces: 2000, serviceAccounts: 2000, secrets: 100
  * The pages of a list, in order, one request each, following the `continue` token: a caller keeps
  * what it needs of a page before asking for the next, so no more than one page is held at once.
  */
-export async function* pagesOf(api: Pick<KubeApi, 'listPage'>, query: KubeListQuery): AsyncGenerator<KubeObject[]> {
+export async function* pagesOf(
+  api: Pick<KubeApi, 'listPage'>,
+  query: KubeListQuery,
+): AsyncGenerator<KubeObject[]> {
   let token: string | undefined;
   do {
     const page = await api.listPage(query, token);

@@ -27,7 +27,10 @@ function isGlob(pattern: string): boolean {
 
 /** Whether the namespace `name` matches the glob `pattern` (`*`: any run, `?`: one character). */
 export function matchesGlob(name: string, pattern: string): boolean {
-  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.');
+  const source = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replaceAll('*', '.*')
+    .replaceAll('?', '.');
   return new RegExp(`^${source}$`).test(name);
 }
 
@@ -45,7 +48,9 @@ export function needsNamespaceList(selection: NamespaceSelection): boolean {
  * reports a namespace that loses the label as ADDED).
  */
 export function namespaceListSelector(selection: NamespaceSelection): string {
-  return [selection.namespaceSelector, NOT_OPTED_OUT].filter((part) => part !== undefined).join(',');
+  return [selection.namespaceSelector, NOT_OPTED_OUT]
+    .filter((part) => part !== undefined)
+    .join(',');
 }
 
 /** The namespaces of one cluster a run serves, and the named ones it leaves alone. */
@@ -70,19 +75,37 @@ export interface ResolvedNamespaces {
  * 403 serves the names as given and says why in `labelsUnread`, and a read that fails otherwise
  * (a rejected token, a server away) leaves that namespace `unread`: it might have opted out.
  */
-export async function resolveNamespaces(api: Pick<KubeApi, 'listPage' | 'readNamespace'>, selection: NamespaceSelection, contextNamespace: string): Promise<ResolvedNamespaces> {
-  if (!needsNamespaceList(selection)) return readNamedNamespaces(api, namedNamespaces(selection, contextNamespace));
+export async function resolveNamespaces(
+  api: Pick<KubeApi, 'listPage' | 'readNamespace'>,
+  selection: NamespaceSelection,
+  contextNamespace: string,
+): Promise<ResolvedNamespaces> {
+  if (!needsNamespaceList(selection))
+    return readNamedNamespaces(api, namedNamespaces(selection, contextNamespace));
   const patterns = patternsOf(selection, contextNamespace);
   const names = new Set<string>();
-  const query = { path: '/api/v1/namespaces', labelSelector: namespaceListSelector(selection), limit: PAGE_SIZE.namespaces };
+  const query = {
+    path: '/api/v1/namespaces',
+    labelSelector: namespaceListSelector(selection),
+    limit: PAGE_SIZE.namespaces,
+  };
   for await (const page of pagesOf(api, query)) {
     for (const namespace of page) {
       const name = namespace.metadata?.name;
       const phase = (namespace.status as { phase?: unknown } | undefined)?.phase;
-      if (typeof name === 'string' && phase !== 'Terminating' && patterns.some((pattern) => matchesGlob(name, pattern))) names.add(name);
+      if (
+        typeof name === 'string' &&
+        phase !== 'Terminating' &&
+        patterns.some((pattern) => matchesGlob(name, pattern))
+      )
+        names.add(name);
     }
   }
-  return { served: [...names].filter((name) => !isExcluded(selection, name)).sort(), optedOut: [], unread: [] };
+  return {
+    served: [...names].filter((name) => !isExcluded(selection, name)).sort(),
+    optedOut: [],
+    unread: [],
+  };
 }
 
 /**
@@ -91,17 +114,24 @@ export async function resolveNamespaces(api: Pick<KubeApi, 'listPage' | 'readNam
  * not {@link needsNamespaceList}.
  */
 export function namedNamespaces(selection: NamespaceSelection, contextNamespace: string): string[] {
-  return [...new Set(patternsOf(selection, contextNamespace))].filter((name) => !isExcluded(selection, name)).sort();
+  return [...new Set(patternsOf(selection, contextNamespace))]
+    .filter((name) => !isExcluded(selection, name))
+    .sort();
 }
 
-async function readNamedNamespaces(api: Pick<KubeApi, 'readNamespace'>, names: readonly string[]): Promise<ResolvedNamespaces> {
+async function readNamedNamespaces(
+  api: Pick<KubeApi, 'readNamespace'>,
+  names: readonly string[],
+): Promise<ResolvedNamespaces> {
   const reads = await Promise.all(names.map((name) => readLabels(api, name)));
   const refused = reads.find((read) => read.refused !== undefined)?.refused;
   const read = reads.filter((each) => each.failure === undefined);
   return {
     served: read.filter((each) => !isOptedOut(each.labels)).map((each) => each.name),
     optedOut: read.filter((each) => isOptedOut(each.labels)).map((each) => each.name),
-    unread: reads.flatMap((each) => (each.failure === undefined ? [] : [{ namespace: each.name, error: each.failure }])),
+    unread: reads.flatMap((each) =>
+      each.failure === undefined ? [] : [{ namespace: each.name, error: each.failure }],
+    ),
     ...(refused === undefined ? {} : { labelsUnread: refused }),
   };
 }
@@ -119,7 +149,9 @@ async function readLabels(api: Pick<KubeApi, 'readNamespace'>, name: string): Pr
   try {
     return { name, labels: (await api.readNamespace(name))?.labels };
   } catch (error) {
-    return error instanceof KubernetesApiError && error.status === 403 ? { name, refused: error } : { name, failure: error };
+    return error instanceof KubernetesApiError && error.status === 403
+      ? { name, refused: error }
+      : { name, failure: error };
   }
 }
 
@@ -132,12 +164,23 @@ function isOptedOut(labels: Readonly<Record<string, string>> | undefined): boole
  * Whether the namespace `name` is one `selection` serves, as far as its name tells (a label
  * selector is the server's to apply): it matches a name or glob and no exclusion.
  */
-export function selectsNamespace(selection: NamespaceSelection, contextNamespace: string, name: string): boolean {
-  return patternsOf(selection, contextNamespace).some((pattern) => matchesGlob(name, pattern)) && !isExcluded(selection, name);
+export function selectsNamespace(
+  selection: NamespaceSelection,
+  contextNamespace: string,
+  name: string,
+): boolean {
+  return (
+    patternsOf(selection, contextNamespace).some((pattern) => matchesGlob(name, pattern)) &&
+    !isExcluded(selection, name)
+  );
 }
 
 function patternsOf(selection: NamespaceSelection, contextNamespace: string): readonly string[] {
-  return selection.namespaces.length > 0 ? selection.namespaces : selection.namespaceSelector === undefined ? [contextNamespace] : ['*'];
+  return selection.namespaces.length > 0
+    ? selection.namespaces
+    : selection.namespaceSelector === undefined
+      ? [contextNamespace]
+      : ['*'];
 }
 
 function isExcluded(selection: NamespaceSelection, name: string): boolean {

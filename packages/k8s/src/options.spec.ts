@@ -17,8 +17,20 @@ describe('k8s/options', () => {
     it('applies the defaults: the default ServiceAccount, the documented Secret name, 8 at a time', () => {
       const options = parseKubernetesSinkOptions({});
       assert.deepEqual(
-        { secretName: options.secretName, serviceAccounts: options.serviceAccounts, concurrency: options.concurrency, adopt: options.adopt, namespaces: options.namespaces },
-        { secretName: 'ecr-pull-credentials', serviceAccounts: ['default'], concurrency: 8, adopt: false, namespaces: [] },
+        {
+          secretName: options.secretName,
+          serviceAccounts: options.serviceAccounts,
+          concurrency: options.concurrency,
+          adopt: options.adopt,
+          namespaces: options.namespaces,
+        },
+        {
+          secretName: 'ecr-pull-credentials',
+          serviceAccounts: ['default'],
+          concurrency: 8,
+          adopt: false,
+          namespaces: [],
+        },
       );
     });
 
@@ -26,7 +38,10 @@ describe('k8s/options', () => {
       ['names and globs', { namespaces: ['team-a', 'team-*', 'app-?', '*-prod'] }],
       ['every namespace', { namespaces: ['*'] }],
       ["the blog's per-namespace Secret name", { secretName: 'ecr-{namespace}' }],
-      ['a set-based label selector', { namespaceSelector: 'team in (a, b),tier!=test,!legacy,example.com/owner=ops' }],
+      [
+        'a set-based label selector',
+        { namespaceSelector: 'team in (a, b),tier!=test,!legacy,example.com/owner=ops' },
+      ],
       ['every ServiceAccount', { serviceAccounts: ['*'] }],
       ['no ServiceAccount', { serviceAccounts: [] }],
       ['every context', { contexts: 'all' }],
@@ -38,15 +53,43 @@ describe('k8s/options', () => {
 
   describe('invalid', () => {
     const rejected: Array<[string, unknown, string]> = [
-      ['an upper-case namespace', { namespaces: ['Team-A'] }, 'k8s.namespaces.0: "Team-A" not a valid namespace'],
+      [
+        'an upper-case namespace',
+        { namespaces: ['Team-A'] },
+        'k8s.namespaces.0: "Team-A" not a valid namespace',
+      ],
       ['a namespace ending in "-"', { namespaces: ['team-'] }, 'k8s.namespaces.0: "team-"'],
       ['a 64-character namespace', { namespaces: ['a'.repeat(64)] }, 'k8s.namespaces.0:'],
-      ['"*" with other namespaces', { namespaces: ['*', 'team-a'] }, 'k8s.namespaces: "*" (every namespace) cannot be combined'],
-      ['an exclusion with a slash', { excludeNamespaces: ['kube/system'] }, 'k8s.excludeNamespaces.0: "kube/system"'],
-      ['a Secret name with an underscore', { secretName: 'ecr_pull' }, 'k8s.secretName: "ecr_pull" not a valid Secret name'],
-      ['a placeholder that makes names too long', { secretName: `${'x'.repeat(200)}-{namespace}` }, 'k8s.secretName:'],
-      ['a broken label selector', { namespaceSelector: 'team in a,b' }, 'k8s.namespaceSelector: "team in a,b" not a valid label selector'],
-      ['an invalid ServiceAccount name', { serviceAccounts: ['Builder'] }, 'k8s.serviceAccounts.0: "Builder"'],
+      [
+        '"*" with other namespaces',
+        { namespaces: ['*', 'team-a'] },
+        'k8s.namespaces: "*" (every namespace) cannot be combined',
+      ],
+      [
+        'an exclusion with a slash',
+        { excludeNamespaces: ['kube/system'] },
+        'k8s.excludeNamespaces.0: "kube/system"',
+      ],
+      [
+        'a Secret name with an underscore',
+        { secretName: 'ecr_pull' },
+        'k8s.secretName: "ecr_pull" not a valid Secret name',
+      ],
+      [
+        'a placeholder that makes names too long',
+        { secretName: `${'x'.repeat(200)}-{namespace}` },
+        'k8s.secretName:',
+      ],
+      [
+        'a broken label selector',
+        { namespaceSelector: 'team in a,b' },
+        'k8s.namespaceSelector: "team in a,b" not a valid label selector',
+      ],
+      [
+        'an invalid ServiceAccount name',
+        { serviceAccounts: ['Builder'] },
+        'k8s.serviceAccounts.0: "Builder"',
+      ],
       ['a concurrency of 0', { concurrency: 0 }, 'k8s.concurrency: expected at least 1'],
       ['an unknown option', { namespace: 'team-a' }, 'k8s.(options): Unrecognized key'],
     ];

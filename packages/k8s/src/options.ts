@@ -26,27 +26,35 @@ const LABEL_SELECTOR = new RegExp(`^${SELECTOR_REQUIREMENT}(?:,${SELECTOR_REQUIR
 const namespaceName = z
   .string()
   .max(63, 'a namespace name has at most 63 characters')
-  .regex(DNS_LABEL, 'not a valid namespace name (lower-case letters, digits and "-", starting and ending with a letter or digit)');
+  .regex(
+    DNS_LABEL,
+    'not a valid namespace name (lower-case letters, digits and "-", starting and ending with a letter or digit)',
+  );
 
 const namespacePattern = z
   .string()
   .max(63, 'a namespace name has at most 63 characters')
-  .regex(NAMESPACE_PATTERN, 'not a valid namespace name or glob (lower-case letters, digits and "-", starting and ending with a letter or digit; wildcards * and ?)');
+  .regex(
+    NAMESPACE_PATTERN,
+    'not a valid namespace name or glob (lower-case letters, digits and "-", starting and ending with a letter or digit; wildcards * and ?)',
+  );
 
 /** A Kubernetes object name (a DNS subdomain); `what` names the kind in the message. */
 export const objectName = (what: string) =>
   z
     .string()
     .max(253, `a ${what} name has at most 253 characters`)
-    .regex(DNS_SUBDOMAIN, `not a valid ${what} name (lower-case letters, digits, "-" and ".", starting and ending with a letter or digit)`);
+    .regex(
+      DNS_SUBDOMAIN,
+      `not a valid ${what} name (lower-case letters, digits, "-" and ".", starting and ending with a letter or digit)`,
+    );
 
-const secretNameTemplate = z
-  .string()
-  .refine(
-    // The longest namespace name must still give a valid Secret name.
-    (value) => objectName('Secret').safeParse(value.replaceAll(NAMESPACE_PLACEHOLDER, 'n'.repeat(63))).success,
-    `not a valid Secret name (lower-case letters, digits, "-" and ".", at most 253 characters; ${NAMESPACE_PLACEHOLDER} stands for the namespace)`,
-  );
+const secretNameTemplate = z.string().refine(
+  // The longest namespace name must still give a valid Secret name.
+  (value) =>
+    objectName('Secret').safeParse(value.replaceAll(NAMESPACE_PLACEHOLDER, 'n'.repeat(63))).success,
+  `not a valid Secret name (lower-case letters, digits, "-" and ".", at most 253 characters; ${NAMESPACE_PLACEHOLDER} stands for the namespace)`,
+);
 
 const contextName = z.string().min(1, 'a context name cannot be empty');
 
@@ -55,7 +63,11 @@ export const connectionOptions = {
   /** A kubeconfig file; default `KUBECONFIG`, `~/.kube/config`, else the in-cluster ServiceAccount. */
   kubeconfig: z.string().min(1, 'a kubeconfig path cannot be empty').optional(),
   /** Milliseconds one API request may wait for an answer (the CLI's --timeout). */
-  timeoutMs: z.int('expected a whole number of milliseconds').positive('expected a positive number of milliseconds').max(600_000, 'expected at most 600000 ms').default(DEFAULT_REQUEST_TIMEOUT_MS),
+  timeoutMs: z
+    .int('expected a whole number of milliseconds')
+    .positive('expected a positive number of milliseconds')
+    .max(600_000, 'expected at most 600000 ms')
+    .default(DEFAULT_REQUEST_TIMEOUT_MS),
   /** E-mail written in each `auths` entry (some old tools want one). */
   email: z.email('expected an e-mail address like ops@example.com').optional(),
 };
@@ -77,12 +89,17 @@ export const KubernetesSinkOptions = z
   .strictObject({
     kubeconfig: connectionOptions.kubeconfig,
     /** Contexts to serve, each a separate cluster in the results; `all` for every one; default: the current. */
-    contexts: z.union([z.literal('all'), z.array(contextName).min(1, 'name at least one context, or "all"')]).optional(),
+    contexts: z
+      .union([z.literal('all'), z.array(contextName).min(1, 'name at least one context, or "all"')])
+      .optional(),
     namespaces: z.array(namespacePattern).default([]),
     namespaceSelector: z
       .string()
       .max(1024, 'a label selector has at most 1024 characters')
-      .regex(LABEL_SELECTOR, 'not a valid label selector (for example team=payments,tier!=test or env in (prod,staging))')
+      .regex(
+        LABEL_SELECTOR,
+        'not a valid label selector (for example team=payments,tier!=test or env in (prod,staging))',
+      )
       .optional(),
     excludeNamespaces: z.array(namespacePattern).default([]),
     /** The dockerconfigjson Secret written in each namespace; `{namespace}` is replaced by its name. */
@@ -93,9 +110,16 @@ export const KubernetesSinkOptions = z
     serviceAccounts: z
       .array(z.union([z.literal('*'), objectName('ServiceAccount')]))
       .default(['default'])
-      .refine((names) => !names.includes('*') || names.length === 1, '"*" (every ServiceAccount) cannot be combined with names'),
+      .refine(
+        (names) => !names.includes('*') || names.length === 1,
+        '"*" (every ServiceAccount) cannot be combined with names',
+      ),
     /** Namespaces worked on at the same time, per cluster. */
-    concurrency: z.int('expected a whole number').min(1, 'expected at least 1').max(256, 'expected at most 256').default(8),
+    concurrency: z
+      .int('expected a whole number')
+      .min(1, 'expected at least 1')
+      .max(256, 'expected at most 256')
+      .default(8),
     timeoutMs: connectionOptions.timeoutMs,
     email: connectionOptions.email,
     secretLabels: secretSinkOptions.secretLabels,
@@ -113,7 +137,10 @@ export type KubernetesSinkOptionsInput = z.input<typeof KubernetesSinkOptions>;
 export type KubernetesSinkOptions = z.output<typeof KubernetesSinkOptions>;
 
 /** The Secret's name in `namespace`: `secretName` with {@link NAMESPACE_PLACEHOLDER} replaced. */
-export function secretNameIn(options: Pick<KubernetesSinkOptions, 'secretName'>, namespace: string): string {
+export function secretNameIn(
+  options: Pick<KubernetesSinkOptions, 'secretName'>,
+  namespace: string,
+): string {
   return options.secretName.replaceAll(NAMESPACE_PLACEHOLDER, namespace);
 }
 
@@ -134,8 +161,14 @@ export function parseKubernetesSinkOptions(input: unknown): KubernetesSinkOption
  * Validates `input` against a sink's options `schema`, reporting every problem at once as
  * `<prefix>.<path>: <value> <message>`. Throws {@link ConfigError}.
  */
-export function parseSinkOptions<Schema extends z.ZodType>(schema: Schema, input: unknown, prefix: string): z.output<Schema> {
+export function parseSinkOptions<Schema extends z.ZodType>(
+  schema: Schema,
+  input: unknown,
+  prefix: string,
+): z.output<Schema> {
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
-  throw new ConfigError(describeSchemaIssues(parsed.error.issues, { prefix: `${prefix}.`, root: '(options)', input }));
+  throw new ConfigError(
+    describeSchemaIssues(parsed.error.issues, { prefix: `${prefix}.`, root: '(options)', input }),
+  );
 }

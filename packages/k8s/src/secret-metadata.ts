@@ -28,11 +28,16 @@ const NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const ANNOTATIONS_SIZE_LIMIT = 256 * 1024;
-const QUALIFIED_NAME_RULE = 'an optional DNS subdomain prefix and "/", then a name of at most 63 characters: letters, digits, "-", "_" and ".", starting and ending with a letter or digit';
+const QUALIFIED_NAME_RULE =
+  'an optional DNS subdomain prefix and "/", then a name of at most 63 characters: letters, digits, "-", "_" and ".", starting and ending with a letter or digit';
 
 /** Keys (or `prefix/` for a whole prefix) set by ecr-refresh or by Rancher on the Secrets it writes. */
 const RESERVED = {
-  labels: ['app.kubernetes.io/managed-by', 'management.cattle.io/project-scoped-secret', 'ecr-refresh/'],
+  labels: [
+    'app.kubernetes.io/managed-by',
+    'management.cattle.io/project-scoped-secret',
+    'ecr-refresh/',
+  ],
   annotations: ['management.cattle.io/project-scoped-secret-copy', 'ecr-refresh/'],
 } as const;
 
@@ -47,7 +52,9 @@ function qualifiedNameProblem(key: string): string | undefined {
 }
 
 function reservedProblem(key: string, kind: keyof typeof RESERVED): string | undefined {
-  const taken = RESERVED[kind].find((reserved) => (reserved.endsWith('/') ? key.startsWith(reserved) : key === reserved));
+  const taken = RESERVED[kind].find((reserved) =>
+    reserved.endsWith('/') ? key.startsWith(reserved) : key === reserved,
+  );
   if (taken === undefined) return undefined;
   const scope = taken.endsWith('/') ? ` (every key under ${taken})` : '';
   return `${quoteInput(key)} is set by ecr-refresh itself${scope}: it marks and records the Secrets it manages and cannot be given`;
@@ -57,16 +64,27 @@ const metadataMap = (kind: keyof typeof RESERVED) =>
   z.record(z.string(), z.string('expected a string value')).superRefine((map, check) => {
     for (const [key, value] of Object.entries(map)) {
       // Annotation keys are checked in lower case by Kubernetes: their prefix may hold capitals.
-      const problem = qualifiedNameProblem(kind === 'annotations' ? key.toLowerCase() : key) ?? reservedProblem(key, kind);
+      const problem =
+        qualifiedNameProblem(kind === 'annotations' ? key.toLowerCase() : key) ??
+        reservedProblem(key, kind);
       if (problem !== undefined) check.addIssue({ code: 'custom', message: problem });
       if (kind === 'labels' && (value.length > 63 || !LABEL_VALUE.test(value))) {
-        check.addIssue({ code: 'custom', message: `the value of ${quoteInput(key)}, ${quoteInput(value)}, is not a valid label value (at most 63 characters: letters, digits, "-", "_" and ".", starting and ending with a letter or digit, or empty)` });
+        check.addIssue({
+          code: 'custom',
+          message: `the value of ${quoteInput(key)}, ${quoteInput(value)}, is not a valid label value (at most 63 characters: letters, digits, "-", "_" and ".", starting and ending with a letter or digit, or empty)`,
+        });
       }
     }
-    const size = Object.entries(map).reduce((total, [key, value]) => total + Buffer.byteLength(key) + Buffer.byteLength(value), 0);
+    const size = Object.entries(map).reduce(
+      (total, [key, value]) => total + Buffer.byteLength(key) + Buffer.byteLength(value),
+      0,
+    );
     if (kind === 'annotations' && size > ANNOTATIONS_SIZE_LIMIT / 2) {
       // Half of Kubernetes' 256 KiB for all annotations together: ours and others' need the rest.
-      check.addIssue({ code: 'custom', message: `the annotations take ${size} bytes; at most ${ANNOTATIONS_SIZE_LIMIT / 2} are allowed (Kubernetes allows 256 KiB for all of a Secret's annotations)` });
+      check.addIssue({
+        code: 'custom',
+        message: `the annotations take ${size} bytes; at most ${ANNOTATIONS_SIZE_LIMIT / 2} are allowed (Kubernetes allows 256 KiB for all of a Secret's annotations)`,
+      });
     }
   });
 
@@ -79,7 +97,10 @@ export const secretMetadataOptions = {
 };
 
 /** The {@link SecretMetadata} of validated options. */
-export function secretMetadataOf(options: { secretLabels: Record<string, string>; secretAnnotations: Record<string, string> }): SecretMetadata {
+export function secretMetadataOf(options: {
+  secretLabels: Record<string, string>;
+  secretAnnotations: Record<string, string>;
+}): SecretMetadata {
   return { labels: options.secretLabels, annotations: options.secretAnnotations };
 }
 
@@ -88,8 +109,15 @@ export function secretMetadataOf(options: { secretLabels: Record<string, string>
  * write and no longer asked for are removed, `metadata`'s are set, and the record names the keys
  * now ours; everything else is kept. Labels and annotations of ecr-refresh are applied after this.
  */
-export function withMetadata(current: KubeObjectMeta, metadata: SecretMetadata): { labels: Record<string, string>; annotations: Record<string, string> } {
-  const annotations = replaceOwned(current.annotations, recordedKeys(current, 'annotations'), metadata.annotations);
+export function withMetadata(
+  current: KubeObjectMeta,
+  metadata: SecretMetadata,
+): { labels: Record<string, string>; annotations: Record<string, string> } {
+  const annotations = replaceOwned(
+    current.annotations,
+    recordedKeys(current, 'annotations'),
+    metadata.annotations,
+  );
   const labels = replaceOwned(current.labels, recordedKeys(current, 'labels'), metadata.labels);
   for (const kind of ['labels', 'annotations'] as const) {
     const keys = Object.keys(metadata[kind]).sort();
@@ -100,9 +128,15 @@ export function withMetadata(current: KubeObjectMeta, metadata: SecretMetadata):
 }
 
 /** Whether `current` already carries `metadata` as {@link withMetadata} would write it. */
-export function carriesMetadata(current: KubeObjectMeta | undefined, metadata: SecretMetadata): boolean {
+export function carriesMetadata(
+  current: KubeObjectMeta | undefined,
+  metadata: SecretMetadata,
+): boolean {
   const wanted = withMetadata(current ?? {}, metadata);
-  return sameEntries(current?.labels, wanted.labels) && sameEntries(current?.annotations, wanted.annotations);
+  return (
+    sameEntries(current?.labels, wanted.labels) &&
+    sameEntries(current?.annotations, wanted.annotations)
+  );
 }
 
 function recordedKeys(current: KubeObjectMeta, kind: keyof SecretMetadata): string[] {
@@ -110,7 +144,11 @@ function recordedKeys(current: KubeObjectMeta, kind: keyof SecretMetadata): stri
   return recorded === undefined || recorded === '' ? [] : recorded.split(',');
 }
 
-function replaceOwned(current: Record<string, string> | undefined, owned: readonly string[], wanted: Readonly<Record<string, string>>): Record<string, string> {
+function replaceOwned(
+  current: Record<string, string> | undefined,
+  owned: readonly string[],
+  wanted: Readonly<Record<string, string>>,
+): Record<string, string> {
   const next = { ...current };
   for (const key of owned) delete next[key];
   return Object.assign(next, wanted);

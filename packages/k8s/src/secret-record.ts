@@ -57,7 +57,10 @@ export function isManagedByUs(secret: KubeSecret): boolean {
 export function dockerConfigOf(secret: KubeSecret | undefined, where: string): DockerConfig {
   const encoded = secret?.data?.[DATA_KEY];
   if (typeof encoded !== 'string') return {};
-  return decodeDockerConfig(Buffer.from(encoded, 'base64').toString('utf8'), `${where} ${DATA_KEY}`);
+  return decodeDockerConfig(
+    Buffer.from(encoded, 'base64').toString('utf8'),
+    `${where} ${DATA_KEY}`,
+  );
 }
 
 /**
@@ -71,8 +74,13 @@ export function recordOf(secret: KubeSecret, config: DockerConfig): CredentialRe
   const hosts = annotations[ANNOTATIONS.hosts].split(',');
   const auths = hosts.map((host) => findAuthEntry(config, host)?.auth);
   if (auths.some((auth) => auth === undefined)) return undefined;
-  if (authDigest(hosts, auths as string[]) !== annotations[ANNOTATIONS.authSha256]) return undefined;
-  return { hosts, fetchedAt: new Date(annotations[ANNOTATIONS.fetchedAt]), expiresAt: new Date(annotations[ANNOTATIONS.expiresAt]) };
+  if (authDigest(hosts, auths as string[]) !== annotations[ANNOTATIONS.authSha256])
+    return undefined;
+  return {
+    hosts,
+    fetchedAt: new Date(annotations[ANNOTATIONS.fetchedAt]),
+    expiresAt: new Date(annotations[ANNOTATIONS.expiresAt]),
+  };
 }
 
 /** Whether a watched Secret still holds a record we trust: our own writes always do, an edit by someone else may not. */
@@ -94,7 +102,12 @@ export function holdsValidRecord(secret: KubeSecret): boolean {
  */
 export function secretToWrite(
   existing: KubeSecret | undefined,
-  target: { namespace: string; name: string; labels?: Readonly<Record<string, string>> | undefined; metadata: SecretMetadata },
+  target: {
+    namespace: string;
+    name: string;
+    labels?: Readonly<Record<string, string>> | undefined;
+    metadata: SecretMetadata;
+  },
   config: DockerConfig,
   credentials: readonly RegistryCredential[],
   email: string | undefined,

@@ -30,17 +30,31 @@ export interface ServiceAccountTarget {
 export async function addPullSecret(
   api: KubeApi,
   target: ServiceAccountTarget,
-  options: { dryRun: boolean; signal?: AbortSignal; listed?: ReadonlyMap<string, KubeServiceAccount> | undefined },
+  options: {
+    dryRun: boolean;
+    signal?: AbortSignal;
+    listed?: ReadonlyMap<string, KubeServiceAccount> | undefined;
+  },
 ): Promise<string[]> {
   const changed: string[] = [];
   if (target.names.includes('*')) {
     // Every ServiceAccount comes from the list, and a lost race re-reads the list: this mode
     // needs `list` and `patch` only, never `get`.
-    const reread = async (name: string) => (await api.listServiceAccounts(target.namespace)).find((account) => account.metadata?.name === name);
-    const accounts = options.listed === undefined ? await api.listServiceAccounts(target.namespace) : [...options.listed.values()];
+    const reread = async (name: string) =>
+      (await api.listServiceAccounts(target.namespace)).find(
+        (account) => account.metadata?.name === name,
+      );
+    const accounts =
+      options.listed === undefined
+        ? await api.listServiceAccounts(target.namespace)
+        : [...options.listed.values()];
     for (const account of accounts) {
       const name = account.metadata?.name;
-      if (typeof name === 'string' && (await ensureReferenced(api, target, name, account, reread, options))) changed.push(name);
+      if (
+        typeof name === 'string' &&
+        (await ensureReferenced(api, target, name, account, reread, options))
+      )
+        changed.push(name);
     }
     return changed;
   }
@@ -67,29 +81,51 @@ async function ensureReferenced(
       attempt += 1;
       const account = attempt === 1 ? first : await reread(name);
       if (account === undefined) {
-        throw new ServiceAccountMissingError(target.sink, target.target, `ServiceAccount ${target.namespace}/${name} does not exist, so it cannot reference Secret ${target.secretName}`);
+        throw new ServiceAccountMissingError(
+          target.sink,
+          target.target,
+          `ServiceAccount ${target.namespace}/${name} does not exist, so it cannot reference Secret ${target.secretName}`,
+        );
       }
       const entries = pullSecretsOf(account, target);
       if (entries.some((entry) => entry.name === target.secretName)) return false;
-      if (!options.dryRun) await api.patchServiceAccount(target.namespace, name, appendOperations(account, target));
+      if (!options.dryRun)
+        await api.patchServiceAccount(target.namespace, name, appendOperations(account, target));
       return true;
     },
     options.signal,
   );
 }
 
-function pullSecretsOf(account: KubeServiceAccount, target: ServiceAccountTarget): Array<{ name?: string | undefined }> {
+function pullSecretsOf(
+  account: KubeServiceAccount,
+  target: ServiceAccountTarget,
+): Array<{ name?: string | undefined }> {
   const entries = account.imagePullSecrets ?? [];
-  if (!Array.isArray(entries) || entries.some((entry) => typeof entry !== 'object' || entry === null)) {
-    throw new SinkWriteError(target.sink, target.target, `ServiceAccount ${target.namespace}/${account.metadata?.name ?? ''}: imagePullSecrets is not a list of references`);
+  if (
+    !Array.isArray(entries) ||
+    entries.some((entry) => typeof entry !== 'object' || entry === null)
+  ) {
+    throw new SinkWriteError(
+      target.sink,
+      target.target,
+      `ServiceAccount ${target.namespace}/${account.metadata?.name ?? ''}: imagePullSecrets is not a list of references`,
+    );
   }
   return entries;
 }
 
-function appendOperations(account: KubeServiceAccount, target: ServiceAccountTarget): JsonPatchOperation[] {
+function appendOperations(
+  account: KubeServiceAccount,
+  target: ServiceAccountTarget,
+): JsonPatchOperation[] {
   const resourceVersion = account.metadata?.resourceVersion;
   if (typeof resourceVersion !== 'string' || resourceVersion === '') {
-    throw new SinkWriteError(target.sink, target.target, `ServiceAccount ${target.namespace}/${account.metadata?.name ?? ''} came without metadata.resourceVersion`);
+    throw new SinkWriteError(
+      target.sink,
+      target.target,
+      `ServiceAccount ${target.namespace}/${account.metadata?.name ?? ''} came without metadata.resourceVersion`,
+    );
   }
   const reference = { name: target.secretName };
   return [

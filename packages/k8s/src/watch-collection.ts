@@ -1,5 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DEFAULT_SCHEDULE, delayAfterFailure, toEcrRefreshError, type Logger, type WatchOptions } from '@ecr-refresh/core';
+import {
+  DEFAULT_SCHEDULE,
+  delayAfterFailure,
+  toEcrRefreshError,
+  type Logger,
+  type WatchOptions,
+} from '@ecr-refresh/core';
 import { KubernetesApiError } from './errors.ts';
 import type { KubeWatchCalls, KubeWatchEvent, KubeWatchQuery } from './kube-api.ts';
 
@@ -17,20 +23,27 @@ export interface CollectionWatchOptions {
   /** The watch had to start over from a new list (410 Gone): events in between may be lost. */
   onResync(): void;
   /** Reconnect delays; default {@link WATCH_BACKOFF}. */
-  readonly backoff?: { readonly backoffInitialMs: number; readonly backoffMaxMs: number } | undefined;
+  readonly backoff?:
+    | { readonly backoffInitialMs: number; readonly backoffMaxMs: number }
+    | undefined;
 }
 
 /**
  * What every watch of a sink's cluster shares: the service's signal, a logger naming the context,
  * and a resync reported as a change (events may have been missed, so a refresh is due).
  */
-export function watchSettingsOf(context: string, watch: WatchOptions, backoff: CollectionWatchOptions['backoff']): Omit<CollectionWatchOptions, 'onEvent'> {
+export function watchSettingsOf(
+  context: string,
+  watch: WatchOptions,
+  backoff: CollectionWatchOptions['backoff'],
+): Omit<CollectionWatchOptions, 'onEvent'> {
   return {
     signal: watch.signal,
     logger: watch.logger.child({ context }),
     target: context,
     backoff,
-    onResync: () => watch.onChange(`${context}: a watch started over, changes may have been missed`),
+    onResync: () =>
+      watch.onChange(`${context}: a watch started over, changes may have been missed`),
   };
 }
 
@@ -41,7 +54,11 @@ export function watchSettingsOf(context: string, watch: WatchOptions, backoff: C
  * starts over from a fresh list and calls `onResync`; a failed connection or a refused request
  * is retried with capped exponential backoff, logged, never thrown. Resolves once stopped.
  */
-export async function watchCollection(api: KubeWatchCalls, query: KubeWatchQuery, options: CollectionWatchOptions): Promise<void> {
+export async function watchCollection(
+  api: KubeWatchCalls,
+  query: KubeWatchQuery,
+  options: CollectionWatchOptions,
+): Promise<void> {
   const { signal, logger } = options;
   const backoff = { ...WATCH_BACKOFF, ...options.backoff };
   let resourceVersion: string | undefined;
@@ -70,7 +87,10 @@ export async function watchCollection(api: KubeWatchCalls, query: KubeWatchQuery
         resyncing = true;
       } else {
         const failure = toEcrRefreshError(error, `watch of ${query.path} failed`);
-        logger.warn({ path: query.path, error: failure.message, failures: failures + 1 }, 'watch interrupted: reconnecting');
+        logger.warn(
+          { path: query.path, error: failure.message, failures: failures + 1 },
+          'watch interrupted: reconnecting',
+        );
       }
       events = 0;
     }
@@ -78,14 +98,24 @@ export async function watchCollection(api: KubeWatchCalls, query: KubeWatchQuery
     // at once, or answers 410 to every version, must not make the loop spin.
     if (events === 0) {
       failures += 1;
-      await sleep(delayAfterFailure(failures, backoff), undefined, { signal }).catch(() => undefined);
+      await sleep(delayAfterFailure(failures, backoff), undefined, { signal }).catch(
+        () => undefined,
+      );
     }
   }
 }
 
 function errorEvent(event: KubeWatchEvent, path: string, target: string): KubernetesApiError {
-  const { code, reason, message } = event.object as { code?: unknown; reason?: unknown; message?: unknown };
+  const { code, reason, message } = event.object as {
+    code?: unknown;
+    reason?: unknown;
+    message?: unknown;
+  };
   const status = typeof code === 'number' ? code : undefined;
   const text = [reason, message].filter((part) => typeof part === 'string').join(': ');
-  return new KubernetesApiError(target, { method: 'GET', path, status, reason: typeof reason === 'string' ? reason : undefined }, `GET ${path}: watch error ${status ?? ''} ${text}`.trim());
+  return new KubernetesApiError(
+    target,
+    { method: 'GET', path, status, reason: typeof reason === 'string' ? reason : undefined },
+    `GET ${path}: watch error ${status ?? ''} ${text}`.trim(),
+  );
 }

@@ -1,6 +1,17 @@
-import { SinkWriteError, combinedRecord, type ApplyContext, type CredentialRecord, type RegistryCredential } from '@ecr-refresh/core';
+import {
+  SinkWriteError,
+  combinedRecord,
+  type ApplyContext,
+  type CredentialRecord,
+  type RegistryCredential,
+} from '@ecr-refresh/core';
 import { SecretConflictError } from './errors.ts';
-import { objectReferenceOf, type KubeApi, type KubeObjectReference, type KubeSecret } from './kube-api.ts';
+import {
+  objectReferenceOf,
+  type KubeApi,
+  type KubeObjectReference,
+  type KubeSecret,
+} from './kube-api.ts';
 import { retryConflicts } from './retry-conflicts.ts';
 import { carriesMetadata, NO_METADATA, type SecretMetadata } from './secret-metadata.ts';
 import {
@@ -42,7 +53,9 @@ export interface SecretOutcome {
  * the outcome when it needs no write (kept instead of the Secret: a fresh one costs no memory
  * beyond its record), else the Secret as listed, or undefined when the list had none.
  */
-export type ListedSecret = { readonly unchanged: SecretOutcome } | { readonly secret: KubeSecret | undefined };
+export type ListedSecret =
+  | { readonly unchanged: SecretOutcome }
+  | { readonly secret: KubeSecret | undefined };
 
 /**
  * Brings one dockerconfigjson Secret up to date without ever deleting it, so no pull finds it
@@ -70,34 +83,50 @@ export async function writeSecret(
   listed?: ListedSecret,
 ): Promise<SecretOutcome> {
   let first = listed;
-  return retryConflicts([409], async () => {
-    // Only the first attempt may use the list: a lost race means it is stale.
-    const known = first;
-    first = undefined;
-    if (known !== undefined && 'unchanged' in known) {
-      if (known.unchanged.secret !== undefined) options.onSecret?.(known.unchanged.secret);
-      return known.unchanged;
-    }
-    const existing = known === undefined ? await api.readSecret(secret.namespace, secret.name) : known.secret;
-    if (existing !== undefined) options.onSecret?.(objectReferenceOf(existing));
-    const unchanged = unchangedOutcome(existing, secret, context, options.adopt);
-    if (unchanged !== undefined) return unchanged;
+  return retryConflicts(
+    [409],
+    async () => {
+      // Only the first attempt may use the list: a lost race means it is stale.
+      const known = first;
+      first = undefined;
+      if (known !== undefined && 'unchanged' in known) {
+        if (known.unchanged.secret !== undefined) options.onSecret?.(known.unchanged.secret);
+        return known.unchanged;
+      }
+      const existing =
+        known === undefined ? await api.readSecret(secret.namespace, secret.name) : known.secret;
+      if (existing !== undefined) options.onSecret?.(objectReferenceOf(existing));
+      const unchanged = unchangedOutcome(existing, secret, context, options.adopt);
+      if (unchanged !== undefined) return unchanged;
 
-    const adopting = existing !== undefined && !isManagedByUs(existing);
-    const config = dockerConfigOf(existing, whereOf(secret));
-    const credentials = credentialsFor(await context.credentials(), context, secret);
-    const action = existing === undefined ? 'created' : 'updated';
-    const reason = adopting ? `adopted a Secret not created by ecr-refresh` : undefined;
-    const body = secretToWrite(existing, { ...secret, metadata: secret.metadata ?? NO_METADATA }, config, credentials, options.email);
-    if (!carriesLabels(existing, secret.labels)) await options.beforeLabelling?.();
-    if (!context.dryRun) {
-      const written = existing === undefined
-        ? await api.createSecret(secret.namespace, body)
-        : await api.replaceSecret(secret.namespace, secret.name, withResourceVersion(body, existing, secret));
-      options.onSecret?.(objectReferenceOf(written));
-    }
-    return { action, record: combinedRecord(credentials), reason };
-  }, context.signal);
+      const adopting = existing !== undefined && !isManagedByUs(existing);
+      const config = dockerConfigOf(existing, whereOf(secret));
+      const credentials = credentialsFor(await context.credentials(), context, secret);
+      const action = existing === undefined ? 'created' : 'updated';
+      const reason = adopting ? `adopted a Secret not created by ecr-refresh` : undefined;
+      const body = secretToWrite(
+        existing,
+        { ...secret, metadata: secret.metadata ?? NO_METADATA },
+        config,
+        credentials,
+        options.email,
+      );
+      if (!carriesLabels(existing, secret.labels)) await options.beforeLabelling?.();
+      if (!context.dryRun) {
+        const written =
+          existing === undefined
+            ? await api.createSecret(secret.namespace, body)
+            : await api.replaceSecret(
+                secret.namespace,
+                secret.name,
+                withResourceVersion(body, existing, secret),
+              );
+        options.onSecret?.(objectReferenceOf(written));
+      }
+      return { action, record: combinedRecord(credentials), reason };
+    },
+    context.signal,
+  );
 }
 
 /**
@@ -106,15 +135,30 @@ export async function writeSecret(
  * must be written (missing, refreshed, adopted, relabelled, its extra metadata changed). Throws {@link SecretConflictError} when it must be
  * left untouched, and ConfigError when its `.dockerconfigjson` is not a docker config.
  */
-export function unchangedOutcome(existing: KubeSecret | undefined, secret: SecretTarget, context: ApplyContext, adopt: boolean): SecretOutcome | undefined {
+export function unchangedOutcome(
+  existing: KubeSecret | undefined,
+  secret: SecretTarget,
+  context: ApplyContext,
+  adopt: boolean,
+): SecretOutcome | undefined {
   if (existing === undefined) return undefined;
   assertWritable(existing, secret, adopt);
   const config = dockerConfigOf(existing, whereOf(secret));
   if (!isManagedByUs(existing)) return undefined;
   const record = recordOf(existing, config);
-  if (record === undefined || context.needsRefresh(record) || !carriesLabels(existing, secret.labels)) return undefined;
+  if (
+    record === undefined ||
+    context.needsRefresh(record) ||
+    !carriesLabels(existing, secret.labels)
+  )
+    return undefined;
   if (!carriesMetadata(existing.metadata, secret.metadata ?? NO_METADATA)) return undefined;
-  return { action: 'unchanged', record, reason: 'still fresh', secret: objectReferenceOf(existing) };
+  return {
+    action: 'unchanged',
+    record,
+    reason: 'still fresh',
+    secret: objectReferenceOf(existing),
+  };
 }
 
 function whereOf(secret: SecretTarget): string {
@@ -122,7 +166,9 @@ function whereOf(secret: SecretTarget): string {
 }
 
 function carriesLabels(existing: KubeSecret | undefined, labels: SecretTarget['labels']): boolean {
-  return Object.entries(labels ?? {}).every(([key, value]) => existing?.metadata?.labels?.[key] === value);
+  return Object.entries(labels ?? {}).every(
+    ([key, value]) => existing?.metadata?.labels?.[key] === value,
+  );
 }
 
 function assertWritable(existing: KubeSecret, secret: SecretTarget, adopt: boolean): void {
@@ -152,21 +198,38 @@ function assertWritable(existing: KubeSecret, secret: SecretTarget, adopt: boole
   }
 }
 
-function credentialsFor(all: ReadonlyMap<string, RegistryCredential>, context: ApplyContext, secret: SecretTarget): RegistryCredential[] {
+function credentialsFor(
+  all: ReadonlyMap<string, RegistryCredential>,
+  context: ApplyContext,
+  secret: SecretTarget,
+): RegistryCredential[] {
   return context.registries.map((registry) => {
     const credential = all.get(registry.host);
     if (credential === undefined) {
-      throw new SinkWriteError(secret.sink, secret.target, `no credential was fetched for ${registry.host}`, { retryable: true });
+      throw new SinkWriteError(
+        secret.sink,
+        secret.target,
+        `no credential was fetched for ${registry.host}`,
+        { retryable: true },
+      );
     }
     return credential;
   });
 }
 
-function withResourceVersion(body: KubeSecret, existing: KubeSecret, secret: SecretTarget): KubeSecret {
+function withResourceVersion(
+  body: KubeSecret,
+  existing: KubeSecret,
+  secret: SecretTarget,
+): KubeSecret {
   const resourceVersion = existing.metadata?.resourceVersion;
   if (typeof resourceVersion !== 'string' || resourceVersion === '') {
     // Without it the replace would be unconditional and could overwrite a concurrent writer.
-    throw new SinkWriteError(secret.sink, secret.target, `the API server answered Secret ${existing.metadata?.name ?? ''} without metadata.resourceVersion`);
+    throw new SinkWriteError(
+      secret.sink,
+      secret.target,
+      `the API server answered Secret ${existing.metadata?.name ?? ''} without metadata.resourceVersion`,
+    );
   }
   return { ...body, metadata: { ...body.metadata, resourceVersion } };
 }

@@ -1,6 +1,13 @@
 import type { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
-import { agentFor, describeSchemaIssues, redactUrl, retryDelayMs, USER_AGENT, type RequestRetry } from '@ecr-refresh/core';
+import {
+  agentFor,
+  describeSchemaIssues,
+  redactUrl,
+  retryDelayMs,
+  USER_AGENT,
+  type RequestRetry,
+} from '@ecr-refresh/core';
 import got, { RequestError, type Got, type Method } from 'got';
 import type { z } from 'zod';
 import { CattleCollection } from './cattle-resources.ts';
@@ -27,8 +34,18 @@ export interface CattleClientOptions {
  */
 export interface CattleClient {
   /** Every item of a collection, following `pagination.next` to the last page. */
-  list<S extends z.ZodType>(url: string, schema: S, environment: string): Promise<Array<z.output<S>>>;
-  send<S extends z.ZodType>(method: 'POST' | 'PUT', url: string, body: object | undefined, schema: S, environment: string): Promise<z.output<S>>;
+  list<S extends z.ZodType>(
+    url: string,
+    schema: S,
+    environment: string,
+  ): Promise<Array<z.output<S>>>;
+  send<S extends z.ZodType>(
+    method: 'POST' | 'PUT',
+    url: string,
+    body: object | undefined,
+    schema: S,
+    environment: string,
+  ): Promise<z.output<S>>;
   /** Requests sent so far, retries included. */
   readonly requests: number;
   /** Closes kept-alive connections; the client must not be used afterwards. */
@@ -51,7 +68,10 @@ export function createCattleClient(options: CattleClientOptions): CattleClient {
       authorization: `Basic ${Buffer.from(`${options.accessKey}:${options.secretKey}`).toString('base64')}`,
     },
     agent: { http: agent as HttpAgent, https: agent as HttpsAgent },
-    https: { rejectUnauthorized: true, ...(options.ca === undefined ? {} : { certificateAuthority: options.ca }) },
+    https: {
+      rejectUnauthorized: true,
+      ...(options.ca === undefined ? {} : { certificateAuthority: options.ca }),
+    },
     timeout: { request: options.timeoutMs },
     followRedirect: false,
     retry: {
@@ -61,7 +81,11 @@ export function createCattleClient(options: CattleClientOptions): CattleClient {
       enforceRetryRules: false,
       calculateDelay: ({ attemptCount, error, retryAfter }) => {
         if (attemptCount > options.retry.limit) return 0;
-        const delay = retryDelayMs({ status: error.response?.statusCode, errorCode: error.code, retryAfterMs: retryAfter }, attemptCount, options.retry.baseDelayMs);
+        const delay = retryDelayMs(
+          { status: error.response?.statusCode, errorCode: error.code, retryAfterMs: retryAfter },
+          attemptCount,
+          options.retry.baseDelayMs,
+        );
         // Got treats 0 as "do not retry": a zero delay still needs 1 ms.
         return delay === undefined ? 0 : Math.max(1, delay);
       },
@@ -76,25 +100,44 @@ export function createCattleClient(options: CattleClientOptions): CattleClient {
         (error, retryCount) => {
           const status = error.response?.statusCode;
           const url = error.options.url === undefined ? '' : redactUrl(String(error.options.url));
-          options.onRetry?.({ method: String(error.options.method), url, attempt: retryCount + 1, reason: status === undefined ? (error.code ?? error.name) : `HTTP ${status}` });
+          options.onRetry?.({
+            method: String(error.options.method),
+            url,
+            attempt: retryCount + 1,
+            reason: status === undefined ? (error.code ?? error.name) : `HTTP ${status}`,
+          });
         },
       ],
     },
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
 
-  async function call<S extends z.ZodType>(method: Method, url: string, body: object | undefined, schema: S, environment: string): Promise<z.output<S>> {
+  async function call<S extends z.ZodType>(
+    method: Method,
+    url: string,
+    body: object | undefined,
+    schema: S,
+    environment: string,
+  ): Promise<z.output<S>> {
     const target = sameOrigin(url, origin);
     let response: { statusCode: number; headers: Record<string, unknown>; body: string };
     try {
       response = await http(target, { method, ...(body === undefined ? {} : { json: body }) });
     } catch (error) {
       const attempts = error instanceof RequestError ? (error.request?.retryCount ?? 0) + 1 : 1;
-      throw toRancherError(error, { method: String(method), url: target, accessKey: options.accessKey, environment, attempts });
+      throw toRancherError(error, {
+        method: String(method),
+        url: target,
+        accessKey: options.accessKey,
+        environment,
+        attempts,
+      });
     }
     if (response.statusCode >= 300) {
       // Not followed: a redirect may leave our origin (with the key) or turn a PUT into a GET.
-      throw new RancherResponseError(`${String(method)} ${target}: Rancher redirects to ${String(response.headers.location)}; give that URL instead (--url, CATTLE_URL)`);
+      throw new RancherResponseError(
+        `${String(method)} ${target}: Rancher redirects to ${String(response.headers.location)}; give that URL instead (--url, CATTLE_URL)`,
+      );
     }
     return check(schema, parse(response.body, method, target), `${String(method)} ${target}`);
   }
@@ -105,8 +148,17 @@ export function createCattleClient(options: CattleClientOptions): CattleClient {
       const items: Array<z.output<typeof schema>> = [];
       let next: string | undefined = url;
       for (let page = 0; next !== undefined; page += 1) {
-        if (page === MAX_PAGES) throw new RancherResponseError(`GET ${url}: more than ${MAX_PAGES} pages; pagination.next never ends`);
-        const collection: z.output<typeof CattleCollection> = await call('GET', next, undefined, CattleCollection, environment);
+        if (page === MAX_PAGES)
+          throw new RancherResponseError(
+            `GET ${url}: more than ${MAX_PAGES} pages; pagination.next never ends`,
+          );
+        const collection: z.output<typeof CattleCollection> = await call(
+          'GET',
+          next,
+          undefined,
+          CattleCollection,
+          environment,
+        );
         items.push(...collection.data.map((item) => check(schema, item, `GET ${next}`)));
         next = collection.pagination?.next ?? undefined;
       }
@@ -133,7 +185,9 @@ function parse(text: string, method: Method, url: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    throw new RancherResponseError(`${String(method)} ${url}: Rancher answered with something that is not JSON (is the URL the Cattle API?)`);
+    throw new RancherResponseError(
+      `${String(method)} ${url}: Rancher answered with something that is not JSON (is the URL the Cattle API?)`,
+    );
   }
 }
 
@@ -142,5 +196,7 @@ function check<S extends z.ZodType>(schema: S, value: unknown, what: string): z.
   if (parsed.success) return parsed.data;
   // The first issue is enough to say the answer is not Cattle's; the rest would only be longer.
   const [first] = describeSchemaIssues(parsed.error.issues.slice(0, 1), { root: 'body' });
-  throw new RancherResponseError(`${what}: unexpected answer from Rancher (${first ?? 'body: invalid'})`);
+  throw new RancherResponseError(
+    `${what}: unexpected answer from Rancher (${first ?? 'body: invalid'})`,
+  );
 }

@@ -29,7 +29,9 @@ const EXAMPLE = 'http://rancher.example.com:8080/v2-beta';
 export function parseCattleUrl(input: string): ParsedEndpoint {
   const value = input.trim();
   if (!/^https?:\/\//i.test(value)) {
-    return { problem: `expected an http(s) URL like ${EXAMPLE}; "${value.replace(/\s+/g, ' ')}" has no http:// or https:// scheme` };
+    return {
+      problem: `expected an http(s) URL like ${EXAMPLE}; "${value.replace(/\s+/g, ' ')}" has no http:// or https:// scheme`,
+    };
   }
   let url: URL;
   try {
@@ -38,21 +40,37 @@ export function parseCattleUrl(input: string): ParsedEndpoint {
     return { problem: `"${value}" is not a valid URL; expected one like ${EXAMPLE}` };
   }
   if (url.username !== '' || url.password !== '') {
-    return { problem: 'must not contain user:password; give the API keys as the access and secret key' };
+    return {
+      problem: 'must not contain user:password; give the API keys as the access and secret key',
+    };
   }
-  if (url.search !== '' || url.hash !== '') return { problem: `must not contain a query or fragment; expected a URL like ${EXAMPLE}` };
+  if (url.search !== '' || url.hash !== '')
+    return { problem: `must not contain a query or fragment; expected a URL like ${EXAMPLE}` };
   const segments = url.pathname.split('/').filter((segment) => segment !== '');
-  const at = segments.findIndex((segment) => (CATTLE_API_VERSIONS as readonly string[]).includes(segment));
+  const at = segments.findIndex((segment) =>
+    (CATTLE_API_VERSIONS as readonly string[]).includes(segment),
+  );
   if (at === -1) {
     if (segments.some((segment) => /^v3(-public)?$/.test(segment))) {
-      return { problem: 'names the Rancher 2.x API (/v3); this serves Rancher 1.x environments (…/v1 or …/v2-beta)' };
+      return {
+        problem:
+          'names the Rancher 2.x API (/v3); this serves Rancher 1.x environments (…/v1 or …/v2-beta)',
+      };
     }
-    return { endpoint: { apiRoot: join(url.origin, [...segments, 'v2-beta']), version: 'v2-beta' } };
+    return {
+      endpoint: { apiRoot: join(url.origin, [...segments, 'v2-beta']), version: 'v2-beta' },
+    };
   }
   const version = segments[at] as CattleApiVersion;
   const rest = segments.slice(at + 1);
   const projectId = rest[0] === 'projects' && rest[1] !== undefined ? rest[1] : undefined;
-  return { endpoint: { apiRoot: join(url.origin, segments.slice(0, at + 1)), version, ...(projectId === undefined ? {} : { projectId }) } };
+  return {
+    endpoint: {
+      apiRoot: join(url.origin, segments.slice(0, at + 1)),
+      version,
+      ...(projectId === undefined ? {} : { projectId }),
+    },
+  };
 }
 
 function join(origin: string, segments: readonly string[]): string {

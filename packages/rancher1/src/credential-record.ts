@@ -9,12 +9,17 @@ const PREFIX = 'ecr-refresh';
 const PATTERN = /^ecr-refresh: fetched (\S+), expires (\S+) \(do not edit\)$/;
 
 /** The description to store with the credential written for `host`. */
-export function describeCredential(record: Pick<CredentialRecord, 'fetchedAt' | 'expiresAt'>): string {
+export function describeCredential(
+  record: Pick<CredentialRecord, 'fetchedAt' | 'expiresAt'>,
+): string {
   return `${PREFIX}: fetched ${record.fetchedAt.toISOString()}, expires ${record.expiresAt.toISOString()} (do not edit)`;
 }
 
 /** The record a credential's `description` holds for `host`, or undefined when it holds none. */
-export function recordOfCredential(description: string | null | undefined, host: string): CredentialRecord | undefined {
+export function recordOfCredential(
+  description: string | null | undefined,
+  host: string,
+): CredentialRecord | undefined {
   const match = PATTERN.exec(description ?? '');
   if (match === null) return undefined;
   const fetchedAt = new Date(match[1] ?? '');

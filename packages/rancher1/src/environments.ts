@@ -13,7 +13,9 @@ export interface Environment {
 }
 
 /** One environment asked for, resolved or not. */
-export type EnvironmentChoice = { environment: Environment } | { label: string; error: EnvironmentNotFoundError };
+export type EnvironmentChoice =
+  | { environment: Environment }
+  | { label: string; error: EnvironmentNotFoundError };
 
 /**
  * The environments to write to: those named (by id, or by name, case-insensitively), else the
@@ -27,25 +29,42 @@ export async function resolveEnvironments(
   accessKey: string,
   wanted: readonly string[],
 ): Promise<EnvironmentChoice[]> {
-  const selection = wanted.length > 0 ? wanted : endpoint.projectId === undefined ? [] : [endpoint.projectId];
-  const projects = await client.list(`${endpoint.apiRoot}/projects`, CattleProject, selection.join(', ') || `(all reachable by ${accessKey})`);
+  const selection =
+    wanted.length > 0 ? wanted : endpoint.projectId === undefined ? [] : [endpoint.projectId];
+  const projects = await client.list(
+    `${endpoint.apiRoot}/projects`,
+    CattleProject,
+    selection.join(', ') || `(all reachable by ${accessKey})`,
+  );
   const toEnvironment = (project: CattleProject): Environment => ({
     id: project.id,
     label: project.name == null || project.name === '' ? project.id : project.name,
     base: `${endpoint.apiRoot}/projects/${encodeURIComponent(project.id)}`,
   });
   if (selection.length === 0) {
-    return projects.filter((project) => project.state === 'active').map((project) => ({ environment: toEnvironment(project) }));
+    return projects
+      .filter((project) => project.state === 'active')
+      .map((project) => ({ environment: toEnvironment(project) }));
   }
-  const reachable = projects.map((project) => (project.name == null ? project.id : `${project.name} (${project.id})`)).join(', ') || 'none';
+  const reachable =
+    projects
+      .map((project) => (project.name == null ? project.id : `${project.name} (${project.id})`))
+      .join(', ') || 'none';
   return [...new Set(selection)].map((choice) => {
     const byId = projects.filter((project) => project.id === choice);
-    const found = byId.length > 0 ? byId : projects.filter((project) => project.name?.toLowerCase() === choice.toLowerCase());
-    if (found.length === 1 && found[0] !== undefined) return { environment: toEnvironment(found[0]) };
+    const found =
+      byId.length > 0
+        ? byId
+        : projects.filter((project) => project.name?.toLowerCase() === choice.toLowerCase());
+    if (found.length === 1 && found[0] !== undefined)
+      return { environment: toEnvironment(found[0]) };
     const why =
       found.length > 1
         ? `the name matches ${found.length} environments (${found.map((project) => project.id).join(', ')}); give the id instead`
         : `access key ${accessKey} cannot reach it (environments it can reach: ${reachable})`;
-    return { label: choice, error: new EnvironmentNotFoundError(`environment "${choice}" not found: ${why}`) };
+    return {
+      label: choice,
+      error: new EnvironmentNotFoundError(`environment "${choice}" not found: ${why}`),
+    };
   });
 }

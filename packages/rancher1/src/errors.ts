@@ -6,7 +6,12 @@
  * {@link RequestError} (method, redacted URL, status or network error code; `retryable` by core's
  * retry rule, the rule the client retried by).
  */
-import { EcrRefreshError, RequestError, type EcrRefreshErrorOptions, type RequestFacts } from '@ecr-refresh/core';
+import {
+  EcrRefreshError,
+  RequestError,
+  type EcrRefreshErrorOptions,
+  type RequestFacts,
+} from '@ecr-refresh/core';
 
 /** What a Cattle error body says, when the server sent one (`{type: "error", status, code, message, fieldName}`). */
 export interface CattleErrorDetail {
@@ -25,7 +30,12 @@ export class RancherApiError extends RequestError {
   readonly cattleCode: string | undefined;
   readonly fieldName: string | undefined;
 
-  constructor(facts: RequestFacts & { readonly status: number }, message: string, detail: CattleErrorDetail = {}, options: EcrRefreshErrorOptions = {}) {
+  constructor(
+    facts: RequestFacts & { readonly status: number },
+    message: string,
+    detail: CattleErrorDetail = {},
+    options: EcrRefreshErrorOptions = {},
+  ) {
     super(facts, message, options);
     this.cattleCode = detail.cattleCode;
     this.fieldName = detail.fieldName;

@@ -26,7 +26,10 @@ export const Rancher1SinkOptions = z.strictObject({
   /** Activate a registry found inactive instead of reporting it. */
   activate: z.boolean().default(false),
   /** PEM bundle trusted for Rancher's TLS certificate, instead of Node's default CAs. */
-  ca: z.string().includes('-----BEGIN CERTIFICATE-----', 'must be a PEM certificate bundle').optional(),
+  ca: z
+    .string()
+    .includes('-----BEGIN CERTIFICATE-----', 'must be a PEM certificate bundle')
+    .optional(),
   /** E-mail sent with a credential on the v1 API, which requires one. */
   email: z.email('must be an e-mail address like ops@example.com').optional(),
   /** Environments worked on at the same time. */
@@ -35,13 +38,18 @@ export const Rancher1SinkOptions = z.strictObject({
   timeoutMs: z.int().positive().max(600_000).default(15_000),
   /** Retries of a request that failed with 5xx, 408, 429, a reset or a timeout; delays double from `baseDelayMs`. */
   retry: z
-    .strictObject({ limit: z.int().min(0).max(10).default(3), baseDelayMs: z.int().min(0).max(60_000).default(1_000) })
+    .strictObject({
+      limit: z.int().min(0).max(10).default(3),
+      baseDelayMs: z.int().min(0).max(60_000).default(1_000),
+    })
     .default({ limit: 3, baseDelayMs: 1_000 }),
 });
 export type Rancher1SinkOptions = z.input<typeof Rancher1SinkOptions>;
 
 /** The options after validation, with the URL normalised. */
-export type ResolvedRancher1Options = Omit<z.output<typeof Rancher1SinkOptions>, 'url'> & { endpoint: CattleEndpoint };
+export type ResolvedRancher1Options = Omit<z.output<typeof Rancher1SinkOptions>, 'url'> & {
+  endpoint: CattleEndpoint;
+};
 
 /**
  * Validates `input` and returns every problem at once, each with `path` the option at fault.
@@ -55,18 +63,25 @@ export function validateRancher1SinkOptions(input: unknown): ValidationProblem[]
 /** Validates and normalises the options; throws {@link ConfigError} listing every problem as `path: message`. */
 export function resolveRancher1Options(input: unknown): ResolvedRancher1Options {
   const result = resolve(input);
-  if ('problems' in result) throw new ConfigError(result.problems.map((problem) => `${problem.path}: ${problem.message}`));
+  if ('problems' in result)
+    throw new ConfigError(result.problems.map((problem) => `${problem.path}: ${problem.message}`));
   return result.options;
 }
 
-function resolve(input: unknown): { options: ResolvedRancher1Options } | { problems: ValidationProblem[] } {
+function resolve(
+  input: unknown,
+): { options: ResolvedRancher1Options } | { problems: ValidationProblem[] } {
   const parsed = Rancher1SinkOptions.safeParse(input);
   // No `input`: a value is never quoted, as the options hold the secret key.
-  const problems: ValidationProblem[] = parsed.success ? [] : schemaProblems(parsed.error.issues, { root: '(options)' });
+  const problems: ValidationProblem[] = parsed.success
+    ? []
+    : schemaProblems(parsed.error.issues, { root: '(options)' });
   const url = (input as { url?: unknown } | null)?.url;
   const endpoint = typeof url === 'string' ? parseCattleUrl(url) : undefined;
-  if (endpoint !== undefined && 'problem' in endpoint) problems.push({ path: 'url', message: endpoint.problem });
-  if (!parsed.success || endpoint === undefined || 'problem' in endpoint || problems.length > 0) return { problems };
+  if (endpoint !== undefined && 'problem' in endpoint)
+    problems.push({ path: 'url', message: endpoint.problem });
+  if (!parsed.success || endpoint === undefined || 'problem' in endpoint || problems.length > 0)
+    return { problems };
   const { url: _url, ...rest } = parsed.data;
   return { options: { ...rest, endpoint: endpoint.endpoint } };
 }

@@ -1,8 +1,18 @@
-import { registerCredentialPair, toEcrRefreshError, type ApplyContext, type Sink, type TargetResult } from '@ecr-refresh/core';
+import {
+  registerCredentialPair,
+  toEcrRefreshError,
+  type ApplyContext,
+  type Sink,
+  type TargetResult,
+} from '@ecr-refresh/core';
 import pLimit from 'p-limit';
 import { createCattleClient } from './cattle-client.ts';
 import { resolveEnvironments, type EnvironmentChoice } from './environments.ts';
-import { resolveRancher1Options, type Rancher1SinkOptions, type ResolvedRancher1Options } from './options.ts';
+import {
+  resolveRancher1Options,
+  type Rancher1SinkOptions,
+  type ResolvedRancher1Options,
+} from './options.ts';
 import { SINK_ID, updateEnvironment } from './update-environment.ts';
 
 // The v1 API requires an e-mail with every credential; ECR has none. A reserved domain says so.
@@ -30,7 +40,10 @@ export function createRancher1Sink(options: Rancher1SinkOptions): Sink {
   };
 }
 
-async function applyAll(options: ResolvedRancher1Options, context: ApplyContext): Promise<TargetResult[]> {
+async function applyAll(
+  options: ResolvedRancher1Options,
+  context: ApplyContext,
+): Promise<TargetResult[]> {
   const client = createCattleClient({
     apiRoot: options.endpoint.apiRoot,
     accessKey: options.accessKey,
@@ -39,17 +52,29 @@ async function applyAll(options: ResolvedRancher1Options, context: ApplyContext)
     timeoutMs: options.timeoutMs,
     retry: options.retry,
     signal: context.signal,
-    onRetry: (retry) => context.logger.warn({ sink: SINK_ID, ...retry }, 'Rancher request failed; retrying'),
+    onRetry: (retry) =>
+      context.logger.warn({ sink: SINK_ID, ...retry }, 'Rancher request failed; retrying'),
   });
   try {
     const hosts = context.registries.map((registry) => registry.host);
     let choices: EnvironmentChoice[];
     try {
-      choices = await resolveEnvironments(client, options.endpoint, options.accessKey, options.environments);
+      choices = await resolveEnvironments(
+        client,
+        options.endpoint,
+        options.accessKey,
+        options.environments,
+      );
     } catch (error) {
-      const label = options.environments.join(',') || options.endpoint.projectId || options.endpoint.apiRoot;
+      const label =
+        options.environments.join(',') || options.endpoint.projectId || options.endpoint.apiRoot;
       const cause = toEcrRefreshError(error, 'cannot list Rancher environments');
-      return hosts.map((host) => ({ sink: SINK_ID, target: `${label}/${host}`, action: 'failed', error: cause }));
+      return hosts.map((host) => ({
+        sink: SINK_ID,
+        target: `${label}/${host}`,
+        action: 'failed',
+        error: cause,
+      }));
     }
     const limit = pLimit(options.concurrency);
     const update = {
@@ -64,7 +89,14 @@ async function applyAll(options: ResolvedRancher1Options, context: ApplyContext)
       choices.map((choice) =>
         'environment' in choice
           ? limit(() => updateEnvironment(choice.environment, update))
-          : hosts.map((host): TargetResult => ({ sink: SINK_ID, target: `${choice.label}/${host}`, action: 'failed', error: choice.error })),
+          : hosts.map(
+              (host): TargetResult => ({
+                sink: SINK_ID,
+                target: `${choice.label}/${host}`,
+                action: 'failed',
+                error: choice.error,
+              }),
+            ),
       ),
     );
     context.logger.debug({ requests: client.requests }, 'Rancher requests sent');

@@ -4,7 +4,14 @@ import { hostOfServerAddress, registriesFor } from './server-address.ts';
 const HOST = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
 
 describe('rancher1/server-address', () => {
-  for (const stored of [HOST, HOST.toUpperCase(), `https://${HOST}`, `https://${HOST}/`, `http://${HOST}/v2/`, ` ${HOST} `]) {
+  for (const stored of [
+    HOST,
+    HOST.toUpperCase(),
+    `https://${HOST}`,
+    `https://${HOST}/`,
+    `http://${HOST}/v2/`,
+    ` ${HOST} `,
+  ]) {
     it(`reads "${stored}" as the host ${HOST}`, () => {
       assert.equal(hostOfServerAddress(stored), HOST);
     });
@@ -18,10 +25,13 @@ describe('rancher1/server-address', () => {
       { id: '1sp2', serverAddress: 'docker.io', state: 'active' },
       { id: '1sp3', serverAddress: HOST, state: 'removed' },
     ];
-    assert.deepEqual(registriesFor(HOST, registries).map((match) => [match.registry.id, match.exact]), [
-      ['1sp10', true],
-      ['1sp12', false],
-      ['1sp9', true],
-    ]);
+    assert.deepEqual(
+      registriesFor(HOST, registries).map((match) => [match.registry.id, match.exact]),
+      [
+        ['1sp10', true],
+        ['1sp12', false],
+        ['1sp9', true],
+      ],
+    );
   });
 });

@@ -15,7 +15,11 @@ export interface RegistryMatch {
  * path. Users type `https://…` or paste a URL with a trailing `/`; we match those too.
  */
 export function hostOfServerAddress(serverAddress: string): string {
-  return serverAddress.trim().toLowerCase().replace(/^[a-z][a-z0-9+.-]*:\/\//, '').replace(/\/.*$/, '');
+  return serverAddress
+    .trim()
+    .toLowerCase()
+    .replace(/^[a-z][a-z0-9+.-]*:\/\//, '')
+    .replace(/\/.*$/, '');
 }
 
 /**
@@ -24,11 +28,22 @@ export function hostOfServerAddress(serverAddress: string): string {
  * Matching is done here because Cattle cannot filter on `serverAddress` (it lives in a JSON
  * column; the filter is silently ignored and every registry comes back).
  */
-export function registriesFor(host: string, registries: readonly CattleRegistry[]): RegistryMatch[] {
+export function registriesFor(
+  host: string,
+  registries: readonly CattleRegistry[],
+): RegistryMatch[] {
   return registries
-    .filter((registry) => registry.state !== 'removed' && registry.state !== 'purged' && registry.serverAddress != null)
+    .filter(
+      (registry) =>
+        registry.state !== 'removed' &&
+        registry.state !== 'purged' &&
+        registry.serverAddress != null,
+    )
     .filter((registry) => hostOfServerAddress(registry.serverAddress ?? '') === host)
-    .map((registry) => ({ registry, exact: (registry.serverAddress ?? '').trim().toLowerCase() === host }))
+    .map((registry) => ({
+      registry,
+      exact: (registry.serverAddress ?? '').trim().toLowerCase() === host,
+    }))
     .sort((a, b) => rank(a) - rank(b) || compareCattleIds(a.registry.id, b.registry.id));
 }
 

@@ -1,7 +1,12 @@
 import { isRetryable, redactUrl, type RequestFacts } from '@ecr-refresh/core';
 import { RequestError } from 'got';
 import { CattleErrorBody } from './cattle-resources.ts';
-import { RancherApiError, RancherAuthError, RancherTlsError, RancherUnavailableError } from './errors.ts';
+import {
+  RancherApiError,
+  RancherAuthError,
+  RancherTlsError,
+  RancherUnavailableError,
+} from './errors.ts';
 
 /** What a failed request was, for the message: never the headers, never the body sent. */
 export interface RequestDescription {
@@ -25,9 +30,15 @@ const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TL
  */
 export function toRancherError(error: unknown, request: RequestDescription): Error {
   const where = `${request.method} ${redactUrl(request.url)}`;
-  if (!(error instanceof RequestError)) return error instanceof Error ? error : new Error(String(error));
+  if (!(error instanceof RequestError))
+    return error instanceof Error ? error : new Error(String(error));
   const status = error.response?.statusCode;
-  const facts: RequestFacts = { method: request.method, url: request.url, status, errorCode: error.code };
+  const facts: RequestFacts = {
+    method: request.method,
+    url: request.url,
+    status,
+    errorCode: error.code,
+  };
   const tries = request.attempts > 1 ? ` after ${request.attempts} attempts` : '';
   if (status === undefined && TLS_CODES.test(error.code)) {
     return new RancherTlsError(
@@ -37,7 +48,10 @@ export function toRancherError(error: unknown, request: RequestDescription): Err
     );
   }
   if (status === undefined) {
-    return new RancherUnavailableError(facts, `cannot reach Rancher for environment ${request.environment}: ${where} failed with ${error.code}${tries}`);
+    return new RancherUnavailableError(
+      facts,
+      `cannot reach Rancher for environment ${request.environment}: ${where} failed with ${error.code}${tries}`,
+    );
   }
   if (status < 300) {
     // A success status that still threw: the answer broke off while being read (ECONNRESET).
@@ -48,7 +62,10 @@ export function toRancherError(error: unknown, request: RequestDescription): Err
   }
   const body = CattleErrorBody.safeParse(parseJson(error.response?.body));
   const cattle = body.success ? body.data : undefined;
-  const said = cattle === undefined ? '' : `: ${[cattle.code, cattle.message ?? cattle.detail].filter(Boolean).join(': ')}`;
+  const said =
+    cattle === undefined
+      ? ''
+      : `: ${[cattle.code, cattle.message ?? cattle.detail].filter(Boolean).join(': ')}`;
   // An HTTP error is the status alone: got's code for it (ERR_NON_2XX_3XX_RESPONSE) is no network failure.
   const answered = { method: request.method, url: request.url, status };
   if (status === 401) {
@@ -68,14 +85,19 @@ export function toRancherError(error: unknown, request: RequestDescription): Err
   const field = cattle?.fieldName == null ? '' : ` (field ${cattle.fieldName})`;
   // Only a retryable status was retried: only its message says how often.
   const retried = isRetryable({ status }) ? tries : '';
-  return new RancherApiError(answered, `Rancher refused ${where} for environment ${request.environment}: HTTP ${status}${said}${field}${retried}`, {
-    cattleCode: cattle?.code,
-    fieldName: cattle?.fieldName ?? undefined,
-  });
+  return new RancherApiError(
+    answered,
+    `Rancher refused ${where} for environment ${request.environment}: HTTP ${status}${said}${field}${retried}`,
+    {
+      cattleCode: cattle?.code,
+      fieldName: cattle?.fieldName ?? undefined,
+    },
+  );
 }
 
 function parseJson(body: unknown): unknown {
-  const text = typeof body === 'string' ? body : Buffer.isBuffer(body) ? body.toString('utf8') : undefined;
+  const text =
+    typeof body === 'string' ? body : Buffer.isBuffer(body) ? body.toString('utf8') : undefined;
   if (text === undefined) return body;
   try {
     return JSON.parse(text);

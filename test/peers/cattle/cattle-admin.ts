@@ -58,20 +58,39 @@ export interface CattleAdmin {
   /** The admin account's API key (account `1a1`): it reaches every environment. */
   readonly adminKey: CattleKey;
   /** One request (as the admin unless `key`); resolves for every status. */
-  request(method: string, path: string, body?: unknown, options?: { key?: CattleKey | null }): Promise<CattleResponse>;
+  request(
+    method: string,
+    path: string,
+    body?: unknown,
+    options?: { key?: CattleKey | null },
+  ): Promise<CattleResponse>;
   /** A new environment with an environment API key, both active. Names need not be unique; ids are. */
   createEnvironment(name: string): Promise<CattleEnvironment>;
   /** An account API key of a new user with these roles in these environments (by id). */
   createUserKey(roles: Readonly<Record<string, CattleRole>>): Promise<CattleKey>;
   /** A registry, once `active` (or `inactive` when asked: deactivated after creation). */
-  addRegistry(environmentId: string, serverAddress: string, state?: 'active' | 'inactive'): Promise<StoredRegistry>;
+  addRegistry(
+    environmentId: string,
+    serverAddress: string,
+    state?: 'active' | 'inactive',
+  ): Promise<StoredRegistry>;
   /** A registry credential, once `active`. */
-  addCredential(environmentId: string, registryId: string, fields: { publicValue: string; secretValue: string; email?: string }): Promise<StoredCredential>;
+  addCredential(
+    environmentId: string,
+    registryId: string,
+    fields: { publicValue: string; secretValue: string; email?: string },
+  ): Promise<StoredCredential>;
   /**
    * Runs an action (`deactivate`, `remove`, …) on a resource once it has settled, and waits until
    * it reaches `until`; an active resource is deactivated first where Cattle requires it (`remove`).
    */
-  act(environmentId: string, collection: 'registries' | 'registrycredentials', id: string, action: string, until: string): Promise<void>;
+  act(
+    environmentId: string,
+    collection: 'registries' | 'registrycredentials',
+    id: string,
+    action: string,
+    until: string,
+  ): Promise<void>;
   /** The environment's registries as stored, removed ones included, lowest id first. */
   registries(environmentId: string): Promise<StoredRegistry[]>;
   /** The environment's registry credentials as stored, with `secretValue`, lowest id first. */
@@ -102,7 +121,12 @@ function basic(key: CattleKey): string {
  */
 export async function createCattleAdmin(origin: string, db: CattleDb): Promise<CattleAdmin> {
   let adminKey: CattleKey | undefined;
-  async function request(method: string, path: string, body?: unknown, options: { key?: CattleKey | null } = {}): Promise<CattleResponse> {
+  async function request(
+    method: string,
+    path: string,
+    body?: unknown,
+    options: { key?: CattleKey | null } = {},
+  ): Promise<CattleResponse> {
     const key = options.key === undefined ? adminKey : options.key;
     const response = await httpRequest(`${origin}${path}`, {
       method,
@@ -124,11 +148,18 @@ export async function createCattleAdmin(origin: string, db: CattleDb): Promise<C
   /** A request that must succeed: its parsed body; the message never quotes the body (create answers echo secrets). */
   async function must(method: string, path: string, body?: unknown): Promise<any> {
     const response = await request(method, path, body);
-    if (response.status >= 300) throw new Error(`Cattle ${method} ${path}: HTTP ${response.status} ${String(response.body?.code ?? '')}`);
+    if (response.status >= 300)
+      throw new Error(
+        `Cattle ${method} ${path}: HTTP ${response.status} ${String(response.body?.code ?? '')}`,
+      );
     return response.body;
   }
   async function waitState(path: string, states: readonly string[]): Promise<void> {
-    await waitUntil(async () => states.includes(String((await must('GET', path)).state)), { what: `${path} ${states.join('|')}`, timeoutMs: 30_000, intervalMs: 100 });
+    await waitUntil(async () => states.includes(String((await must('GET', path)).state)), {
+      what: `${path} ${states.join('|')}`,
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    });
   }
   async function mintKey(accountId: string): Promise<CattleKey> {
     const created = await must('POST', '/v2-beta/apikeys', { accountId });
@@ -142,13 +173,24 @@ export async function createCattleAdmin(origin: string, db: CattleDb): Promise<C
   const password = randomBytes(12).toString('hex');
   noteSecret(password);
   // Its answer echoes the password: never printed.
-  await must('POST', '/v2-beta/localauthconfigs', { accessMode: 'unrestricted', enabled: true, name: 'admin', username: 'admin', password });
-  await waitUntil(async () => (await request('GET', '/v2-beta/projects', undefined, { key: null })).status === 401, { what: 'Cattle access control on', timeoutMs: 30_000 });
+  await must('POST', '/v2-beta/localauthconfigs', {
+    accessMode: 'unrestricted',
+    enabled: true,
+    name: 'admin',
+    username: 'admin',
+    password,
+  });
+  await waitUntil(
+    async () =>
+      (await request('GET', '/v2-beta/projects', undefined, { key: null })).status === 401,
+    { what: 'Cattle access control on', timeoutMs: 30_000 },
+  );
 
   const registryOf = (row: DbRow): StoredRegistry => {
     let serverAddress: string | undefined;
     try {
-      serverAddress = (JSON.parse(row.data ?? '{}') as { fields?: { serverAddress?: string } }).fields?.serverAddress;
+      serverAddress = (JSON.parse(row.data ?? '{}') as { fields?: { serverAddress?: string } })
+        .fields?.serverAddress;
     } catch {
       serverAddress = undefined;
     }
@@ -157,26 +199,56 @@ export async function createCattleAdmin(origin: string, db: CattleDb): Promise<C
   const credentialOf = (row: DbRow): StoredCredential => {
     let email: string | null = null;
     try {
-      email = (JSON.parse(row.data ?? '{}') as { fields?: { email?: string } }).fields?.email ?? null;
+      email =
+        (JSON.parse(row.data ?? '{}') as { fields?: { email?: string } }).fields?.email ?? null;
     } catch {
       email = null;
     }
-    return { id: `1c${row.id}`, registryId: `1sp${row.registry_id}`, state: String(row.state), publicValue: row.public_value ?? null, secretValue: row.secret_value ?? null, email, description: row.description ?? null };
+    return {
+      id: `1c${row.id}`,
+      registryId: `1sp${row.registry_id}`,
+      state: String(row.state),
+      publicValue: row.public_value ?? null,
+      secretValue: row.secret_value ?? null,
+      email,
+      description: row.description ?? null,
+    };
   };
   const registries = async (environmentId: string): Promise<StoredRegistry[]> =>
-    (await db.query(`select id, state, data from storage_pool where kind = 'registry' and account_id = ${rowIdOf(environmentId)} order by id`)).map(registryOf);
+    (
+      await db.query(
+        `select id, state, data from storage_pool where kind = 'registry' and account_id = ${rowIdOf(environmentId)} order by id`,
+      )
+    ).map(registryOf);
   const credentials = async (environmentId: string): Promise<StoredCredential[]> =>
-    (await db.query(`select id, registry_id, state, public_value, secret_value, description, data from credential where kind = 'registryCredential' and account_id = ${rowIdOf(environmentId)} order by id`)).map(credentialOf);
+    (
+      await db.query(
+        `select id, registry_id, state, public_value, secret_value, description, data from credential where kind = 'registryCredential' and account_id = ${rowIdOf(environmentId)} order by id`,
+      )
+    ).map(credentialOf);
 
-  async function pullCredential(environmentId: string, image: string): Promise<PullCredential | undefined> {
+  async function pullCredential(
+    environmentId: string,
+    image: string,
+  ): Promise<PullCredential | undefined> {
     // DockerImageCredentialLookup: the first active registry whose serverAddress equals the
     // image's server ignoring case, then its active credential with the lowest id.
     const server = image.split('/')[0]?.toLowerCase() ?? '';
-    const registry = (await registries(environmentId)).find((candidate) => candidate.state === 'active' && candidate.serverAddress?.toLowerCase() === server);
+    const registry = (await registries(environmentId)).find(
+      (candidate) =>
+        candidate.state === 'active' && candidate.serverAddress?.toLowerCase() === server,
+    );
     if (registry === undefined) return undefined;
-    const credential = (await credentials(environmentId)).find((candidate) => candidate.state === 'active' && candidate.registryId === registry.id);
+    const credential = (await credentials(environmentId)).find(
+      (candidate) => candidate.state === 'active' && candidate.registryId === registry.id,
+    );
     if (credential === undefined) return undefined;
-    return { registryId: registry.id, credentialId: credential.id, publicValue: credential.publicValue, secretValue: credential.secretValue };
+    return {
+      registryId: registry.id,
+      credentialId: credential.id,
+      publicValue: credential.publicValue,
+      secretValue: credential.secretValue,
+    };
   }
 
   return {
@@ -188,7 +260,10 @@ export async function createCattleAdmin(origin: string, db: CattleDb): Promise<C
       return { id: String(project.id), name, key: await mintKey(String(project.id)) };
     },
     async createUserKey(roles) {
-      const user = await must('POST', '/v2-beta/accounts', { kind: 'user', name: `user-${randomBytes(4).toString('hex')}` });
+      const user = await must('POST', '/v2-beta/accounts', {
+        kind: 'user',
+        name: `user-${randomBytes(4).toString('hex')}`,
+      });
       await waitState(`/v2-beta/accounts/${user.id}`, ['active']);
       for (const [environmentId, role] of Object.entries(roles)) {
         const members = [
@@ -200,7 +275,10 @@ export async function createCattleAdmin(origin: string, db: CattleDb): Promise<C
       return mintKey(String(user.id));
     },
     async addRegistry(environmentId, serverAddress, state = 'active') {
-      const created = await must('POST', `/v2-beta/projects/${environmentId}/registries`, { serverAddress, name: serverAddress });
+      const created = await must('POST', `/v2-beta/projects/${environmentId}/registries`, {
+        serverAddress,
+        name: serverAddress,
+      });
       const path = `/v2-beta/projects/${environmentId}/registries/${created.id}`;
       await waitState(path, ['active']);
       if (state === 'inactive') {
@@ -211,9 +289,22 @@ export async function createCattleAdmin(origin: string, db: CattleDb): Promise<C
     },
     async addCredential(environmentId, registryId, fields) {
       noteSecret(fields.secretValue);
-      const created = await must('POST', `/v2-beta/projects/${environmentId}/registrycredentials`, { ...fields, registryId });
-      await waitState(`/v2-beta/projects/${environmentId}/registrycredentials/${created.id}`, ['active']);
-      return { id: String(created.id), registryId, state: 'active', publicValue: fields.publicValue, secretValue: fields.secretValue, email: fields.email ?? null, description: null };
+      const created = await must('POST', `/v2-beta/projects/${environmentId}/registrycredentials`, {
+        ...fields,
+        registryId,
+      });
+      await waitState(`/v2-beta/projects/${environmentId}/registrycredentials/${created.id}`, [
+        'active',
+      ]);
+      return {
+        id: String(created.id),
+        registryId,
+        state: 'active',
+        publicValue: fields.publicValue,
+        secretValue: fields.secretValue,
+        email: fields.email ?? null,
+        description: null,
+      };
     },
     async act(environmentId, collection, id, action, until) {
       const path = `/v2-beta/projects/${environmentId}/${collection}/${id}`;
@@ -233,12 +324,18 @@ export async function createCattleAdmin(origin: string, db: CattleDb): Promise<C
     async settledPull(environmentId, image, secretValue) {
       let last: PullCredential | undefined;
       try {
-        await waitUntil(async () => {
-          last = await pullCredential(environmentId, image);
-          return last?.secretValue === secretValue;
-        }, { what: `a pull of ${image}`, timeoutMs: 15_000, intervalMs: 100 });
+        await waitUntil(
+          async () => {
+            last = await pullCredential(environmentId, image);
+            return last?.secretValue === secretValue;
+          },
+          { what: `a pull of ${image}`, timeoutMs: 15_000, intervalMs: 100 },
+        );
       } catch {
-        const what = last === undefined ? 'no credential' : `credential ${last.credentialId} of registry ${last.registryId} (another password)`;
+        const what =
+          last === undefined
+            ? 'no credential'
+            : `credential ${last.credentialId} of registry ${last.registryId} (another password)`;
         throw new Error(`a pull of ${image} in ${environmentId} would use ${what}`);
       }
       return last as PullCredential;

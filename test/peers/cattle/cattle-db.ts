@@ -19,7 +19,11 @@ const READER = join(import.meta.dirname, 'CattleDbReader.java');
  * the test process.
  */
 export function openCattleDb(java: string, h2Jar: string, jdbcUrl: string): CattleDb {
-  const child: ChildProcessWithoutNullStreams = spawn(java, ['-Xmx64m', '-XX:TieredStopAtLevel=1', '-cp', h2Jar, READER, jdbcUrl], { stdio: 'pipe' });
+  const child: ChildProcessWithoutNullStreams = spawn(
+    java,
+    ['-Xmx64m', '-XX:TieredStopAtLevel=1', '-cp', h2Jar, READER, jdbcUrl],
+    { stdio: 'pipe' },
+  );
   // Idle, the reader keeps no process alive; a pending query does (a script awaiting it must not exit).
   const hold = (on: boolean): void => {
     for (const stream of [child.stdin, child.stdout, child.stderr]) {
@@ -31,8 +35,14 @@ export function openCattleDb(java: string, h2Jar: string, jdbcUrl: string): Catt
   child.unref();
   hold(false);
   let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4000)));
-  const waiting: Array<{ resolve: (rows: DbRow[]) => void; reject: (error: Error) => void; sql: string }> = [];
+  child.stderr
+    .setEncoding('utf8')
+    .on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4000)));
+  const waiting: Array<{
+    resolve: (rows: DbRow[]) => void;
+    reject: (error: Error) => void;
+    sql: string;
+  }> = [];
   createInterface({ input: child.stdout }).on('line', (line) => {
     const next = waiting.shift();
     if (waiting.length === 0) hold(false);
@@ -42,7 +52,10 @@ export function openCattleDb(java: string, h2Jar: string, jdbcUrl: string): Catt
     else next.reject(new Error(`Cattle database: ${answer.error ?? 'no answer'} (${next.sql})`));
   });
   child.once('exit', (code, signal) => {
-    for (const pending of waiting.splice(0)) pending.reject(new Error(`Cattle database reader stopped (${signal ?? `exit ${code}`}): ${stderr.trim()}`));
+    for (const pending of waiting.splice(0))
+      pending.reject(
+        new Error(`Cattle database reader stopped (${signal ?? `exit ${code}`}): ${stderr.trim()}`),
+      );
   });
   return {
     query(sql) {

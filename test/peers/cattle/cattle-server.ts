@@ -28,7 +28,23 @@ export interface Cattle extends CattleAdmin {
 
 // What Cattle 0.183 reflects into on Java 17 (rancher1-real-server.md: seen on this machine).
 const OPENS = [
-  ...['java.lang', 'java.lang.reflect', 'java.lang.invoke', 'java.util', 'java.util.concurrent', 'java.util.concurrent.atomic', 'java.io', 'java.net', 'java.nio', 'sun.nio.ch', 'java.text', 'java.security', 'jdk.internal.misc', 'sun.net.www.protocol.jar', 'java.time'].map((p) => `java.base/${p}`),
+  ...[
+    'java.lang',
+    'java.lang.reflect',
+    'java.lang.invoke',
+    'java.util',
+    'java.util.concurrent',
+    'java.util.concurrent.atomic',
+    'java.io',
+    'java.net',
+    'java.nio',
+    'sun.nio.ch',
+    'java.text',
+    'java.security',
+    'jdk.internal.misc',
+    'sun.net.www.protocol.jar',
+    'java.time',
+  ].map((p) => `java.base/${p}`),
   'java.management/sun.management',
   'java.sql/java.sql',
 ];
@@ -65,7 +81,11 @@ export async function startCattle(options: PeerStartOptions = {}): Promise<Cattl
 }
 
 /** Spawns Cattle with its home in `dir` and waits until it serves; the caller's launch owns the process. */
-async function runCattleProcess(launch: PeerLaunch, war: CattleWar, dir: string): Promise<{ origin: string; jdbcUrl: string; server: SpawnedPeerProcess }> {
+async function runCattleProcess(
+  launch: PeerLaunch,
+  war: CattleWar,
+  dir: string,
+): Promise<{ origin: string; jdbcUrl: string; server: SpawnedPeerProcess }> {
   const home = `${dir}/`;
   await mkdir(join(dir, 'db'), { recursive: true });
   const port = await freePort();
@@ -92,15 +112,27 @@ async function runCattleProcess(launch: PeerLaunch, war: CattleWar, dir: string)
     '-jar',
     war.path,
   ];
-  const server = launch.spawn(war.java, args, { cwd: dir, logPath: join(dir, 'cattle.log'), env: { ...process.env, CATTLE_HOME: home, CATTLE_HTTP_HOST: '127.0.0.1' } });
+  const server = launch.spawn(war.java, args, {
+    cwd: dir,
+    logPath: join(dir, 'cattle.log'),
+    env: { ...process.env, CATTLE_HOME: home, CATTLE_HTTP_HOST: '127.0.0.1' },
+  });
   // Access control may already be on in a copied database: any HTTP answer means it serves.
-  await waitUntil(async () => (await httpRequest(`${origin}/v2-beta`, { timeoutMs: 5000 })).status > 0 && (await logTail(server.logPath, 400)).includes('Startup Succeeded'), {
-    what: `Cattle ${war.version} on ${origin}`,
-    timeoutMs: 240_000,
-    intervalMs: 250,
-    abortIf: () => (server.exitReason() === undefined ? undefined : `java stopped (${server.exitReason()})`),
-  }).catch(async (error: Error) => {
-    throw new Error(`${error.message}\n--- cattle.log\n${await logTail(server.logPath, 40)}`, { cause: error });
+  await waitUntil(
+    async () =>
+      (await httpRequest(`${origin}/v2-beta`, { timeoutMs: 5000 })).status > 0 &&
+      (await logTail(server.logPath, 400)).includes('Startup Succeeded'),
+    {
+      what: `Cattle ${war.version} on ${origin}`,
+      timeoutMs: 240_000,
+      intervalMs: 250,
+      abortIf: () =>
+        server.exitReason() === undefined ? undefined : `java stopped (${server.exitReason()})`,
+    },
+  ).catch(async (error: Error) => {
+    throw new Error(`${error.message}\n--- cattle.log\n${await logTail(server.logPath, 40)}`, {
+      cause: error,
+    });
   });
   return { origin, jdbcUrl, server };
 }
@@ -117,7 +149,9 @@ async function ensureHomeTemplate(war: CattleWar): Promise<string> {
   const making = `${template}.tmp-${process.pid}`;
   await rm(making, { recursive: true, force: true });
   const started = Date.now();
-  process.stderr.write(`[cattle] creating its database once for the cache (${template}); about 30-90 s\n`);
+  process.stderr.write(
+    `[cattle] creating its database once for the cache (${template}); about 30-90 s\n`,
+  );
   try {
     await launchPeer('cattle-template', {}, async (launch) => {
       const { server } = await runCattleProcess(launch, war, making);
@@ -125,11 +159,18 @@ async function ensureHomeTemplate(war: CattleWar): Promise<string> {
       await launch.stop();
     });
     await rm(join(making, 'logs'), { recursive: true, force: true });
-    for (const name of ['cattle.log', join('db', 'db-cattle.lock.db'), join('db', 'db-cattle.trace.db')]) await rm(join(making, name), { force: true });
+    for (const name of [
+      'cattle.log',
+      join('db', 'db-cattle.lock.db'),
+      join('db', 'db-cattle.trace.db'),
+    ])
+      await rm(join(making, name), { force: true });
     await rename(making, template).catch(() => undefined);
   } finally {
     await rm(making, { recursive: true, force: true });
   }
-  process.stderr.write(`[cattle] database template made in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  process.stderr.write(
+    `[cattle] database template made in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+  );
   return template;
 }

@@ -36,26 +36,42 @@ export async function findJava(env: NodeJS.ProcessEnv = process.env): Promise<st
     const debian = join(JAVA_17, 'bin', 'java');
     return (await executable(debian)) ? debian : realpath(onPath);
   }
-  throw new Error('no Java 17 (no $JAVA_HOME/bin/java and no java on PATH); Debian: apt-get install openjdk-17-jdk-headless maven');
+  throw new Error(
+    'no Java 17 (no $JAVA_HOME/bin/java and no java on PATH); Debian: apt-get install openjdk-17-jdk-headless maven',
+  );
 }
 
 function executable(path: string): Promise<boolean> {
-  return access(path, constants.X_OK).then(() => true, () => false);
+  return access(path, constants.X_OK).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** The path `command -v` finds for `command` on `env`'s PATH, or undefined. */
 function whichCommand(command: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
   return new Promise((resolve) => {
-    execFile('sh', ['-c', 'command -v "$1"', 'sh', command], { env }, (error, stdout) => resolve(error === null && stdout.trim() !== '' ? stdout.trim() : undefined));
+    execFile('sh', ['-c', 'command -v "$1"', 'sh', command], { env }, (error, stdout) =>
+      resolve(error === null && stdout.trim() !== '' ? stdout.trim() : undefined),
+    );
   });
 }
 
 /** Whether build.sh would find the WAR (and its H2 driver) in the cache: no Maven is needed then. */
 export async function cattleWarCached(env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
-  const [version] = (await readFile(join(import.meta.dirname, 'VERSION'), 'utf8')).trim().split(/\s+/);
-  const patchHash = createHash('sha256').update(await readFile(join(import.meta.dirname, 'java17.patch'))).digest('hex').slice(0, 12);
+  const [version] = (await readFile(join(import.meta.dirname, 'VERSION'), 'utf8'))
+    .trim()
+    .split(/\s+/);
+  const patchHash = createHash('sha256')
+    .update(await readFile(join(import.meta.dirname, 'java17.patch')))
+    .digest('hex')
+    .slice(0, 12);
   const dir = join(cacheRoot(env), 'cattle', `${version ?? 'unknown'}-${patchHash}`);
-  const nonEmpty = (path: string) => stat(path).then((info) => info.size > 0, () => false);
+  const nonEmpty = (path: string) =>
+    stat(path).then(
+      (info) => info.size > 0,
+      () => false,
+    );
   return (await nonEmpty(join(dir, 'cattle.war'))) && (await nonEmpty(join(dir, 'h2.jar')));
 }
 
@@ -65,8 +81,13 @@ export async function cattleWarCached(env: NodeJS.ProcessEnv = process.env): Pro
  */
 export async function ensureCattleWar(): Promise<CattleWar> {
   const java = await findJava();
-  const [version] = (await readFile(join(import.meta.dirname, 'VERSION'), 'utf8')).trim().split(/\s+/);
-  const path = (await runScript(BUILD_SCRIPT, [], { ...process.env, JAVA_HOME: join(java, '..', '..') })).split('\n').pop() ?? '';
+  const [version] = (await readFile(join(import.meta.dirname, 'VERSION'), 'utf8'))
+    .trim()
+    .split(/\s+/);
+  const path =
+    (await runScript(BUILD_SCRIPT, [], { ...process.env, JAVA_HOME: join(java, '..', '..') }))
+      .split('\n')
+      .pop() ?? '';
   if (path === '') throw new Error(`${BUILD_SCRIPT} printed no WAR path`);
   return { path, h2Jar: join(path, '..', 'h2.jar'), version: version ?? 'unknown', java };
 }

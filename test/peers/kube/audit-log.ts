@@ -9,7 +9,13 @@ export interface AuditEvent {
   user: { username: string; groups?: string[] };
   /** Who the request acted as, when the user impersonated someone (as Rancher's proxy does). */
   impersonatedUser?: { username: string; groups?: string[] };
-  objectRef?: { resource?: string; namespace?: string; name?: string; apiGroup?: string; subresource?: string };
+  objectRef?: {
+    resource?: string;
+    namespace?: string;
+    name?: string;
+    apiGroup?: string;
+    subresource?: string;
+  };
   responseStatus?: { code?: number; reason?: string; message?: string };
   /** The request's User-Agent header, as the server received it. */
   userAgent?: string;
@@ -37,7 +43,8 @@ export async function readAuditEvents(path: string, username: string): Promise<A
     if (line.trim() === '') continue;
     try {
       const event = JSON.parse(line) as AuditEvent;
-      if (event.user?.username === username || event.impersonatedUser?.username === username) events.push(event);
+      if (event.user?.username === username || event.impersonatedUser?.username === username)
+        events.push(event);
     } catch {
       // The last line can be half-written while the server logs.
     }

@@ -53,15 +53,24 @@ export async function kubeBinariesFromAssets(binDir: string): Promise<KubeBinari
   const bad: string[] = [];
   for (const path of [kubeApiServer, etcd]) if (!(await isExecutableFile(path))) bad.push(path);
   if (bad.length > 0) {
-    throw new Error(`KUBEBUILDER_ASSETS=${binDir} must hold executable kube-apiserver and etcd (envtest layout): ${bad.join(' and ')} ${bad.length > 1 ? 'are' : 'is'} missing or not executable`);
+    throw new Error(
+      `KUBEBUILDER_ASSETS=${binDir} must hold executable kube-apiserver and etcd (envtest layout): ${bad.join(' and ')} ${bad.length > 1 ? 'are' : 'is'} missing or not executable`,
+    );
   }
   const printed = await new Promise<string>((resolve, reject) => {
-    execFile(kubeApiServer, ['--version'], { timeout: 30_000 }, (error, stdout) => (error === null ? resolve(stdout) : reject(error)));
+    execFile(kubeApiServer, ['--version'], { timeout: 30_000 }, (error, stdout) =>
+      error === null ? resolve(stdout) : reject(error),
+    );
   }).catch((error: Error) => {
-    throw new Error(`KUBEBUILDER_ASSETS=${binDir}: ${kubeApiServer} --version failed: ${error.message}`);
+    throw new Error(
+      `KUBEBUILDER_ASSETS=${binDir}: ${kubeApiServer} --version failed: ${error.message}`,
+    );
   });
   const version = /\bv(\d+\.\d+\.\d+\S*)/.exec(printed)?.[1];
-  if (version === undefined) throw new Error(`KUBEBUILDER_ASSETS=${binDir}: ${kubeApiServer} --version printed no version: ${printed.trim().slice(0, 200)}`);
+  if (version === undefined)
+    throw new Error(
+      `KUBEBUILDER_ASSETS=${binDir}: ${kubeApiServer} --version printed no version: ${printed.trim().slice(0, 200)}`,
+    );
   return { binDir, kubeApiServer, etcd, version };
 }
 
@@ -70,13 +79,23 @@ export async function kubeBinariesFromAssets(binDir: string): Promise<KubeBinari
  * `KUBEBUILDER_ASSETS` when set (rejects naming it when it is unusable), else the cache, else a
  * Go build when `go` is on PATH, else `none` with what is missing.
  */
-export async function kubeBinariesSource(env: NodeJS.ProcessEnv = process.env): Promise<KubeBinariesSource> {
+export async function kubeBinariesSource(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<KubeBinariesSource> {
   const assets = env.KUBEBUILDER_ASSETS;
-  if (assets !== undefined && assets !== '') return { from: 'KUBEBUILDER_ASSETS', binDir: (await kubeBinariesFromAssets(assets)).binDir };
+  if (assets !== undefined && assets !== '')
+    return { from: 'KUBEBUILDER_ASSETS', binDir: (await kubeBinariesFromAssets(assets)).binDir };
   const binDir = kubeCacheBinDir(await pinnedKubeVersion(env), env);
-  if ((await isExecutableFile(join(binDir, 'kube-apiserver'))) && (await isExecutableFile(join(binDir, 'etcd')))) return { from: 'cache', binDir };
+  if (
+    (await isExecutableFile(join(binDir, 'kube-apiserver'))) &&
+    (await isExecutableFile(join(binDir, 'etcd')))
+  )
+    return { from: 'cache', binDir };
   if (await commandAvailable('go', env)) return { from: 'go build' };
-  return { from: 'none', missing: `no kube-apiserver: KUBEBUILDER_ASSETS is unset, none is cached in ${binDir} and no go is on PATH to build it` };
+  return {
+    from: 'none',
+    missing: `no kube-apiserver: KUBEBUILDER_ASSETS is unset, none is cached in ${binDir} and no go is on PATH to build it`,
+  };
 }
 
 /**
@@ -85,11 +104,19 @@ export async function kubeBinariesSource(env: NodeJS.ProcessEnv = process.env): 
  * (`~/.cache/ecr-refresh/kube/v<version>/bin`) is missing: about 7 minutes on 2 cores, with the
  * build's progress streamed to stderr. A cached run costs one `bash` start.
  */
-export async function ensureKubeBinaries(env: NodeJS.ProcessEnv = process.env): Promise<KubeBinaries> {
+export async function ensureKubeBinaries(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<KubeBinaries> {
   const assets = env.KUBEBUILDER_ASSETS;
   if (assets !== undefined && assets !== '') return kubeBinariesFromAssets(assets);
   const version = await pinnedKubeVersion(env);
-  const binDir = (await runScript(BUILD_SCRIPT, [], { ...env, KUBE_VERSION: version })).split('\n').pop() ?? '';
+  const binDir =
+    (await runScript(BUILD_SCRIPT, [], { ...env, KUBE_VERSION: version })).split('\n').pop() ?? '';
   if (binDir === '') throw new Error(`${BUILD_SCRIPT} printed no bin dir`);
-  return { binDir, kubeApiServer: join(binDir, 'kube-apiserver'), etcd: join(binDir, 'etcd'), version };
+  return {
+    binDir,
+    kubeApiServer: join(binDir, 'kube-apiserver'),
+    etcd: join(binDir, 'etcd'),
+    version,
+  };
 }

@@ -43,7 +43,12 @@ export interface KubeApiServer extends KubeAdminClient {
   record: PeerRecord;
 }
 
-function apiServerArgs(dir: string, port: number, etcdUrl: string, pki: Awaited<ReturnType<typeof createKubePki>>): string[] {
+function apiServerArgs(
+  dir: string,
+  port: number,
+  etcdUrl: string,
+  pki: Awaited<ReturnType<typeof createKubePki>>,
+): string[] {
   const server = `https://127.0.0.1:${port}`;
   return [
     `--etcd-servers=${etcdUrl}`,
@@ -89,9 +94,18 @@ export async function startKubeApiServer(options: PeerStartOptions = {}): Promis
     await writeFile(join(dir, 'audit-policy.yaml'), AUDIT_POLICY);
     const etcd = await spawnEtcd(launch, binaries.etcd, dir);
     const server = `https://127.0.0.1:${port}`;
-    const admin = await createKubeAdminClient({ server, caPath: pki.caPath, certPath: pki.adminCertPath, keyPath: pki.adminKeyPath });
+    const admin = await createKubeAdminClient({
+      server,
+      caPath: pki.caPath,
+      certPath: pki.adminCertPath,
+      keyPath: pki.adminKeyPath,
+    });
     const startApiServer = async (): Promise<SpawnedPeerProcess> => {
-      const apiServer = launch.spawn(binaries.kubeApiServer, apiServerArgs(dir, port, etcd.clientUrl, pki), { cwd: dir, logPath: join(dir, 'kube-apiserver.log') });
+      const apiServer = launch.spawn(
+        binaries.kubeApiServer,
+        apiServerArgs(dir, port, etcd.clientUrl, pki),
+        { cwd: dir, logPath: join(dir, 'kube-apiserver.log') },
+      );
       await waitReady(admin, binaries.version, apiServer, etcd.process);
       return apiServer;
     };
@@ -134,19 +148,29 @@ export async function startKubeApiServer(options: PeerStartOptions = {}): Promis
   });
 }
 
-async function waitReady(admin: KubeAdminClient, version: string, apiServer: SpawnedPeerProcess, etcd: SpawnedPeerProcess): Promise<void> {
-  await waitUntil(async () => {
-    const readyz = await admin.request('GET', '/readyz');
-    return readyz.status === 200;
-  }, {
-    what: `kube-apiserver v${version} /readyz`,
-    timeoutMs: 60_000,
-    intervalMs: 200,
-    abortIf: () => {
-      const reason = apiServer.exitReason() ?? etcd.exitReason();
-      return reason === undefined ? undefined : `${apiServer.exitReason() === undefined ? 'etcd' : 'kube-apiserver'} stopped (${reason})`;
+async function waitReady(
+  admin: KubeAdminClient,
+  version: string,
+  apiServer: SpawnedPeerProcess,
+  etcd: SpawnedPeerProcess,
+): Promise<void> {
+  await waitUntil(
+    async () => {
+      const readyz = await admin.request('GET', '/readyz');
+      return readyz.status === 200;
     },
-  }).catch(async (error: Error) => {
+    {
+      what: `kube-apiserver v${version} /readyz`,
+      timeoutMs: 60_000,
+      intervalMs: 200,
+      abortIf: () => {
+        const reason = apiServer.exitReason() ?? etcd.exitReason();
+        return reason === undefined
+          ? undefined
+          : `${apiServer.exitReason() === undefined ? 'etcd' : 'kube-apiserver'} stopped (${reason})`;
+      },
+    },
+  ).catch(async (error: Error) => {
     const logs = `--- kube-apiserver.log\n${await logTail(apiServer.logPath)}\n--- etcd.log\n${await logTail(etcd.logPath)}`;
     throw new Error(`${error.message}\n${logs}`, { cause: error });
   });

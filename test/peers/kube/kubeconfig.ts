@@ -20,14 +20,24 @@ export interface KubeconfigOptions {
  */
 export async function writeKubeconfig(path: string, options: KubeconfigOptions): Promise<string> {
   const name = options.name ?? 'ecr-refresh-test';
-  const user = 'token' in options.user
-    ? { token: options.user.token }
-    : { 'client-certificate': options.user.clientCertificate, 'client-key': options.user.clientKey };
-  const context = { cluster: name, user: name, ...(options.namespace === undefined ? {} : { namespace: options.namespace }) };
+  const user =
+    'token' in options.user
+      ? { token: options.user.token }
+      : {
+          'client-certificate': options.user.clientCertificate,
+          'client-key': options.user.clientKey,
+        };
+  const context = {
+    cluster: name,
+    user: name,
+    ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
+  };
   const kubeconfig = {
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name, cluster: { server: options.server, 'certificate-authority': options.caPath } }],
+    clusters: [
+      { name, cluster: { server: options.server, 'certificate-authority': options.caPath } },
+    ],
     users: [{ name, user }],
     contexts: [{ name, context }],
     'current-context': name,

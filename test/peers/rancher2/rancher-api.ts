@@ -35,8 +35,16 @@ export interface RancherProjectRef {
 }
 
 /** Rancher's API at `origin`, trusting `caPem`: log in to get a session. */
-export function createRancherApi(origin: string, caPem: string): { login(username: string, password: string): Promise<RancherSession> } {
-  const send = async (method: string, path: string, body: unknown, token: string | undefined): Promise<RancherResponse> => {
+export function createRancherApi(
+  origin: string,
+  caPem: string,
+): { login(username: string, password: string): Promise<RancherSession> } {
+  const send = async (
+    method: string,
+    path: string,
+    body: unknown,
+    token: string | undefined,
+  ): Promise<RancherResponse> => {
     const response = await httpRequest(`${origin}${path}`, {
       method,
       tls: { ca: caPem },
@@ -57,11 +65,18 @@ export function createRancherApi(origin: string, caPem: string): { login(usernam
   };
 
   const login = async (username: string, password: string): Promise<RancherSession> => {
-    const answer = await send('POST', '/v3-public/localProviders/local?action=login', { username, password, responseType: 'json' }, undefined);
+    const answer = await send(
+      'POST',
+      '/v3-public/localProviders/local?action=login',
+      { username, password, responseType: 'json' },
+      undefined,
+    );
     const token: unknown = answer.body?.token;
-    if (answer.status !== 201 || typeof token !== 'string') throw new Error(`login of ${username}: HTTP ${answer.status} ${answer.body?.message ?? ''}`);
+    if (answer.status !== 201 || typeof token !== 'string')
+      throw new Error(`login of ${username}: HTTP ${answer.status} ${answer.body?.message ?? ''}`);
     noteSecret(token);
-    const request = (method: string, path: string, body?: unknown) => send(method, path, body, token);
+    const request = (method: string, path: string, body?: unknown) =>
+      send(method, path, body, token);
     // The login answer names the token, not the user.
     const me = await request('GET', '/v3/users?me=true');
     expectStatus(me, [200], `the user of ${username}`);
@@ -72,7 +87,10 @@ export function createRancherApi(origin: string, caPem: string): { login(usernam
       request,
       login,
       async generateKubeconfig(clusterId) {
-        const generated = await request('POST', `/v3/clusters/${clusterId}?action=generateKubeconfig`);
+        const generated = await request(
+          'POST',
+          `/v3/clusters/${clusterId}?action=generateKubeconfig`,
+        );
         expectStatus(generated, [200], `kubeconfig of cluster ${clusterId} for ${username}`);
         const config = String(generated.body.config);
         for (const match of config.matchAll(/token: "?([^"\s]+)"?/g)) noteSecret(match[1]);
@@ -87,26 +105,47 @@ export function createRancherApi(origin: string, caPem: string): { login(usernam
  * Creates a project in `cluster` through `/v3/projects`, as the UI does, and waits until Rancher
  * has made its Project object's namespace on the management cluster (its backing namespace).
  */
-export async function createRancherProject(session: RancherSession, displayName: string, cluster = 'local'): Promise<RancherProjectRef> {
-  const created = await session.request('POST', '/v3/projects', { type: 'project', name: displayName, clusterId: cluster });
+export async function createRancherProject(
+  session: RancherSession,
+  displayName: string,
+  cluster = 'local',
+): Promise<RancherProjectRef> {
+  const created = await session.request('POST', '/v3/projects', {
+    type: 'project',
+    name: displayName,
+    clusterId: cluster,
+  });
   expectStatus(created, [201], `create project ${displayName}`);
   const id = String(created.body.id);
   const name = id.slice(id.indexOf(':') + 1);
-  await waitUntil(async () => (await session.request('GET', `/k8s/clusters/local/api/v1/namespaces/${name}`)).status === 200, {
-    what: `the namespace of project ${id}`,
-    timeoutMs: 30_000,
-    intervalMs: 100,
-  });
+  await waitUntil(
+    async () =>
+      (await session.request('GET', `/k8s/clusters/local/api/v1/namespaces/${name}`)).status ===
+      200,
+    {
+      what: `the namespace of project ${id}`,
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    },
+  );
   return { id, cluster, name, displayName };
 }
 
 /** Creates a namespace in `project` through Rancher's proxy, annotated with the project as the UI does. */
-export async function createRancherNamespace(session: RancherSession, name: string, project: RancherProjectRef): Promise<void> {
-  const created = await session.request('POST', `/k8s/clusters/${project.cluster}/api/v1/namespaces`, {
-    apiVersion: 'v1',
-    kind: 'Namespace',
-    metadata: { name, annotations: { 'field.cattle.io/projectId': project.id } },
-  });
+export async function createRancherNamespace(
+  session: RancherSession,
+  name: string,
+  project: RancherProjectRef,
+): Promise<void> {
+  const created = await session.request(
+    'POST',
+    `/k8s/clusters/${project.cluster}/api/v1/namespaces`,
+    {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name, annotations: { 'field.cattle.io/projectId': project.id } },
+    },
+  );
   expectStatus(created, [201], `create namespace ${name} in ${project.id}`);
 }
 
@@ -114,18 +153,38 @@ export async function createRancherNamespace(session: RancherSession, name: stri
  * Creates a local Rancher user with `globalRole` (default `user-base`: log in and see oneself,
  * the least a user has) and returns its id.
  */
-export async function createRancherUser(session: RancherSession, username: string, password: string, globalRole = 'user-base'): Promise<string> {
+export async function createRancherUser(
+  session: RancherSession,
+  username: string,
+  password: string,
+  globalRole = 'user-base',
+): Promise<string> {
   noteSecret(password);
-  const user = await session.request('POST', '/v3/users', { type: 'user', username, password, mustChangePassword: false, enabled: true });
+  const user = await session.request('POST', '/v3/users', {
+    type: 'user',
+    username,
+    password,
+    mustChangePassword: false,
+    enabled: true,
+  });
   expectStatus(user, [201], `create user ${username}`);
   const userId = String(user.body.id);
-  const binding = await session.request('POST', '/v3/globalrolebindings', { type: 'globalRoleBinding', globalRoleId: globalRole, userId });
+  const binding = await session.request('POST', '/v3/globalrolebindings', {
+    type: 'globalRoleBinding',
+    globalRoleId: globalRole,
+    userId,
+  });
   expectStatus(binding, [201], `global role ${globalRole} for ${username}`);
   return userId;
 }
 
 /** Makes `userId` a member of `project` with the project role `roleTemplateId`. */
-export async function bindRancherProjectRole(session: RancherSession, project: RancherProjectRef, userId: string, roleTemplateId: string): Promise<void> {
+export async function bindRancherProjectRole(
+  session: RancherSession,
+  project: RancherProjectRef,
+  userId: string,
+  roleTemplateId: string,
+): Promise<void> {
   const binding = await session.request('POST', '/v3/projectroletemplatebindings', {
     type: 'projectRoleTemplateBinding',
     projectId: project.id,
@@ -137,7 +196,10 @@ export async function bindRancherProjectRole(session: RancherSession, project: R
 
 function expectStatus(response: RancherResponse, expected: readonly number[], what: string): void {
   if (!expected.includes(response.status)) {
-    const message = typeof response.body === 'object' ? (response.body?.message ?? JSON.stringify(response.body)) : response.body;
+    const message =
+      typeof response.body === 'object'
+        ? (response.body?.message ?? JSON.stringify(response.body))
+        : response.body;
     throw new Error(`${what}: HTTP ${response.status} ${String(message).slice(0, 500)}`);
   }
 }

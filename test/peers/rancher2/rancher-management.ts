@@ -25,26 +25,55 @@ export interface ProjectSpec {
  * until both are served.
  */
 export async function installRancherKinds(kube: KubeApiServer): Promise<void> {
-  const documents = parseAllDocuments(await readFile(CRDS, 'utf8')).map((document) => document.toJS());
+  const documents = parseAllDocuments(await readFile(CRDS, 'utf8')).map((document) =>
+    document.toJS(),
+  );
   for (const crd of documents) {
-    const created = await kube.request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd);
-    assert.ok(created.status === 201 || created.status === 409, `create CRD ${crd.metadata.name}: HTTP ${created.status} ${JSON.stringify(created.body)}`);
+    const created = await kube.request(
+      'POST',
+      '/apis/apiextensions.k8s.io/v1/customresourcedefinitions',
+      crd,
+    );
+    assert.ok(
+      created.status === 201 || created.status === 409,
+      `create CRD ${crd.metadata.name}: HTTP ${created.status} ${JSON.stringify(created.body)}`,
+    );
   }
-  await waitUntil(async () => {
-    const [projects, settings] = await Promise.all([kube.request('GET', `${GROUP_PATH}/projects`), kube.request('GET', `${GROUP_PATH}/settings`)]);
-    return projects.status === 200 && settings.status === 200;
-  }, { what: 'the Rancher kinds served', timeoutMs: 30_000, intervalMs: 100 });
+  await waitUntil(
+    async () => {
+      const [projects, settings] = await Promise.all([
+        kube.request('GET', `${GROUP_PATH}/projects`),
+        kube.request('GET', `${GROUP_PATH}/settings`),
+      ]);
+      return projects.status === 200 && settings.status === 200;
+    },
+    { what: 'the Rancher kinds served', timeoutMs: 30_000, intervalMs: 100 },
+  );
 }
 
 /** Sets Rancher's `server-version` Setting, as Rancher does at start-up. */
 export async function setRancherVersion(kube: KubeApiServer, version: string): Promise<void> {
   const path = `${GROUP_PATH}/settings/server-version`;
   const current = await kube.request('GET', path);
-  const setting = { apiVersion: 'management.cattle.io/v3', kind: 'Setting', metadata: { name: 'server-version' }, value: version, default: 'dev', source: '' };
-  const written = current.status === 404
-    ? await kube.request('POST', `${GROUP_PATH}/settings`, setting)
-    : await kube.request('PUT', path, { ...setting, metadata: { ...setting.metadata, resourceVersion: current.body.metadata.resourceVersion } });
-  assert.ok(written.status === 200 || written.status === 201, `set server-version: HTTP ${written.status} ${JSON.stringify(written.body)}`);
+  const setting = {
+    apiVersion: 'management.cattle.io/v3',
+    kind: 'Setting',
+    metadata: { name: 'server-version' },
+    value: version,
+    default: 'dev',
+    source: '',
+  };
+  const written =
+    current.status === 404
+      ? await kube.request('POST', `${GROUP_PATH}/settings`, setting)
+      : await kube.request('PUT', path, {
+          ...setting,
+          metadata: { ...setting.metadata, resourceVersion: current.body.metadata.resourceVersion },
+        });
+  assert.ok(
+    written.status === 200 || written.status === 201,
+    `set server-version: HTTP ${written.status} ${JSON.stringify(written.body)}`,
+  );
 }
 
 /**
@@ -58,15 +87,25 @@ export async function createProject(kube: KubeApiServer, project: ProjectSpec): 
     kind: 'Project',
     metadata: { name: project.name, namespace: project.cluster },
     spec: { clusterName: project.cluster, displayName: project.displayName },
-    ...(project.backingNamespace === undefined ? {} : { status: { backingNamespace: project.backingNamespace } }),
+    ...(project.backingNamespace === undefined
+      ? {}
+      : { status: { backingNamespace: project.backingNamespace } }),
   };
-  const created = await kube.request('POST', `${GROUP_PATH}/namespaces/${project.cluster}/projects`, object);
+  const created = await kube.request(
+    'POST',
+    `${GROUP_PATH}/namespaces/${project.cluster}/projects`,
+    object,
+  );
   assert.equal(created.status, 201, JSON.stringify(created.body));
   await ensureNamespace(kube, project.backingNamespace ?? project.name);
 }
 
 /** Creates a downstream namespace that belongs to `project`, labelled and annotated as Rancher does. */
-export async function createProjectNamespace(kube: KubeApiServer, name: string, project: ProjectSpec): Promise<void> {
+export async function createProjectNamespace(
+  kube: KubeApiServer,
+  name: string,
+  project: ProjectSpec,
+): Promise<void> {
   const created = await kube.request('POST', '/api/v1/namespaces', {
     metadata: {
       name,
@@ -79,5 +118,8 @@ export async function createProjectNamespace(kube: KubeApiServer, name: string, 
 
 async function ensureNamespace(kube: KubeApiServer, name: string): Promise<void> {
   const created = await kube.request('POST', '/api/v1/namespaces', { metadata: { name } });
-  assert.ok(created.status === 201 || created.status === 409, `create namespace ${name}: HTTP ${created.status}`);
+  assert.ok(
+    created.status === 201 || created.status === 409,
+    `create namespace ${name}: HTTP ${created.status}`,
+  );
 }

@@ -62,7 +62,8 @@ const START_RETRIES = 2;
  * start (another test run) waits until the first Rancher has stopped.
  */
 export async function startRancher2(options: PeerStartOptions = {}): Promise<Rancher2> {
-  if (!(await commandAvailable('flock'))) throw new Error('flock (util-linux) is required to run the Rancher 2.x test peer');
+  if (!(await commandAvailable('flock')))
+    throw new Error('flock (util-linux) is required to run the Rancher 2.x test peer');
   const binary = await runScript(BUILD_SCRIPT);
   const version = (await readFile(join(HERE, 'VERSION'), 'utf8')).trim();
   const kube = await startKubeApiServer(options);
@@ -72,7 +73,14 @@ export async function startRancher2(options: PeerStartOptions = {}): Promise<Ran
       const dir = await launch.makeDir();
       const bootstrapPassword = randomBytes(12).toString('hex');
       noteSecret(bootstrapPassword);
-      const { origin, caPem } = await runRancher(launch, binary, version, kube, dir, bootstrapPassword);
+      const { origin, caPem } = await runRancher(
+        launch,
+        binary,
+        version,
+        kube,
+        dir,
+        bootstrapPassword,
+      );
       const admin = await createRancherApi(origin, caPem).login('admin', bootstrapPassword);
       const adminKubeconfigPath = join(dir, 'local-admin.yaml');
       await writeFile(adminKubeconfigPath, await admin.generateKubeconfig('local'));
@@ -81,7 +89,19 @@ export async function startRancher2(options: PeerStartOptions = {}): Promise<Ran
         await launch.stop();
         await kube.stop();
       };
-      return { ...admin, origin, version, kube, adminToken: admin.token, adminKubeconfigPath, caPem, dir, startMs, stop, record: launch.record };
+      return {
+        ...admin,
+        origin,
+        version,
+        kube,
+        adminToken: admin.token,
+        adminKubeconfigPath,
+        caPem,
+        dir,
+        startMs,
+        stop,
+        record: launch.record,
+      };
     });
   } catch (error) {
     await kube.stop();
@@ -101,17 +121,26 @@ async function runRancher(
   dir: string,
   bootstrapPassword: string,
 ): Promise<{ origin: string; caPem: string }> {
-  const [httpPort, httpsPort, profilePort] = [await freePort(), await freePortPair(), await freePort()];
+  const [httpPort, httpsPort, profilePort] = [
+    await freePort(),
+    await freePortPair(),
+    await freePort(),
+  ];
   const origin = `https://127.0.0.1:${httpsPort}`;
   const tmp = join(dir, 'tmp');
   await mkdir(tmp);
   const lock = join(cacheRoot(), 'rancher2', '.run.lock');
   await mkdir(join(cacheRoot(), 'rancher2'), { recursive: true });
   if (!lockFree(lock)) {
-    process.stderr.write(`[rancher2] another Rancher runs on this machine (lock ${lock}): waiting for it to stop\n`);
+    process.stderr.write(
+      `[rancher2] another Rancher runs on this machine (lock ${lock}): waiting for it to stop\n`,
+    );
   }
   const args = [
-    '--exclusive', '--wait', String(LOCK_WAIT_SECONDS), lock,
+    '--exclusive',
+    '--wait',
+    String(LOCK_WAIT_SECONDS),
+    lock,
     binary,
     '--bind-host=127.0.0.1',
     `--http-listen-port=${httpPort}`,
@@ -121,7 +150,11 @@ async function runRancher(
   ];
   const env = rancherEnv(kube, dir, tmp, version, bootstrapPassword);
   for (let attempt = 1; ; attempt += 1) {
-    const server = launch.spawn('flock', args, { cwd: dir, logPath: join(dir, `rancher-${attempt}.log`), env });
+    const server = launch.spawn('flock', args, {
+      cwd: dir,
+      logPath: join(dir, `rancher-${attempt}.log`),
+      env,
+    });
     try {
       return await waitServing(server, kube, origin, `Rancher ${version} on ${origin}`);
     } catch (error) {
@@ -130,29 +163,45 @@ async function runRancher(
       // On an empty etcd Rancher's first start can lose a race with its own controllers and exit
       // ("failed to add management data: … the object has been modified"); Kubernetes would
       // restart its pod, and so does the peer, on the state it left.
-      if (exited === undefined || attempt > START_RETRIES) throw new Error(`${(error as Error).message}\n--- rancher.log\n${log}`, { cause: error });
+      if (exited === undefined || attempt > START_RETRIES)
+        throw new Error(`${(error as Error).message}\n--- rancher.log\n${log}`, { cause: error });
       const fatal = log.split('\n').find((line) => line.includes('[FATAL]')) ?? exited;
-      process.stderr.write(`[rancher2] Rancher exited while starting (${fatal.slice(0, 300)}): starting it again\n`);
+      process.stderr.write(
+        `[rancher2] Rancher exited while starting (${fatal.slice(0, 300)}): starting it again\n`,
+      );
     }
   }
 }
 
 /** Waits until Rancher's `local` controllers run and it answers on HTTPS with the certificate of its CA. */
-async function waitServing(server: SpawnedPeerProcess, kube: KubeApiServer, origin: string, what: string): Promise<{ origin: string; caPem: string }> {
-  const abortIf = () => (server.exitReason() === undefined ? undefined : `rancher stopped (${server.exitReason()})`);
-  await waitUntil(async () => (await logTail(server.logPath, 100_000)).includes(LOCAL_CONTROLLERS_STARTED), {
-    what: `${what}: controllers of the local cluster`,
-    timeoutMs: START_TIMEOUT_MS + LOCK_WAIT_SECONDS * 1000,
-    intervalMs: 250,
-    abortIf,
-  });
+async function waitServing(
+  server: SpawnedPeerProcess,
+  kube: KubeApiServer,
+  origin: string,
+  what: string,
+): Promise<{ origin: string; caPem: string }> {
+  const abortIf = () =>
+    server.exitReason() === undefined ? undefined : `rancher stopped (${server.exitReason()})`;
+  await waitUntil(
+    async () => (await logTail(server.logPath, 100_000)).includes(LOCAL_CONTROLLERS_STARTED),
+    {
+      what: `${what}: controllers of the local cluster`,
+      timeoutMs: START_TIMEOUT_MS + LOCK_WAIT_SECONDS * 1000,
+      intervalMs: 250,
+      abortIf,
+    },
+  );
   const caPem = await readCaCerts(kube);
-  await waitUntil(async () => (await httpRequest(`${origin}/ping`, { tls: { ca: caPem }, timeoutMs: 5000 })).status === 200, {
-    what: `${what}: /ping`,
-    timeoutMs: 60_000,
-    intervalMs: 250,
-    abortIf,
-  });
+  await waitUntil(
+    async () =>
+      (await httpRequest(`${origin}/ping`, { tls: { ca: caPem }, timeoutMs: 5000 })).status === 200,
+    {
+      what: `${what}: /ping`,
+      timeoutMs: 60_000,
+      intervalMs: 250,
+      abortIf,
+    },
+  );
   return { origin, caPem };
 }
 
@@ -160,7 +209,13 @@ async function waitServing(server: SpawnedPeerProcess, kube: KubeApiServer, orig
  * What Rancher runs with: only these variables (no proxy settings of the developer, no
  * KUBECONFIG but its API server's), as rancher2-real-server.md found it needs them.
  */
-function rancherEnv(kube: KubeApiServer, dir: string, tmp: string, version: string, bootstrapPassword: string): NodeJS.ProcessEnv {
+function rancherEnv(
+  kube: KubeApiServer,
+  dir: string,
+  tmp: string,
+  version: string,
+  bootstrapPassword: string,
+): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH,
     HOME: dir,
@@ -184,11 +239,14 @@ function rancherEnv(kube: KubeApiServer, dir: string, tmp: string, version: stri
 /** Rancher's CA, as its `cacerts` Setting states it once Rancher has made the CA at its first start. */
 async function readCaCerts(kube: KubeApiServer): Promise<string> {
   let pem = '';
-  await waitUntil(async () => {
-    const setting = await kube.request('GET', '/apis/management.cattle.io/v3/settings/cacerts');
-    pem = setting.status === 200 ? String(setting.body.value ?? '') : '';
-    return pem.includes('BEGIN CERTIFICATE');
-  }, { what: "Rancher's cacerts Setting", timeoutMs: 60_000, intervalMs: 250 });
+  await waitUntil(
+    async () => {
+      const setting = await kube.request('GET', '/apis/management.cattle.io/v3/settings/cacerts');
+      pem = setting.status === 200 ? String(setting.body.value ?? '') : '';
+      return pem.includes('BEGIN CERTIFICATE');
+    },
+    { what: "Rancher's cacerts Setting", timeoutMs: 60_000, intervalMs: 250 },
+  );
   return pem;
 }
 

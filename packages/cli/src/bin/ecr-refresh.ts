@@ -28,7 +28,12 @@ function enableCompileCache(): void {
  */
 function userCacheDirectory(): string | undefined {
   const { XDG_CACHE_HOME: xdgCache, HOME: home } = process.env;
-  const base = xdgCache !== undefined && isAbsolute(xdgCache) ? xdgCache : home !== undefined && isAbsolute(home) ? join(home, '.cache') : undefined;
+  const base =
+    xdgCache !== undefined && isAbsolute(xdgCache)
+      ? xdgCache
+      : home !== undefined && isAbsolute(home)
+        ? join(home, '.cache')
+        : undefined;
   if (base === undefined) return undefined;
   const directory = join(base, 'ecr-refresh', 'compile-cache');
   return directory.startsWith('/proc/') ? undefined : directory;

@@ -23,7 +23,10 @@ export type RegistryEntry = z.infer<typeof RegistryEntry>;
 // Its entries join the flag's, one per line: a value cannot hold a newline.
 const metadataMap = z.record(
   z.string(),
-  z.union([z.string(), z.number(), z.boolean()]).transform(String).refine((value) => !value.includes('\n'), 'a value cannot hold a newline'),
+  z
+    .union([z.string(), z.number(), z.boolean()])
+    .transform(String)
+    .refine((value) => !value.includes('\n'), 'a value cannot hold a newline'),
 );
 
 /**
@@ -82,20 +85,36 @@ export function loadConfigFile(path: string): Record<string, unknown> {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new ConfigError(`config: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+    throw new ConfigError(
+      `config: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      { cause: error },
+    );
   }
   let document: unknown;
   try {
     document = parse(text) ?? {};
   } catch (error) {
-    throw new ConfigError(`config: ${path} is not valid YAML: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+    throw new ConfigError(
+      `config: ${path} is not valid YAML: ${(error as Error).message.split('\n')[0]}`,
+      { cause: error },
+    );
   }
   const camel = isRecord(document) ? camelCaseKeys(document) : document;
   const parsed = ConfigFile.safeParse(camel);
   if (!parsed.success) {
-    throw new ConfigError(describeSchemaIssues(parsed.error.issues, { prefix: `config: ${path}: ` }));
+    throw new ConfigError(
+      describeSchemaIssues(parsed.error.issues, { prefix: `config: ${path}: ` }),
+    );
   }
-  const { registries, registry, secretLabels, secretLabel, secretAnnotations, secretAnnotation, ...rest } = parsed.data;
+  const {
+    registries,
+    registry,
+    secretLabels,
+    secretLabel,
+    secretAnnotations,
+    secretAnnotation,
+    ...rest
+  } = parsed.data;
   return {
     ...rest,
     ...merged('registry', registries ?? [], registry),
@@ -106,7 +125,11 @@ export function loadConfigFile(path: string): Record<string, unknown> {
 }
 
 /** `{ [key]: list }` when the list and `more` hold anything, else nothing. */
-function merged<T>(key: string, list: readonly T[], more: T | T[] | undefined): Record<string, T[]> {
+function merged<T>(
+  key: string,
+  list: readonly T[],
+  more: T | T[] | undefined,
+): Record<string, T[]> {
   const all: T[] = [...list, ...(more === undefined ? [] : Array.isArray(more) ? more : [more])];
   return all.length > 0 ? { [key]: all } : {};
 }
@@ -119,13 +142,20 @@ function entriesOf(map: Record<string, string> | undefined): string[] {
 function camelCaseKeys(object: object): Record<string, unknown> {
   const camel = camelCaseTopLevel(object);
   if (Array.isArray(camel.registries)) {
-    camel.registries = camel.registries.map((entry: unknown) => (isRecord(entry) ? camelCaseTopLevel(entry) : entry));
+    camel.registries = camel.registries.map((entry: unknown) =>
+      isRecord(entry) ? camelCaseTopLevel(entry) : entry,
+    );
   }
   return camel;
 }
 
 function camelCaseTopLevel(object: object): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(object).map(([key, value]) => [key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()), value]));
+  return Object.fromEntries(
+    Object.entries(object).map(([key, value]) => [
+      key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()),
+      value,
+    ]),
+  );
 }
 
 function isRecord(value: unknown): value is object {

@@ -9,7 +9,10 @@ export function last<T>(value: T | T[]): T {
 
 /** Repeated and comma-separated values (flags, ECR_REFRESH_* variables, the config file) as one list. */
 export function list(values: readonly unknown[] | undefined): string[] {
-  return (values ?? []).flatMap((value) => String(value).split(',')).map((value) => value.trim()).filter((value) => value !== '');
+  return (values ?? [])
+    .flatMap((value) => String(value).split(','))
+    .map((value) => value.trim())
+    .filter((value) => value !== '');
 }
 
 /**
@@ -18,9 +21,18 @@ export function list(values: readonly unknown[] | undefined): string[] {
  * commas). The value is everything after the first `=`, and may be empty. An entry without `=`, or
  * a key given twice with two values, is added to `problems` as `<flag>: …`.
  */
-export function keyValues(values: readonly unknown[] | undefined, flag: string, problems: string[], separator?: string): Record<string, string> {
+export function keyValues(
+  values: readonly unknown[] | undefined,
+  flag: string,
+  problems: string[],
+  separator?: string,
+): Record<string, string> {
   const map: Record<string, string> = {};
-  const entries = (values ?? []).flatMap((value) => (separator === undefined ? [String(value)] : String(value).split(separator))).filter((entry) => entry.trim() !== '');
+  const entries = (values ?? [])
+    .flatMap((value) =>
+      separator === undefined ? [String(value)] : String(value).split(separator),
+    )
+    .filter((entry) => entry.trim() !== '');
   for (const entry of entries) {
     const equals = entry.indexOf('=');
     if (equals <= 0) {
@@ -29,7 +41,10 @@ export function keyValues(values: readonly unknown[] | undefined, flag: string, 
     }
     const key = entry.slice(0, equals).trim();
     const value = entry.slice(equals + 1);
-    if (key in map && map[key] !== value) problems.push(`${flag}: ${quoteInput(key)} is given twice, with ${quoteInput(map[key] ?? '')} and ${quoteInput(value)}`);
+    if (key in map && map[key] !== value)
+      problems.push(
+        `${flag}: ${quoteInput(key)} is given twice, with ${quoteInput(map[key] ?? '')} and ${quoteInput(value)}`,
+      );
     map[key] = value;
   }
   return map;

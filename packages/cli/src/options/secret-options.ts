@@ -11,17 +11,20 @@ export const secretOptions = {
   'secret-label': {
     type: 'string',
     array: true,
-    description: 'Label to add to the Secret, key=value (Kubernetes label rules); repeatable or comma-separated. Ours cannot be overridden',
+    description:
+      'Label to add to the Secret, key=value (Kubernetes label rules); repeatable or comma-separated. Ours cannot be overridden',
   },
   'secret-annotation': {
     type: 'string',
     array: true,
-    description: 'Annotation to add to the Secret, key=value (argocd.argoproj.io/compare-options=IgnoreExtraneous); repeatable, or one per line',
+    description:
+      'Annotation to add to the Secret, key=value (argocd.argoproj.io/compare-options=IgnoreExtraneous); repeatable, or one per line',
   },
   events: {
     type: 'boolean',
     default: true,
-    description: 'Emit a Warning Event (events.k8s.io/v1) for each failed target, at most one per object and reason per 10 minutes (--no-events: none)',
+    description:
+      'Emit a Warning Event (events.k8s.io/v1) for each failed target, at most one per object and reason per 10 minutes (--no-events: none)',
   },
 } as const satisfies Record<string, Options>;
 
@@ -33,7 +36,11 @@ export interface SecretArgs {
 }
 
 /** The sink options {@link secretOptions} set; throws ConfigError for an entry that is not key=value. */
-export function secretSinkOptionsOf(args: SecretArgs): { secretLabels: Record<string, string>; secretAnnotations: Record<string, string>; events: boolean } {
+export function secretSinkOptionsOf(args: SecretArgs): {
+  secretLabels: Record<string, string>;
+  secretAnnotations: Record<string, string>;
+  events: boolean;
+} {
   const problems: string[] = [];
   // Label keys and values cannot hold commas; annotation values may, so one ECR_REFRESH_SECRET_ANNOTATION
   // (as the chart sets it) holds several one per line.

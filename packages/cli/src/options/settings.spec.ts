@@ -3,7 +3,15 @@ import { ConfigError } from '@ecr-refresh/core';
 import { resolveSettings } from './settings.ts';
 import type { SharedArgs } from './shared-options.ts';
 
-const defaults: SharedArgs = { dryRun: false, force: false, watch: false, timeout: 15, output: 'table', logLevel: 'info', logFormat: 'auto' };
+const defaults: SharedArgs = {
+  dryRun: false,
+  force: false,
+  watch: false,
+  timeout: 15,
+  output: 'table',
+  logLevel: 'info',
+  logFormat: 'auto',
+};
 
 function problemsOf(args: Partial<SharedArgs>, env: NodeJS.ProcessEnv = {}): readonly string[] {
   try {
@@ -17,21 +25,40 @@ function problemsOf(args: Partial<SharedArgs>, env: NodeJS.ProcessEnv = {}): rea
 
 describe('cli/options/settings', () => {
   it('accepts hosts and account:region pairs, comma-separated or repeated, without duplicates', () => {
-    const settings = resolveSettings({ ...defaults, registry: ['123456789012:eu-west-1,123456789012.dkr.ecr.eu-west-1.amazonaws.com', '210987654321:us-east-1'] }, {});
-    assert.deepEqual(settings.registries.map((target) => target.host), [
-      '123456789012.dkr.ecr.eu-west-1.amazonaws.com',
-      '210987654321.dkr.ecr.us-east-1.amazonaws.com',
-    ]);
+    const settings = resolveSettings(
+      {
+        ...defaults,
+        registry: [
+          '123456789012:eu-west-1,123456789012.dkr.ecr.eu-west-1.amazonaws.com',
+          '210987654321:us-east-1',
+        ],
+      },
+      {},
+    );
+    assert.deepEqual(
+      settings.registries.map((target) => target.host),
+      [
+        '123456789012.dkr.ecr.eu-west-1.amazonaws.com',
+        '210987654321.dkr.ecr.us-east-1.amazonaws.com',
+      ],
+    );
   });
 
   it("builds the registry from the blog post's AWS_ACCOUNT_NUMBER and AWS_DEFAULT_REGION", () => {
-    const settings = resolveSettings(defaults, { AWS_ACCOUNT_NUMBER: '123456789012', AWS_DEFAULT_REGION: 'sa-east-1', EMAIL: 'ops@example.com' });
+    const settings = resolveSettings(defaults, {
+      AWS_ACCOUNT_NUMBER: '123456789012',
+      AWS_DEFAULT_REGION: 'sa-east-1',
+      EMAIL: 'ops@example.com',
+    });
     assert.equal(settings.registries[0]?.host, '123456789012.dkr.ecr.sa-east-1.amazonaws.com');
     assert.equal(settings.email, 'ops@example.com');
   });
 
   it('gives --region precedence over AWS_REGION for a bare account id', () => {
-    const settings = resolveSettings({ ...defaults, registry: ['123456789012'], region: 'ap-south-1' }, { AWS_REGION: 'eu-west-1' });
+    const settings = resolveSettings(
+      { ...defaults, registry: ['123456789012'], region: 'ap-south-1' },
+      { AWS_REGION: 'eu-west-1' },
+    );
     assert.equal(settings.registries[0]?.region, 'ap-south-1');
   });
 
@@ -44,8 +71,18 @@ describe('cli/options/settings', () => {
       timeout: -1,
     });
     assert.equal(problems.length, 6, problems.join('\n'));
-    for (const option of ['registry: invalid registry "not-a-registry"', 'registry: invalid registry "1234:eu-west-1"', 'role-arn:', 'endpoint-url:', 'email:', 'timeout:']) {
-      assert.ok(problems.some((problem) => problem.startsWith(option)), `no problem starts with ${option}:\n${problems.join('\n')}`);
+    for (const option of [
+      'registry: invalid registry "not-a-registry"',
+      'registry: invalid registry "1234:eu-west-1"',
+      'role-arn:',
+      'endpoint-url:',
+      'email:',
+      'timeout:',
+    ]) {
+      assert.ok(
+        problems.some((problem) => problem.startsWith(option)),
+        `no problem starts with ${option}:\n${problems.join('\n')}`,
+      );
     }
   });
 
@@ -55,9 +92,17 @@ describe('cli/options/settings', () => {
   });
 
   it('rejects an unknown region and an external id without a role', () => {
-    const problems = problemsOf({ registry: ['123456789012'], region: 'eu-wets-1', externalId: 'abc' });
+    const problems = problemsOf({
+      registry: ['123456789012'],
+      region: 'eu-wets-1',
+      externalId: 'abc',
+    });
     assert.ok(problems.some((problem) => problem.startsWith('region: "eu-wets-1"')));
-    assert.ok(problems.some((problem) => problem.startsWith('external-id: only meaningful with a role ARN')));
+    assert.ok(
+      problems.some((problem) =>
+        problem.startsWith('external-id: only meaningful with a role ARN'),
+      ),
+    );
   });
 
   it('names the expected shape and the likely region for a mistyped --region, and accepts a region newer than the SDK', () => {
@@ -67,15 +112,24 @@ describe('cli/options/settings', () => {
       'region: "us-east-l" is not an AWS region name: expected <area>-<direction>-<number> like eu-west-1, us-gov-west-1, ' +
         'cn-north-1, eusc-de-east-1 or us-iso-east-1; did you mean us-east-1?',
     );
-    const settings = resolveSettings({ ...defaults, registry: ['123456789012'], region: 'ap-southwest-9' }, {});
+    const settings = resolveSettings(
+      { ...defaults, registry: ['123456789012'], region: 'ap-southwest-9' },
+      {},
+    );
     assert.equal(settings.registries[0]?.host, '123456789012.dkr.ecr.ap-southwest-9.amazonaws.com');
   });
 
   it('serves ECR Public next to private registries', () => {
-    const settings = resolveSettings({ ...defaults, registry: ['123456789012:eu-west-1,public.ecr.aws'] }, {});
+    const settings = resolveSettings(
+      { ...defaults, registry: ['123456789012:eu-west-1,public.ecr.aws'] },
+      {},
+    );
     assert.deepEqual(
       settings.registries.map((target) => [target.kind, target.host]),
-      [['private', '123456789012.dkr.ecr.eu-west-1.amazonaws.com'], ['public', 'public.ecr.aws']],
+      [
+        ['private', '123456789012.dkr.ecr.eu-west-1.amazonaws.com'],
+        ['public', 'public.ecr.aws'],
+      ],
     );
   });
 
@@ -86,12 +140,18 @@ describe('cli/options/settings', () => {
       ['arn:aws-us-gov:iam::123456789012:role/c', '123456789012:us-gov-west-1'],
     ];
     for (const [arn, registry] of pairs) {
-      assert.equal(resolveSettings({ ...defaults, registry: [registry ?? ''], roleArn: arn }, {}).roleArn, arn);
+      assert.equal(
+        resolveSettings({ ...defaults, registry: [registry ?? ''], roleArn: arn }, {}).roleArn,
+        arn,
+      );
     }
   });
 
   it('rejects a role of another partition than a registry it would serve', () => {
-    const problems = problemsOf({ registry: ['123456789012:eu-west-1', '123456789012:cn-north-1'], roleArn: 'arn:aws:iam::123456789012:role/a' });
+    const problems = problemsOf({
+      registry: ['123456789012:eu-west-1', '123456789012:cn-north-1'],
+      roleArn: 'arn:aws:iam::123456789012:role/a',
+    });
     assert.deepEqual(problems, [
       'role-arn: arn:aws:iam::123456789012:role/a is a role of partition aws, but cn-north-1 is in partition aws-cn (registry 123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn)',
     ]);
@@ -108,7 +168,11 @@ describe('cli/options/settings', () => {
           roleArn: ROLE_A,
           registry: [
             '111111111111:eu-west-1',
-            { host: '222222222222.dkr.ecr.eu-west-1.amazonaws.com', roleArn: ROLE_B, externalId: 'tenant-42' },
+            {
+              host: '222222222222.dkr.ecr.eu-west-1.amazonaws.com',
+              roleArn: ROLE_B,
+              externalId: 'tenant-42',
+            },
             { host: '333333333333:us-east-1', profile: 'ops' },
             { host: '444444444444:us-east-1' },
           ],
@@ -145,7 +209,12 @@ describe('cli/options/settings', () => {
     });
 
     it('rejects one host named twice with different identities', () => {
-      const problems = problemsOf({ registry: ['111111111111:eu-west-1', { host: '111111111111.dkr.ecr.eu-west-1.amazonaws.com', roleArn: ROLE_B }] });
+      const problems = problemsOf({
+        registry: [
+          '111111111111:eu-west-1',
+          { host: '111111111111.dkr.ecr.eu-west-1.amazonaws.com', roleArn: ROLE_B },
+        ],
+      });
       assert.deepEqual(problems, [
         'registry 111111111111.dkr.ecr.eu-west-1.amazonaws.com: listed twice with different identities; one host holds one credential, so name its identity once',
       ]);

@@ -39,11 +39,27 @@ export interface Settings {
 }
 
 const Scalars = z.object({
-  endpointUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL like https://api.ecr.eu-west-1.amazonaws.com' }).optional(),
-  publicEndpointUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL like https://api.ecr-public.us-east-1.amazonaws.com' }).optional(),
+  endpointUrl: z
+    .url({
+      protocol: /^https?$/,
+      error: 'expected an http(s) URL like https://api.ecr.eu-west-1.amazonaws.com',
+    })
+    .optional(),
+  publicEndpointUrl: z
+    .url({
+      protocol: /^https?$/,
+      error: 'expected an http(s) URL like https://api.ecr-public.us-east-1.amazonaws.com',
+    })
+    .optional(),
   // RFC 5321 caps an address at 254 characters; a longer value would only bloat every auths entry.
-  email: z.email('expected an e-mail address like ops@example.com').max(254, 'expected an e-mail address of at most 254 characters').optional(),
-  timeout: z.number('expected a number of seconds').positive('expected a positive number of seconds').max(600, 'expected at most 600 seconds'),
+  email: z
+    .email('expected an e-mail address like ops@example.com')
+    .max(254, 'expected an e-mail address of at most 254 characters')
+    .optional(),
+  timeout: z
+    .number('expected a number of seconds')
+    .positive('expected a positive number of seconds')
+    .max(600, 'expected at most 600 seconds'),
 });
 
 /**
@@ -54,17 +70,22 @@ const Scalars = z.object({
  */
 export function resolveSettings(args: SharedArgs, env: NodeJS.ProcessEnv = process.env): Settings {
   const problems: string[] = [];
-  const region = nonEmpty(args.region) ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION);
+  const region =
+    nonEmpty(args.region) ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION);
   const badRegion = region === undefined ? undefined : regionProblem(region);
   if (badRegion !== undefined) problems.push(`region: ${badRegion}`);
-  const defaultIdentity = { roleArn: nonEmpty(args.roleArn), externalId: nonEmpty(args.externalId) };
+  const defaultIdentity = {
+    roleArn: nonEmpty(args.roleArn),
+    externalId: nonEmpty(args.externalId),
+  };
   for (const { key, message } of validateAwsIdentity(defaultIdentity)) {
     problems.push(`${optionName([key])}: ${message}`);
   }
   const registries = resolveRegistries(args, env, region, problems);
   const { roleArn } = defaultIdentity;
   for (const target of registries.filter((registry) => registry.identity === undefined)) {
-    const mismatch = roleArn === undefined ? undefined : rolePartitionMismatch(roleArn, target.region);
+    const mismatch =
+      roleArn === undefined ? undefined : rolePartitionMismatch(roleArn, target.region);
     if (mismatch !== undefined) problems.push(`role-arn: ${mismatch} (registry ${target.host})`);
   }
   const email = nonEmpty(args.email) ?? nonEmpty(env.EMAIL);
@@ -97,12 +118,20 @@ export function resolveSettings(args: SharedArgs, env: NodeJS.ProcessEnv = proce
   };
 }
 
-function resolveRegistries(args: SharedArgs, env: NodeJS.ProcessEnv, region: string | undefined, problems: string[]): RegistryTarget[] {
+function resolveRegistries(
+  args: SharedArgs,
+  env: NodeJS.ProcessEnv,
+  region: string | undefined,
+  problems: string[],
+): RegistryTarget[] {
   const given = (args.registry ?? []).flatMap(registryEntries);
   const blogAccount = nonEmpty(env.AWS_ACCOUNT_NUMBER);
-  const inputs = given.length > 0 ? given : blogAccount === undefined ? [] : [{ host: blogAccount }];
+  const inputs =
+    given.length > 0 ? given : blogAccount === undefined ? [] : [{ host: blogAccount }];
   if (inputs.length === 0) {
-    problems.push('registry: no registry given; pass --registry 123456789012.dkr.ecr.eu-west-1.amazonaws.com (or ECR_REFRESH_REGISTRY, or AWS_ACCOUNT_NUMBER with AWS_DEFAULT_REGION)');
+    problems.push(
+      'registry: no registry given; pass --registry 123456789012.dkr.ecr.eu-west-1.amazonaws.com (or ECR_REFRESH_REGISTRY, or AWS_ACCOUNT_NUMBER with AWS_DEFAULT_REGION)',
+    );
     return [];
   }
   const registries = new Map<string, RegistryTarget>();
@@ -110,8 +139,12 @@ function resolveRegistries(args: SharedArgs, env: NodeJS.ProcessEnv, region: str
     const target = registryTarget(entry, region, problems);
     if (target === undefined) continue;
     const earlier = registries.get(target.host);
-    if (earlier !== undefined && identityKey(earlier.identity ?? {}) !== identityKey(target.identity ?? {})) {
-      const reason = 'listed twice with different identities; one host holds one credential, so name its identity once';
+    if (
+      earlier !== undefined &&
+      identityKey(earlier.identity ?? {}) !== identityKey(target.identity ?? {})
+    ) {
+      const reason =
+        'listed twice with different identities; one host holds one credential, so name its identity once';
       problems.push(`registry ${target.host}: ${reason}`);
     }
     registries.set(target.host, target);
@@ -145,13 +178,16 @@ function registryTarget(
   const identity = identityOf(fields);
   if (identity === undefined) return target;
   const found = validateAwsIdentity(identity, target.region);
-  for (const problem of found) problems.push(`registry ${quoteInput(host)}: ${problem.key}: ${problem.message}`);
+  for (const problem of found)
+    problems.push(`registry ${quoteInput(host)}: ${problem.key}: ${problem.message}`);
   return found.length > 0 ? undefined : { ...target, identity };
 }
 
 /** The identity an entry names, without empty fields; undefined when it names none. */
 function identityOf(fields: Omit<RegistryEntry, 'host'>): AwsIdentity | undefined {
-  const identity = Object.fromEntries(Object.entries(fields).filter(([, value]) => nonEmpty(value) !== undefined));
+  const identity = Object.fromEntries(
+    Object.entries(fields).filter(([, value]) => nonEmpty(value) !== undefined),
+  );
   return Object.keys(identity).length === 0 ? undefined : identity;
 }
 
@@ -164,7 +200,9 @@ function resolveListen(args: SharedArgs, problems: string[]): Settings['listen']
   const match = /^(?:(?<host>\[[0-9a-f:.]+\]|[\w.-]*):)?(?<port>\d{1,5})$/i.exec(value);
   const port = Number(match?.groups?.port);
   if (match === null || port > 65_535) {
-    problems.push(`listen: ${quoteInput(value)} is not host:port; expected for example 0.0.0.0:8080, 127.0.0.1:9090, :8080 or off`);
+    problems.push(
+      `listen: ${quoteInput(value)} is not host:port; expected for example 0.0.0.0:8080, 127.0.0.1:9090, :8080 or off`,
+    );
     return undefined;
   }
   const host = (match.groups?.host ?? '').replace(/^\[|\]$/g, '');

@@ -1,8 +1,20 @@
-import { redactSecrets, refreshDueAt, type RefreshReport, type TargetResult } from '@ecr-refresh/core';
+import {
+  redactSecrets,
+  refreshDueAt,
+  type RefreshReport,
+  type TargetResult,
+} from '@ecr-refresh/core';
 
 /** Writes a run's results to standard output: an aligned table for people, or JSON for machines. */
-export function printReport(report: RefreshReport, format: 'table' | 'json', out: NodeJS.WritableStream = process.stdout): void {
-  const text = format === 'json' ? `${JSON.stringify(reportToJson(report), null, 2)}\n` : reportToTable(report);
+export function printReport(
+  report: RefreshReport,
+  format: 'table' | 'json',
+  out: NodeJS.WritableStream = process.stdout,
+): void {
+  const text =
+    format === 'json'
+      ? `${JSON.stringify(reportToJson(report), null, 2)}\n`
+      : reportToTable(report);
   out.write(redactSecrets(text));
 }
 
@@ -20,17 +32,34 @@ function reportToJson(report: RefreshReport): Record<string, unknown> {
       reason: result.reason ?? null,
       expiresAt: result.record?.expiresAt.toISOString() ?? null,
       refreshAt: result.record === undefined ? null : refreshDueAt(result.record).toISOString(),
-      error: result.error === undefined ? null : { code: result.error.code, message: result.error.message, retryable: result.error.retryable },
+      error:
+        result.error === undefined
+          ? null
+          : {
+              code: result.error.code,
+              message: result.error.message,
+              retryable: result.error.retryable,
+            },
     })),
   };
 }
 
 function reportToTable(report: RefreshReport): string {
   const rows = [['SINK', 'TARGET', 'ACTION', 'DETAIL'], ...report.results.map(row)];
-  const widths = [0, 1, 2].map((column) => Math.max(...rows.map((cells) => cells[column]?.length ?? 0)));
-  const lines = rows.map((cells) => cells.map((cell, column) => (column < 3 ? cell.padEnd(widths[column] ?? 0) : cell)).join('  ').trimEnd());
+  const widths = [0, 1, 2].map((column) =>
+    Math.max(...rows.map((cells) => cells[column]?.length ?? 0)),
+  );
+  const lines = rows.map((cells) =>
+    cells
+      .map((cell, column) => (column < 3 ? cell.padEnd(widths[column] ?? 0) : cell))
+      .join('  ')
+      .trimEnd(),
+  );
   const { created, updated, unchanged, failed } = report.totals;
-  lines.push('', `${created} created, ${updated} updated, ${unchanged} unchanged, ${failed} failed; ${report.ecrCalls} ECR call(s)`);
+  lines.push(
+    '',
+    `${created} created, ${updated} updated, ${unchanged} unchanged, ${failed} failed; ${report.ecrCalls} ECR call(s)`,
+  );
   return `${lines.join('\n')}\n`;
 }
 

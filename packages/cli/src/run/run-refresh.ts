@@ -20,7 +20,8 @@ export async function runRefresh(
   const sinks = createSinks(settings, logger);
   await validateSinks(sinks);
   // The service's code (metrics, HTTP server) loads only in service mode.
-  if (settings.watch) return (await import('./run-service.ts')).runService(settings, { logger, tokenSource }, sinks);
+  if (settings.watch)
+    return (await import('./run-service.ts')).runService(settings, { logger, tokenSource }, sinks);
   const signal = abortOnSignal();
   const report = await refresh({
     registries: settings.registries,
@@ -33,12 +34,16 @@ export async function runRefresh(
   });
   // A selection that matches nothing (a namespace glob no namespace matches) is a valid run of
   // nothing, not an error: the cluster may gain the namespaces later. Say so.
-  if (report.results.length === 0) logger.warn('no target matched the namespaces, selector or environments given: nothing was refreshed');
+  if (report.results.length === 0)
+    logger.warn(
+      'no target matched the namespaces, selector or environments given: nothing was refreshed',
+    );
   printReport(report, settings.output);
   return exitStatusOf(report);
 }
 
 async function validateSinks(sinks: readonly Sink[]): Promise<void> {
   const problems = (await Promise.all(sinks.map((sink) => sink.validate()))).flat();
-  if (problems.length > 0) throw new ConfigError(problems.map((problem) => `${problem.path}: ${problem.message}`));
+  if (problems.length > 0)
+    throw new ConfigError(problems.map((problem) => `${problem.path}: ${problem.message}`));
 }

@@ -1,4 +1,10 @@
-import { createServiceMetrics, runRefreshService, startHealthServer, type HealthState, type Sink } from '@ecr-refresh/core';
+import {
+  createServiceMetrics,
+  runRefreshService,
+  startHealthServer,
+  type HealthState,
+  type Sink,
+} from '@ecr-refresh/core';
 import { ExitStatus } from '../exit-status.ts';
 import type { Settings } from '../options/settings.ts';
 import { abortOnSignal } from './abort-on-signal.ts';
@@ -13,14 +19,21 @@ const DRAIN_TIMEOUT_MS = 20_000;
  * {@link DRAIN_TIMEOUT_MS}), then closes watches and the server and exits 0; a second signal exits
  * at once.
  */
-export async function runService(settings: Settings, session: Session, sinks: Sink[]): Promise<ExitStatus> {
+export async function runService(
+  settings: Settings,
+  session: Session,
+  sinks: Sink[],
+): Promise<ExitStatus> {
   const { logger, tokenSource } = session;
   let drainTimer: NodeJS.Timeout | undefined;
   const stop = abortOnSignal({
     onAbort: (signal) => {
       logger.info({ signal }, 'stopping: finishing writes in flight');
       drainTimer = setTimeout(() => {
-        logger.error({ timeoutMs: DRAIN_TIMEOUT_MS }, 'writes in flight did not finish in time: exiting');
+        logger.error(
+          { timeoutMs: DRAIN_TIMEOUT_MS },
+          'writes in flight did not finish in time: exiting',
+        );
         process.exit(ExitStatus.someTargetsFailed);
       }, DRAIN_TIMEOUT_MS).unref();
     },
@@ -29,8 +42,12 @@ export async function runService(settings: Settings, session: Session, sinks: Si
 
   const health: HealthState = { ready: false, reason: 'first refresh not finished' };
   const metrics = await createServiceMetrics();
-  const server = settings.listen === undefined ? undefined : await startHealthServer(settings.listen, health, metrics.registry);
-  if (server !== undefined) logger.info({ address: server.address }, 'serving /healthz, /readyz and /metrics');
+  const server =
+    settings.listen === undefined
+      ? undefined
+      : await startHealthServer(settings.listen, health, metrics.registry);
+  if (server !== undefined)
+    logger.info({ address: server.address }, 'serving /healthz, /readyz and /metrics');
   try {
     await runRefreshService({
       registries: settings.registries,
@@ -43,7 +60,10 @@ export async function runService(settings: Settings, session: Session, sinks: Si
       health,
       metrics,
       onCycle: (report, nextInMs) =>
-        logger.info({ totals: report.totals, nextRefreshInS: Math.round(nextInMs / 1000) }, 'cycle finished'),
+        logger.info(
+          { totals: report.totals, nextRefreshInS: Math.round(nextInMs / 1000) },
+          'cycle finished',
+        ),
     });
   } finally {
     clearTimeout(drainTimer);

@@ -27,7 +27,10 @@ export async function openSession(settings: Settings): Promise<Session> {
     externalId: settings.externalId,
     endpoint: settings.endpointUrl,
     publicEndpoint: settings.publicEndpointUrl,
-    timeouts: { connectTimeoutMs: Math.min(settings.timeoutMs, 10_000), requestTimeoutMs: settings.timeoutMs },
+    timeouts: {
+      connectTimeoutMs: Math.min(settings.timeoutMs, 10_000),
+      requestTimeoutMs: settings.timeoutMs,
+    },
     logger,
   });
   return { logger, tokenSource };
@@ -42,6 +45,9 @@ async function checkProfiles(settings: Settings): Promise<void> {
   const files = 'AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, ~/.aws/config, ~/.aws/credentials';
   const problems = [...profileOf]
     .filter(([, profile]) => missing.has(profile))
-    .map(([host, profile]) => `registry ${host}: profile: ${quoteInput(profile)} is in no shared AWS file (${files})`);
+    .map(
+      ([host, profile]) =>
+        `registry ${host}: profile: ${quoteInput(profile)} is in no shared AWS file (${files})`,
+    );
   if (problems.length > 0) throw new ConfigError(problems);
 }

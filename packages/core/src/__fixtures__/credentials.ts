@@ -1,7 +1,11 @@
 import type { RegistryCredential } from '../credential/registry-credential.ts';
 
 /** A credential as the token source returns it, for `host`, with a recognisable password. */
-export function credentialFor(host: string, password = 'fixture-password-0123456789', fetchedAt = new Date()): RegistryCredential {
+export function credentialFor(
+  host: string,
+  password = 'fixture-password-0123456789',
+  fetchedAt = new Date(),
+): RegistryCredential {
   return {
     host,
     username: 'AWS',

@@ -10,7 +10,9 @@ export interface FakeEcr {
 }
 
 /** Creates a {@link FakeEcr}; `answer` decides each response (default: a valid 12 h token). */
-export function createFakeEcr(answer?: (region: string, settings: EcrApiSettings) => EcrAuthorizationData[]): FakeEcr {
+export function createFakeEcr(
+  answer?: (region: string, settings: EcrApiSettings) => EcrAuthorizationData[],
+): FakeEcr {
   const calls: string[] = [];
   const settings: EcrApiSettings[] = [];
   let failure: unknown;
@@ -36,7 +38,10 @@ export function createFakeEcr(answer?: (region: string, settings: EcrApiSettings
 }
 
 /** A token as ECR issues it: base64 of `AWS:<password>`, valid 12 h from now. */
-export function validAuthorization(region: string, password = `pw-${region}-0123456789abcdef`): EcrAuthorizationData {
+export function validAuthorization(
+  region: string,
+  password = `pw-${region}-0123456789abcdef`,
+): EcrAuthorizationData {
   return {
     authorizationToken: Buffer.from(`AWS:${password}`).toString('base64'),
     expiresAt: new Date(Date.now() + 12 * 3600_000),

@@ -1,11 +1,21 @@
 import assert from 'node:assert/strict';
-import { DOCUMENTED_TOKEN_LIFETIME_MS, combinedRecord, effectiveExpiry, isFresh, refreshDueAt } from './registry-credential.ts';
+import {
+  DOCUMENTED_TOKEN_LIFETIME_MS,
+  combinedRecord,
+  effectiveExpiry,
+  isFresh,
+  refreshDueAt,
+} from './registry-credential.ts';
 
 const at = (iso: string): Date => new Date(iso);
 const hosts = ['123456789012.dkr.ecr.eu-west-1.amazonaws.com'];
 
 describe('core/credential/registry-credential', () => {
-  const record = { hosts, fetchedAt: at('2026-01-01T00:00:00Z'), expiresAt: at('2026-01-01T12:00:00Z') };
+  const record = {
+    hosts,
+    fetchedAt: at('2026-01-01T00:00:00Z'),
+    expiresAt: at('2026-01-01T12:00:00Z'),
+  };
 
   it('is due for refresh half-way through its lifetime', () => {
     assert.equal(refreshDueAt(record).toISOString(), '2026-01-01T06:00:00.000Z');
@@ -17,13 +27,28 @@ describe('core/credential/registry-credential', () => {
   });
 
   it('is stale when it does not cover every host asked for', () => {
-    assert.equal(isFresh(record, [...hosts, '123456789012.dkr.ecr.us-east-1.amazonaws.com'], at('2026-01-01T01:00:00Z')), false);
+    assert.equal(
+      isFresh(
+        record,
+        [...hosts, '123456789012.dkr.ecr.us-east-1.amazonaws.com'],
+        at('2026-01-01T01:00:00Z'),
+      ),
+      false,
+    );
   });
 
   it('records credentials written together as fresh as the oldest of them', () => {
     const combined = combinedRecord([
-      { host: 'a.dkr.ecr.eu-west-1.amazonaws.com', fetchedAt: at('2026-01-01T01:00:00Z'), expiresAt: at('2026-01-01T13:00:00Z') },
-      { host: 'b.dkr.ecr.us-east-1.amazonaws.com', fetchedAt: at('2026-01-01T00:00:00Z'), expiresAt: at('2026-01-01T14:00:00Z') },
+      {
+        host: 'a.dkr.ecr.eu-west-1.amazonaws.com',
+        fetchedAt: at('2026-01-01T01:00:00Z'),
+        expiresAt: at('2026-01-01T13:00:00Z'),
+      },
+      {
+        host: 'b.dkr.ecr.us-east-1.amazonaws.com',
+        fetchedAt: at('2026-01-01T00:00:00Z'),
+        expiresAt: at('2026-01-01T14:00:00Z'),
+      },
     ]);
     assert.deepEqual(combined, {
       hosts: ['a.dkr.ecr.eu-west-1.amazonaws.com', 'b.dkr.ecr.us-east-1.amazonaws.com'],
@@ -37,7 +62,11 @@ describe('core/credential/registry-credential', () => {
   });
 
   it('never schedules a refresh before the fetch, even with an expiry in the past', () => {
-    const past = { hosts, fetchedAt: at('2026-01-01T00:00:00Z'), expiresAt: at('2015-01-01T00:00:00Z') };
+    const past = {
+      hosts,
+      fetchedAt: at('2026-01-01T00:00:00Z'),
+      expiresAt: at('2015-01-01T00:00:00Z'),
+    };
     assert.equal(refreshDueAt(past).toISOString(), '2026-01-01T00:00:00.000Z');
   });
 

@@ -39,7 +39,10 @@ export function effectiveExpiry(
   if (reportedExpiresAt !== undefined && reportedExpiresAt.getTime() > fetchedAt.getTime()) {
     return { expiresAt: reportedExpiresAt, trusted: true };
   }
-  return { expiresAt: new Date(fetchedAt.getTime() + DOCUMENTED_TOKEN_LIFETIME_MS), trusted: false };
+  return {
+    expiresAt: new Date(fetchedAt.getTime() + DOCUMENTED_TOKEN_LIFETIME_MS),
+    trusted: false,
+  };
 }
 
 /**
@@ -47,11 +50,17 @@ export function effectiveExpiry(
  * earliest fetch and expiry among them, since the target is only as fresh as its oldest
  * credential. `credentials` must not be empty.
  */
-export function combinedRecord(credentials: ReadonlyArray<Pick<RegistryCredential, 'host' | 'fetchedAt' | 'expiresAt'>>): CredentialRecord {
+export function combinedRecord(
+  credentials: ReadonlyArray<Pick<RegistryCredential, 'host' | 'fetchedAt' | 'expiresAt'>>,
+): CredentialRecord {
   return {
     hosts: credentials.map((credential) => credential.host),
-    fetchedAt: new Date(Math.min(...credentials.map((credential) => credential.fetchedAt.getTime()))),
-    expiresAt: new Date(Math.min(...credentials.map((credential) => credential.expiresAt.getTime()))),
+    fetchedAt: new Date(
+      Math.min(...credentials.map((credential) => credential.fetchedAt.getTime())),
+    ),
+    expiresAt: new Date(
+      Math.min(...credentials.map((credential) => credential.expiresAt.getTime())),
+    ),
   };
 }
 
@@ -69,7 +78,11 @@ export function refreshDueAt(record: Pick<CredentialRecord, 'fetchedAt' | 'expir
  * Whether `record` still serves every host in `hosts` at `now`: it covers them all and its
  * half-life has not passed. A missing record is never fresh.
  */
-export function isFresh(record: CredentialRecord | undefined, hosts: readonly string[], now: Date): boolean {
+export function isFresh(
+  record: CredentialRecord | undefined,
+  hosts: readonly string[],
+  now: Date,
+): boolean {
   if (record === undefined) return false;
   const covered = new Set(record.hosts);
   if (!hosts.every((host) => covered.has(host))) return false;

@@ -11,7 +11,9 @@ import { createDockerConfigSink } from './docker-config-sink.ts';
 
 const HOST = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
 
-function contextFor(options: { now?: Date; force?: boolean; dryRun?: boolean; fail?: Error } = {}): ApplyContext & { fetches: number } {
+function contextFor(
+  options: { now?: Date; force?: boolean; dryRun?: boolean; fail?: Error } = {},
+): ApplyContext & { fetches: number } {
   const now = options.now ?? new Date();
   const context = {
     fetches: 0,
@@ -20,7 +22,8 @@ function contextFor(options: { now?: Date; force?: boolean; dryRun?: boolean; fa
     signal: new AbortController().signal,
     logger: silentLogger,
     now: () => now,
-    needsRefresh: (record: CredentialRecord | undefined) => options.force === true || !isFresh(record, [HOST], now),
+    needsRefresh: (record: CredentialRecord | undefined) =>
+      options.force === true || !isFresh(record, [HOST], now),
     async credentials() {
       context.fetches += 1;
       if (options.fail) throw options.fail;
@@ -44,13 +47,23 @@ describe('core/docker-config/docker-config-sink', () => {
     assert.equal(result?.action, 'created');
     assert.equal((await stat(path)).mode & 0o777, 0o600);
     const written = JSON.parse(await readFile(path, 'utf8'));
-    assert.equal(written.auths[HOST].auth, Buffer.from('AWS:sink-password-0123').toString('base64'));
+    assert.equal(
+      written.auths[HOST].auth,
+      Buffer.from('AWS:sink-password-0123').toString('base64'),
+    );
   });
 
   it('keeps other registries, credHelpers and credsStore when it updates', async () => {
     path = join(dir, 'config.json');
-    const theirs = { auths: { 'ghcr.io': { auth: 'Z2g=' } }, credHelpers: { 'gcr.io': 'gcloud' }, credsStore: 'desktop' };
-    await writeFile(path, JSON.stringify({ ...theirs, auths: { ...theirs.auths, [HOST]: { auth: 'b2xk' } } }));
+    const theirs = {
+      auths: { 'ghcr.io': { auth: 'Z2g=' } },
+      credHelpers: { 'gcr.io': 'gcloud' },
+      credsStore: 'desktop',
+    };
+    await writeFile(
+      path,
+      JSON.stringify({ ...theirs, auths: { ...theirs.auths, [HOST]: { auth: 'b2xk' } } }),
+    );
     const [result] = await createDockerConfigSink({ path }).apply(contextFor());
     assert.equal(result?.action, 'updated');
     const written = JSON.parse(await readFile(path, 'utf8'));
@@ -94,13 +107,17 @@ describe('core/docker-config/docker-config-sink', () => {
     assert.equal(result?.action, 'failed');
     assert.equal(result?.error?.code, 'ERR_INVALID_CONFIG');
     assert.equal(await readFile(path, 'utf8'), '{ not json');
-    assert.deepEqual(await createDockerConfigSink({ path }).validate(), [{ path, message: result?.error?.message }]);
+    assert.deepEqual(await createDockerConfigSink({ path }).validate(), [
+      { path, message: result?.error?.message },
+    ]);
   });
 
   it('leaves the file untouched when credentials cannot be fetched', async () => {
     path = join(dir, 'config.json');
     await writeFile(path, '{"auths":{}}');
-    const [result] = await createDockerConfigSink({ path }).apply(contextFor({ fail: Object.assign(new Error('denied'), { code: 'ERR_AWS_AUTH' }) }));
+    const [result] = await createDockerConfigSink({ path }).apply(
+      contextFor({ fail: Object.assign(new Error('denied'), { code: 'ERR_AWS_AUTH' }) }),
+    );
     assert.equal(result?.action, 'failed');
     assert.equal(await readFile(path, 'utf8'), '{"auths":{}}');
   });
@@ -114,14 +131,25 @@ describe('core/docker-config/docker-config-sink', () => {
 
   it('leaves no temporary or lock file behind', async () => {
     await createDockerConfigSink({ path }).apply(contextFor());
-    assert.deepEqual((await readdir(join(dir, 'nested'))).sort(), ['config.ecr-refresh-state.json', 'config.json']);
+    assert.deepEqual((await readdir(join(dir, 'nested'))).sort(), [
+      'config.ecr-refresh-state.json',
+      'config.json',
+    ]);
   });
 
   it('serialises concurrent runs on the same file without losing an entry', async () => {
     path = join(dir, 'config.json');
     const other = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
-    const second = { ...contextFor(), registries: [parseRegistry(other)], needsRefresh: () => true, credentials: async () => new Map([[other, credentialFor(other)]]) };
-    await Promise.all([createDockerConfigSink({ path }).apply(contextFor()), createDockerConfigSink({ path }).apply(second)]);
+    const second = {
+      ...contextFor(),
+      registries: [parseRegistry(other)],
+      needsRefresh: () => true,
+      credentials: async () => new Map([[other, credentialFor(other)]]),
+    };
+    await Promise.all([
+      createDockerConfigSink({ path }).apply(contextFor()),
+      createDockerConfigSink({ path }).apply(second),
+    ]);
     const written = JSON.parse(await readFile(path, 'utf8'));
     assert.deepEqual(Object.keys(written.auths).sort(), [HOST, other].sort());
   });

@@ -6,7 +6,12 @@ import writeFileAtomic from 'write-file-atomic';
 import { combinedRecord } from '../credential/registry-credential.ts';
 import { toEcrRefreshError } from '../errors.ts';
 import type { ApplyContext, Sink, TargetResult, ValidationProblem } from '../sink/sink.ts';
-import { decodeDockerConfig, encodeDockerConfig, mergeCredentials, type DockerConfig } from './docker-config.ts';
+import {
+  decodeDockerConfig,
+  encodeDockerConfig,
+  mergeCredentials,
+  type DockerConfig,
+} from './docker-config.ts';
 import { nextState, readState, recordFor, stateFilePath } from './docker-config-state.ts';
 
 /** Options of {@link createDockerConfigSink}. */
@@ -50,7 +55,10 @@ async function validateConfigFile(path: string): Promise<ValidationProblem[]> {
   } catch (error) {
     // A path the user gave that cannot be read is bad input (exit 64), found before any request.
     const code = (error as NodeJS.ErrnoException).code;
-    const message = code === 'EISDIR' ? `${path} is a directory; expected the path of a config.json file` : `cannot read ${path}: ${code ?? (error as Error).message}`;
+    const message =
+      code === 'EISDIR'
+        ? `${path} is a directory; expected the path of a config.json file`
+        : `cannot read ${path}: ${code ?? (error as Error).message}`;
     return [{ path: SINK_ID, message }];
   }
   if (text === undefined) return [];
@@ -62,27 +70,46 @@ async function validateConfigFile(path: string): Promise<ValidationProblem[]> {
   }
 }
 
-async function applyToFile(path: string, email: string | undefined, context: ApplyContext): Promise<TargetResult> {
+async function applyToFile(
+  path: string,
+  email: string | undefined,
+  context: ApplyContext,
+): Promise<TargetResult> {
   const base = { sink: SINK_ID, target: path };
   const hosts = context.registries.map((registry) => registry.host);
   try {
     await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-    const release = await lockfile.lock(path, { realpath: false, stale: 30_000, retries: { retries: 20, minTimeout: 50, maxTimeout: 1_000 } });
+    const release = await lockfile.lock(path, {
+      realpath: false,
+      stale: 30_000,
+      retries: { retries: 20, minTimeout: 50, maxTimeout: 1_000 },
+    });
     try {
       const text = await readIfExists(path);
       const config: DockerConfig = text === undefined ? {} : decodeDockerConfig(text, path);
       const state = await readState(stateFilePath(path));
       const record = recordFor(state, config, hosts);
       if (!context.needsRefresh(record)) {
-        return { ...base, action: 'unchanged', ...(record === undefined ? {} : { record }), reason: 'still fresh' };
+        return {
+          ...base,
+          action: 'unchanged',
+          ...(record === undefined ? {} : { record }),
+          reason: 'still fresh',
+        };
       }
       const credentials = await context.credentials();
       const action = record === undefined && hostsMissing(config, hosts) ? 'created' : 'updated';
       const written = hosts.flatMap((host) => credentials.get(host) ?? []);
       const newRecord = combinedRecord(written);
       if (context.dryRun) return { ...base, action, dryRun: true, record: newRecord };
-      await writeFileAtomic(path, encodeDockerConfig(mergeCredentials(config, written, email)), { mode: 0o600 });
-      await writeFileAtomic(stateFilePath(path), `${JSON.stringify(nextState(state, written), null, 2)}\n`, { mode: 0o600 });
+      await writeFileAtomic(path, encodeDockerConfig(mergeCredentials(config, written, email)), {
+        mode: 0o600,
+      });
+      await writeFileAtomic(
+        stateFilePath(path),
+        `${JSON.stringify(nextState(state, written), null, 2)}\n`,
+        { mode: 0o600 },
+      );
       return { ...base, action, record: newRecord };
     } finally {
       await release();

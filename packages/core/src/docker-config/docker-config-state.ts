@@ -38,11 +38,16 @@ export async function readState(path: string): Promise<StateFile> {
  * The record of what is in place for `hosts`: only hosts whose entry still carries the auth we
  * wrote count, and the record is as fresh as the oldest of them.
  */
-export function recordFor(state: StateFile, config: DockerConfig, hosts: readonly string[]): CredentialRecord | undefined {
+export function recordFor(
+  state: StateFile,
+  config: DockerConfig,
+  hosts: readonly string[],
+): CredentialRecord | undefined {
   const valid = hosts.flatMap((host) => {
     const entry = state.entries[host];
     const auth = findAuthEntry(config, host)?.auth;
-    if (entry === undefined || auth === undefined || fingerprint(auth) !== entry.authSha256) return [];
+    if (entry === undefined || auth === undefined || fingerprint(auth) !== entry.authSha256)
+      return [];
     return [{ host, fetchedAt: new Date(entry.fetchedAt), expiresAt: new Date(entry.expiresAt) }];
   });
   return valid.length === 0 ? undefined : combinedRecord(valid);

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { ConfigError } from '../errors.ts';
 import { credentialFor } from '../__fixtures__/credentials.ts';
-import { decodeDockerConfig, encodeDockerConfig, findAuthEntry, mergeCredentials } from './docker-config.ts';
+import {
+  decodeDockerConfig,
+  encodeDockerConfig,
+  findAuthEntry,
+  mergeCredentials,
+} from './docker-config.ts';
 
 const HOST = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
 
@@ -38,7 +43,10 @@ describe('core/docker-config/docker-config', () => {
     });
 
     it('adds an email to the entry when one is given', () => {
-      assert.equal(mergeCredentials({}, [credentialFor(HOST)], 'ops@example.com').auths?.[HOST]?.email, 'ops@example.com');
+      assert.equal(
+        mergeCredentials({}, [credentialFor(HOST)], 'ops@example.com').auths?.[HOST]?.email,
+        'ops@example.com',
+      );
     });
 
     it('does not modify the config it is given', () => {
@@ -59,19 +67,28 @@ describe('core/docker-config/docker-config', () => {
     });
 
     it('rejects text that is not JSON, naming the file', () => {
-      assert.throws(() => decodeDockerConfig('{"auths": ', '/home/me/.docker/config.json'), (error: unknown) => {
-        assert.ok(error instanceof ConfigError);
-        assert.match(error.message, /\/home\/me\/\.docker\/config\.json: not valid JSON/);
-        return true;
-      });
+      assert.throws(
+        () => decodeDockerConfig('{"auths": ', '/home/me/.docker/config.json'),
+        (error: unknown) => {
+          assert.ok(error instanceof ConfigError);
+          assert.match(error.message, /\/home\/me\/\.docker\/config\.json: not valid JSON/);
+          return true;
+        },
+      );
     });
 
     it('rejects auths that are not an object of entries, naming the field', () => {
-      assert.throws(() => decodeDockerConfig('{"auths": {"x": "y"}}', 'config.json'), /config\.json: auths\.x/);
+      assert.throws(
+        () => decodeDockerConfig('{"auths": {"x": "y"}}', 'config.json'),
+        /config\.json: auths\.x/,
+      );
     });
 
     it('finds an entry under any variant of its key', () => {
-      assert.deepEqual(findAuthEntry({ auths: { [`https://${HOST.toUpperCase()}/v2/`]: { auth: 'eA==' } } }, HOST), { auth: 'eA==' });
+      assert.deepEqual(
+        findAuthEntry({ auths: { [`https://${HOST.toUpperCase()}/v2/`]: { auth: 'eA==' } } }, HOST),
+        { auth: 'eA==' },
+      );
     });
   });
 });

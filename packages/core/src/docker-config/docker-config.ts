@@ -32,7 +32,10 @@ export function decodeDockerConfig(text: string, source: string): DockerConfig {
   try {
     json = text.trim() === '' ? {} : JSON.parse(text);
   } catch (error) {
-    throw new ConfigError(`${source}: not valid JSON (${(error as Error).message}); expected a docker config like {"auths": {}}`, { cause: error });
+    throw new ConfigError(
+      `${source}: not valid JSON (${(error as Error).message}); expected a docker config like {"auths": {}}`,
+      { cause: error },
+    );
   }
   const parsed = DockerConfig.safeParse(json);
   if (!parsed.success) {
@@ -61,7 +64,11 @@ function authEntryFor(credential: RegistryCredential, email?: string): DockerAut
  * trailing slash removed, lower case.
  */
 function normalizeAuthKey(key: string): string {
-  return key.trim().toLowerCase().replace(/^[a-z]+:\/\//, '').replace(/\/.*$/, '');
+  return key
+    .trim()
+    .toLowerCase()
+    .replace(/^[a-z]+:\/\//, '')
+    .replace(/\/.*$/, '');
 }
 
 /**
@@ -69,7 +76,11 @@ function normalizeAuthKey(key: string): string {
  * bare host. Variants of the same host (`https://host`, `host/v2/`) are replaced, so no stale
  * duplicate shadows the new credential; every other entry and setting is kept untouched.
  */
-export function mergeCredentials(config: DockerConfig, credentials: Iterable<RegistryCredential>, email?: string): DockerConfig {
+export function mergeCredentials(
+  config: DockerConfig,
+  credentials: Iterable<RegistryCredential>,
+  email?: string,
+): DockerConfig {
   const ours = new Map<string, RegistryCredential>();
   for (const credential of credentials) ours.set(credential.host, credential);
   const auths: Record<string, DockerAuthEntry> = {};

@@ -6,7 +6,10 @@ import { agentFor } from './proxy-agent.ts';
  * An AWS SDK request handler for calls to `endpoint`, with the proxy the environment names for it
  * and bounded timeouts, so no call can hang.
  */
-export function createAwsRequestHandler(endpoint: string, timeouts: HttpTimeouts = DEFAULT_TIMEOUTS): NodeHttpHandler {
+export function createAwsRequestHandler(
+  endpoint: string,
+  timeouts: HttpTimeouts = DEFAULT_TIMEOUTS,
+): NodeHttpHandler {
   const agent = agentFor(endpoint);
   return new NodeHttpHandler({
     httpAgent: agent,

@@ -9,10 +9,12 @@ import { getProxyForUrl } from 'proxy-from-env';
  * The AWS SDK and most Node clients ignore these variables, so every client ecr-refresh builds
  * asks here. Plain-HTTP targets (test endpoints) are tunnelled with CONNECT as well.
  */
-export function agentFor(url: string, options: { keepAlive?: boolean } = {}): HttpAgent | HttpsAgent {
+export function agentFor(
+  url: string,
+  options: { keepAlive?: boolean } = {},
+): HttpAgent | HttpsAgent {
   const proxy = getProxyForUrl(url);
   const keepAlive = options.keepAlive ?? true;
   if (proxy !== '') return new HttpsProxyAgent(proxy, { keepAlive });
   return url.startsWith('http:') ? new HttpAgent({ keepAlive }) : new HttpsAgent({ keepAlive });
 }
-

@@ -16,7 +16,9 @@ export function redactUrl(url: string): string {
     // Not a URL: nothing in it can be told apart, so nothing of it is shown.
     return '(an invalid URL)';
   }
-  const secrets = [...new Set(parsed.searchParams.keys())].filter((name) => SECRET_PARAMETER.test(name));
+  const secrets = [...new Set(parsed.searchParams.keys())].filter((name) =>
+    SECRET_PARAMETER.test(name),
+  );
   if (parsed.username === '' && parsed.password === '' && secrets.length === 0) return url;
   parsed.username = '';
   parsed.password = '';

@@ -3,20 +3,51 @@ import { MAX_RETRY_AFTER_MS, isRetryable, parseRetryAfter, retryDelayMs } from '
 
 describe('core/http/retry-rule', () => {
   describe(isRetryable.name, () => {
-    const cases: Array<{ name: string; attempt: { status?: number; errorCode?: string }; retryable: boolean }> = [
-      ...[408, 429, 500, 502, 503, 504].map((status) => ({ name: `HTTP ${status}`, attempt: { status }, retryable: true })),
-      ...[400, 401, 403, 404, 409, 422, 501, 505].map((status) => ({ name: `HTTP ${status}`, attempt: { status }, retryable: false })),
-      ...['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'HPE_INVALID_CHUNK_SIZE'].map((errorCode) => ({
+    const cases: Array<{
+      name: string;
+      attempt: { status?: number; errorCode?: string };
+      retryable: boolean;
+    }> = [
+      ...[408, 429, 500, 502, 503, 504].map((status) => ({
+        name: `HTTP ${status}`,
+        attempt: { status },
+        retryable: true,
+      })),
+      ...[400, 401, 403, 404, 409, 422, 501, 505].map((status) => ({
+        name: `HTTP ${status}`,
+        attempt: { status },
+        retryable: false,
+      })),
+      ...[
+        'ECONNRESET',
+        'ECONNREFUSED',
+        'EPIPE',
+        'ETIMEDOUT',
+        'EHOSTUNREACH',
+        'ENETUNREACH',
+        'EAI_AGAIN',
+        'HPE_INVALID_CHUNK_SIZE',
+      ].map((errorCode) => ({
         name: errorCode,
         attempt: { errorCode },
         retryable: true,
       })),
-      ...['ENOTFOUND', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'ERR_TLS_CERT_ALTNAME_INVALID', 'ERR_NON_2XX_3XX_RESPONSE'].map((errorCode) => ({
+      ...[
+        'ENOTFOUND',
+        'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+        'DEPTH_ZERO_SELF_SIGNED_CERT',
+        'ERR_TLS_CERT_ALTNAME_INVALID',
+        'ERR_NON_2XX_3XX_RESPONSE',
+      ].map((errorCode) => ({
         name: errorCode,
         attempt: { errorCode },
         retryable: false,
       })),
-      { name: 'an answer of 200 cut off by a reset', attempt: { status: 200, errorCode: 'ECONNRESET' }, retryable: true },
+      {
+        name: 'an answer of 200 cut off by a reset',
+        attempt: { status: 200, errorCode: 'ECONNRESET' },
+        retryable: true,
+      },
       { name: 'nothing known', attempt: {}, retryable: false },
     ];
     for (const c of cases) {
@@ -30,21 +61,36 @@ describe('core/http/retry-rule', () => {
     const middle = () => 0.5;
 
     it('doubles the base delay at each retry, capped at 30 s', () => {
-      assert.deepEqual([1, 2, 3, 10].map((retry) => retryDelayMs({ status: 503 }, retry, 500, middle)), [500, 1000, 2000, 30_000]);
+      assert.deepEqual(
+        [1, 2, 3, 10].map((retry) => retryDelayMs({ status: 503 }, retry, 500, middle)),
+        [500, 1000, 2000, 30_000],
+      );
     });
 
     it('spreads each delay by at most 20 % either way', () => {
-      assert.equal(retryDelayMs({ errorCode: 'ECONNRESET' }, 1, 1000, () => 0), 800);
-      assert.equal(retryDelayMs({ errorCode: 'ECONNRESET' }, 1, 1000, () => 1), 1200);
+      assert.equal(
+        retryDelayMs({ errorCode: 'ECONNRESET' }, 1, 1000, () => 0),
+        800,
+      );
+      assert.equal(
+        retryDelayMs({ errorCode: 'ECONNRESET' }, 1, 1000, () => 1),
+        1200,
+      );
     });
 
     it("waits for the server's Retry-After instead, up to 30 s", () => {
       assert.equal(retryDelayMs({ status: 429, retryAfterMs: 7_000 }, 1, 500, middle), 7_000);
-      assert.equal(retryDelayMs({ status: 503, retryAfterMs: MAX_RETRY_AFTER_MS }, 1, 500, middle), MAX_RETRY_AFTER_MS);
+      assert.equal(
+        retryDelayMs({ status: 503, retryAfterMs: MAX_RETRY_AFTER_MS }, 1, 500, middle),
+        MAX_RETRY_AFTER_MS,
+      );
     });
 
     it('gives up when the server asks for a longer wait, or the failure is not worth retrying', () => {
-      assert.equal(retryDelayMs({ status: 429, retryAfterMs: MAX_RETRY_AFTER_MS + 1 }, 1, 500, middle), undefined);
+      assert.equal(
+        retryDelayMs({ status: 429, retryAfterMs: MAX_RETRY_AFTER_MS + 1 }, 1, 500, middle),
+        undefined,
+      );
       assert.equal(retryDelayMs({ status: 404 }, 1, 500, middle), undefined);
       assert.equal(retryDelayMs({ errorCode: 'ENOTFOUND' }, 1, 500, middle), undefined);
     });

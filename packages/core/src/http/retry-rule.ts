@@ -12,7 +12,8 @@ const RETRYABLE_STATUSES: readonly number[] = [408, 429, 500, 502, 503, 504];
 
 // Node's codes for a connection that failed, was reset or cut, or went silent; HPE_…: an answer
 // that broke off mid-parse. Not ENOTFOUND (a mistyped host stays mistyped), not TLS failures.
-const RETRYABLE_ERROR_CODES = /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|HPE_[A-Z_]+)$/;
+const RETRYABLE_ERROR_CODES =
+  /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|HPE_[A-Z_]+)$/;
 
 /** A `Retry-After` longer than this is not waited for: the request fails, and the next run tries again. */
 export const MAX_RETRY_AFTER_MS = 30_000;
@@ -55,15 +56,24 @@ export function isRetryable(attempt: Omit<FailedAttempt, 'retryAfterMs'>): boole
  * longer than {@link MAX_RETRY_AFTER_MS}. The server's `Retry-After` wins; otherwise
  * `baseDelayMs` doubles at each retry, capped at 30 s, with jitter.
  */
-export function retryDelayMs(attempt: FailedAttempt, retry: number, baseDelayMs: number, random: () => number = Math.random): number | undefined {
+export function retryDelayMs(
+  attempt: FailedAttempt,
+  retry: number,
+  baseDelayMs: number,
+  random: () => number = Math.random,
+): number | undefined {
   if (!isRetryable(attempt)) return undefined;
-  if (attempt.retryAfterMs !== undefined) return attempt.retryAfterMs > MAX_RETRY_AFTER_MS ? undefined : attempt.retryAfterMs;
+  if (attempt.retryAfterMs !== undefined)
+    return attempt.retryAfterMs > MAX_RETRY_AFTER_MS ? undefined : attempt.retryAfterMs;
   const backoff = Math.min(baseDelayMs * 2 ** (retry - 1), MAX_BACKOFF_MS);
   return Math.round(backoff * (1 - JITTER + 2 * JITTER * random()));
 }
 
 /** A `Retry-After` header in milliseconds from `now`: seconds, or an HTTP date; undefined when absent or unreadable. */
-export function parseRetryAfter(header: string | readonly string[] | undefined, now: number = Date.now()): number | undefined {
+export function parseRetryAfter(
+  header: string | readonly string[] | undefined,
+  now: number = Date.now(),
+): number | undefined {
   const value = typeof header === 'string' ? header : header?.[0];
   if (value === undefined || value.trim() === '') return undefined;
   const seconds = Number(value);

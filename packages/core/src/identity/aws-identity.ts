@@ -58,17 +58,27 @@ export function validateAwsIdentity(identity: AwsIdentity, region?: string): Ide
   if (roleArn !== undefined && !ROLE_ARN.test(roleArn)) {
     add('roleArn', `expected an IAM role ARN like ${EXAMPLE_ROLE}, not ${quoteInput(roleArn)}`);
   }
-  const mismatch = roleArn === undefined || region === undefined ? undefined : rolePartitionMismatch(roleArn, region);
+  const mismatch =
+    roleArn === undefined || region === undefined
+      ? undefined
+      : rolePartitionMismatch(roleArn, region);
   if (mismatch !== undefined) add('roleArn', mismatch);
   if (externalId !== undefined && !EXTERNAL_ID.test(externalId)) {
     add('externalId', 'expected 2 to 1224 characters of letters, digits and +=,.@:/-');
   }
-  if (externalId !== undefined && roleArn === undefined) add('externalId', 'only meaningful with a role ARN');
+  if (externalId !== undefined && roleArn === undefined)
+    add('externalId', 'only meaningful with a role ARN');
   if (roleSessionName !== undefined && !ROLE_SESSION_NAME.test(roleSessionName)) {
-    add('roleSessionName', `expected 2 to 64 letters, digits and +=,.@-, not ${quoteInput(roleSessionName)}`);
+    add(
+      'roleSessionName',
+      `expected 2 to 64 letters, digits and +=,.@-, not ${quoteInput(roleSessionName)}`,
+    );
   }
   if (profile !== undefined && !PROFILE.test(profile)) {
-    add('profile', `expected a profile name (1 to 128 characters, no spaces or brackets), not ${quoteInput(profile)}`);
+    add(
+      'profile',
+      `expected a profile name (1 to 128 characters, no spaces or brackets), not ${quoteInput(profile)}`,
+    );
   }
   return problems;
 }

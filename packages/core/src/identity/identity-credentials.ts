@@ -1,6 +1,14 @@
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
-import { memoizeIdentityProvider, isIdentityExpired, doesIdentityRequireRefresh } from '@smithy/core';
-import { fromIni, fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import {
+  memoizeIdentityProvider,
+  isIdentityExpired,
+  doesIdentityRequireRefresh,
+} from '@smithy/core';
+import {
+  fromIni,
+  fromNodeProviderChain,
+  fromTemporaryCredentials,
+} from '@aws-sdk/credential-providers';
 import { partition } from '@aws-sdk/util-endpoints';
 import { AwsAuthError } from '../errors.ts';
 import { createAwsRequestHandler } from '../http/aws-request-handler.ts';
@@ -32,7 +40,9 @@ export type IdentityCredentialsFactory = (
  * `fromTemporaryCredentials` (STS AssumeRole) for a role. Memoized with the SDK's identity cache:
  * every ECR client of the identity shares one STS session, renewed 5 minutes before it expires.
  */
-export function createIdentityCredentials(settings: IdentityCredentialsSettings): AwsCredentialIdentityProvider {
+export function createIdentityCredentials(
+  settings: IdentityCredentialsSettings,
+): AwsCredentialIdentityProvider {
   const { identity, region } = settings;
   const clientConfig = {
     region,
@@ -83,9 +93,13 @@ function assumeRoleError(error: unknown, where: string, identity: AwsIdentity): 
   const name = (error as { name?: string } | null)?.name ?? '';
   const as = describeIdentity({ ...identity, roleArn: undefined });
   if (DENIED.has(name)) {
-    const externalId = identity.externalId === undefined ? '' : ' with the configured external id (sts:ExternalId)';
+    const externalId =
+      identity.externalId === undefined ? '' : ' with the configured external id (sts:ExternalId)';
     const needs = `the caller needs sts:AssumeRole on the role, and the role's trust policy must allow it${externalId}`;
-    return new AwsAuthError(`${where} denied ${as} assuming ${identity.roleArn}: ${name}; ${needs}`, { cause: error });
+    return new AwsAuthError(
+      `${where} denied ${as} assuming ${identity.roleArn}: ${name}; ${needs}`,
+      { cause: error },
+    );
   }
   return fromAwsError(error, where, `${as} assuming ${identity.roleArn}`);
 }

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { createLogger } from './logger.ts';
-import { clearSecretsForTesting, redactSecrets, registerCredentialPair, registerSecret } from './redaction.ts';
+import {
+  clearSecretsForTesting,
+  redactSecrets,
+  registerCredentialPair,
+  registerSecret,
+} from './redaction.ts';
 
 function capture(): Writable & { text: () => string } {
   const chunks: string[] = [];
@@ -21,13 +26,21 @@ describe('core/log', () => {
     it('masks a registered secret in plain, base64, base64url and URL-encoded form', () => {
       const secret = 'p@ss/word+with=odd?chars';
       registerSecret(secret);
-      const text = [secret, Buffer.from(secret).toString('base64'), Buffer.from(secret).toString('base64url'), encodeURIComponent(secret)].join(' ');
+      const text = [
+        secret,
+        Buffer.from(secret).toString('base64'),
+        Buffer.from(secret).toString('base64url'),
+        encodeURIComponent(secret),
+      ].join(' ');
       assert.equal(redactSecrets(text), '[REDACTED] [REDACTED] [REDACTED] [REDACTED]');
     });
 
     it('masks the docker auth form of a user:password pair', () => {
       registerCredentialPair('AWS', 'the-password-1234');
-      assert.equal(redactSecrets(`auth=${Buffer.from('AWS:the-password-1234').toString('base64')}`), 'auth=[REDACTED]');
+      assert.equal(
+        redactSecrets(`auth=${Buffer.from('AWS:the-password-1234').toString('base64')}`),
+        'auth=[REDACTED]',
+      );
     });
 
     it('ignores values too short to be secrets', () => {
@@ -51,7 +64,10 @@ describe('core/log', () => {
       registerSecret('hunter2-secret-value');
       const out = capture();
       const logger = await createLogger({ format: 'json', destination: out });
-      logger.error({ nested: { deep: 'x hunter2-secret-value y' }, err: new Error('hunter2-secret-value') }, 'failed hunter2-secret-value');
+      logger.error(
+        { nested: { deep: 'x hunter2-secret-value y' }, err: new Error('hunter2-secret-value') },
+        'failed hunter2-secret-value',
+      );
       assert.ok(!out.text().includes('hunter2-secret-value'));
       assert.match(out.text(), /\[REDACTED\]/);
     });

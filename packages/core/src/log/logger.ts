@@ -41,7 +41,8 @@ export interface CreateLoggerOptions {
  */
 export async function createLogger(options: CreateLoggerOptions = {}): Promise<Logger> {
   const destination = options.destination ?? process.stderr;
-  const pretty = options.format === 'pretty' || (options.format !== 'json' && destination.isTTY === true);
+  const pretty =
+    options.format === 'pretty' || (options.format !== 'json' && destination.isTTY === true);
   const stream = pretty ? await createPrettyStream(destination) : destination;
   const logger: Logger = pino(
     {
@@ -59,7 +60,9 @@ export async function createLogger(options: CreateLoggerOptions = {}): Promise<L
 /** A logger that discards everything: the default of every library entry point. */
 export const silentLogger: Logger = pino({ level: 'silent' });
 
-async function createPrettyStream(destination: NodeJS.WritableStream): Promise<NodeJS.WritableStream> {
+async function createPrettyStream(
+  destination: NodeJS.WritableStream,
+): Promise<NodeJS.WritableStream> {
   // Loaded only for a TTY: machines get JSON and never pay for the pretty printer.
   const { default: pretty } = await import('pino-pretty');
   return pretty({ destination, sync: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss' });

@@ -28,7 +28,8 @@ export interface RegistryTarget {
 const EXAMPLE = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
 
 // <account>.<dkr.ecr | dkr.ecr-fips | dkr-ecr | dkr-ecr-fips>.<region>.<suffix>
-const HOST_PATTERN = /^(?<account>\d{12})\.(?<service>dkr\.ecr|dkr\.ecr-fips|dkr-ecr|dkr-ecr-fips)\.(?<region>[a-z0-9-]+)\.(?<suffix>[a-z0-9.-]+)$/;
+const HOST_PATTERN =
+  /^(?<account>\d{12})\.(?<service>dkr\.ecr|dkr\.ecr-fips|dkr-ecr|dkr-ecr-fips)\.(?<region>[a-z0-9-]+)\.(?<suffix>[a-z0-9.-]+)$/;
 const ACCOUNT_PATTERN = /^\d{12}$/;
 
 /**
@@ -49,12 +50,23 @@ export function parseRegistry(input: string): RegistryTarget {
 
 /** Parses an ECR registry host; see {@link parseRegistry}. */
 export function parseRegistryHost(input: string): RegistryTarget {
-  const host = input.trim().toLowerCase().replace(/^https?:\/\//, '').replace(/\/+$/, '');
+  const host = input
+    .trim()
+    .toLowerCase()
+    .replace(/^https?:\/\//, '')
+    .replace(/\/+$/, '');
   if (host.includes('/')) {
     throw invalid(input, 'it contains a path: give the registry host only, without the repository');
   }
   const publicVariant = publicRegistryVariant(host);
-  if (publicVariant !== undefined) return { kind: 'public', accountId: '', region: ECR_PUBLIC_REGION, host, variant: publicVariant };
+  if (publicVariant !== undefined)
+    return {
+      kind: 'public',
+      accountId: '',
+      region: ECR_PUBLIC_REGION,
+      host,
+      variant: publicVariant,
+    };
   const match = HOST_PATTERN.exec(host);
   if (!match?.groups) throw invalid(input, 'it is not an ECR registry host');
   const { account = '', service = '', region = '', suffix = '' } = match.groups;
@@ -85,9 +97,21 @@ export function buildRegistryTarget(
   }
   assertRegion(input, region);
   const suffix = registrySuffix(region, variant);
-  if (suffix === undefined) throw invalid(input, `ECR offers no ${variant} registry endpoint in ${region}`);
-  const service = { standard: 'dkr.ecr', fips: 'dkr.ecr-fips', dualstack: 'dkr-ecr', 'dualstack-fips': 'dkr-ecr-fips' }[variant];
-  return { kind: 'private', accountId, region, host: `${accountId}.${service}.${region}.${suffix}`, variant };
+  if (suffix === undefined)
+    throw invalid(input, `ECR offers no ${variant} registry endpoint in ${region}`);
+  const service = {
+    standard: 'dkr.ecr',
+    fips: 'dkr.ecr-fips',
+    dualstack: 'dkr-ecr',
+    'dualstack-fips': 'dkr-ecr-fips',
+  }[variant];
+  return {
+    kind: 'private',
+    accountId,
+    region,
+    host: `${accountId}.${service}.${region}.${suffix}`,
+    variant,
+  };
 }
 
 /** The DNS suffix of `region`'s registries of `variant`, decided by the region's partition. */

@@ -22,12 +22,22 @@ export interface HealthServer {
  * reason) and `/metrics` (Prometheus text format) on `host:port`. Nothing else is served, and no
  * response carries a secret.
  */
-export async function startHealthServer(listen: { host: string; port: number }, state: HealthState, metrics: Registry): Promise<HealthServer> {
+export async function startHealthServer(
+  listen: { host: string; port: number },
+  state: HealthState,
+  metrics: Registry,
+): Promise<HealthServer> {
   const server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
-    if (request.method !== 'GET' && request.method !== 'HEAD') return send(response, 405, 'method not allowed\n');
+    if (request.method !== 'GET' && request.method !== 'HEAD')
+      return send(response, 405, 'method not allowed\n');
     if (path === '/healthz') return send(response, 200, 'ok\n');
-    if (path === '/readyz') return send(response, state.ready ? 200 : 503, state.ready ? 'ready\n' : `not ready: ${state.reason}\n`);
+    if (path === '/readyz')
+      return send(
+        response,
+        state.ready ? 200 : 503,
+        state.ready ? 'ready\n' : `not ready: ${state.reason}\n`,
+      );
     if (path === '/metrics') {
       metrics.metrics().then(
         (text) => send(response, 200, text, metrics.contentType),
@@ -49,7 +59,12 @@ export async function startHealthServer(listen: { host: string; port: number }, 
   };
 }
 
-function send(response: import('node:http').ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void {
+function send(
+  response: import('node:http').ServerResponse,
+  status: number,
+  body: string,
+  type = 'text/plain; charset=utf-8',
+): void {
   response.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
   response.end(body);
 }

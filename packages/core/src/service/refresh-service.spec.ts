@@ -26,11 +26,19 @@ function fakeTime(start = new Date('2026-05-01T00:00:00Z')) {
       return triggers.shift() ?? 'timer';
     },
   };
-  return { clock: () => new Date(now), sleeps, wakeUp, triggers, advance: (ms: number) => (now += ms) };
+  return {
+    clock: () => new Date(now),
+    sleeps,
+    wakeUp,
+    triggers,
+    advance: (ms: number) => (now += ms),
+  };
 }
 
 /** A sink with one target that records what it wrote, like a real one would. */
-function oneTargetSink(options: { failWrites?: () => boolean } = {}): Sink & { writes: number; record?: CredentialRecord } {
+function oneTargetSink(
+  options: { failWrites?: () => boolean } = {},
+): Sink & { writes: number; record?: CredentialRecord } {
   const sink: Sink & { writes: number; record?: CredentialRecord } = {
     id: 'memory',
     writes: 0,
@@ -39,15 +47,38 @@ function oneTargetSink(options: { failWrites?: () => boolean } = {}): Sink & { w
     },
     async apply(context) {
       const record = sink.record;
-      if (!context.needsRefresh(record)) return [{ sink: 'memory', target: 't', action: 'unchanged', ...(record ? { record } : {}) }];
+      if (!context.needsRefresh(record))
+        return [
+          { sink: 'memory', target: 't', action: 'unchanged', ...(record ? { record } : {}) },
+        ];
       try {
         const credential = (await context.credentials()).get(registries[0]?.host ?? '');
-        if (credential === undefined || options.failWrites?.() === true) throw new Error('write failed');
+        if (credential === undefined || options.failWrites?.() === true)
+          throw new Error('write failed');
         sink.writes += 1;
-        sink.record = { hosts: [credential.host], fetchedAt: credential.fetchedAt, expiresAt: credential.expiresAt };
-        return [{ sink: 'memory', target: 't', action: record ? 'updated' : 'created', record: sink.record } satisfies TargetResult];
+        sink.record = {
+          hosts: [credential.host],
+          fetchedAt: credential.fetchedAt,
+          expiresAt: credential.expiresAt,
+        };
+        return [
+          {
+            sink: 'memory',
+            target: 't',
+            action: record ? 'updated' : 'created',
+            record: sink.record,
+          } satisfies TargetResult,
+        ];
       } catch (error) {
-        return [{ sink: 'memory', target: 't', action: 'failed', error: error as never, ...(record ? { record } : {}) }];
+        return [
+          {
+            sink: 'memory',
+            target: 't',
+            action: 'failed',
+            error: error as never,
+            ...(record ? { record } : {}),
+          },
+        ];
       }
     },
   };
@@ -57,7 +88,10 @@ function oneTargetSink(options: { failWrites?: () => boolean } = {}): Sink & { w
 /** A fake ECR whose tokens live 12 h on the fake clock. */
 function ecrOn(time: ReturnType<typeof fakeTime>) {
   return createFakeEcr(() => [
-    { authorizationToken: Buffer.from('AWS:pw-0123456789').toString('base64'), expiresAt: new Date(time.clock().getTime() + 12 * HOUR) },
+    {
+      authorizationToken: Buffer.from('AWS:pw-0123456789').toString('base64'),
+      expiresAt: new Date(time.clock().getTime() + 12 * HOUR),
+    },
   ]);
 }
 
@@ -86,7 +120,12 @@ describe('core/service/refresh-service', () => {
 
   it('waits instead of spinning when ECR reports an expiry in the past', async () => {
     const time = fakeTime();
-    const ecr = createFakeEcr(() => [{ authorizationToken: Buffer.from('AWS:pw-0123456789').toString('base64'), expiresAt: new Date('2015-01-01T00:00:00Z') }]);
+    const ecr = createFakeEcr(() => [
+      {
+        authorizationToken: Buffer.from('AWS:pw-0123456789').toString('base64'),
+        expiresAt: new Date('2015-01-01T00:00:00Z'),
+      },
+    ]);
     await runRefreshService({
       registries,
       sinks: [oneTargetSink()],
@@ -97,7 +136,10 @@ describe('core/service/refresh-service', () => {
       schedule: noJitter,
       maxCycles: 5,
     });
-    assert.ok(time.sleeps.every((ms) => ms >= DEFAULT_SCHEDULE.minIntervalMs), time.sleeps.join(','));
+    assert.ok(
+      time.sleeps.every((ms) => ms >= DEFAULT_SCHEDULE.minIntervalMs),
+      time.sleeps.join(','),
+    );
     // The documented 12 hour lifetime is assumed, so the token fetched first serves every cycle.
     assert.equal(ecr.calls.length, 1);
     assert.equal(time.sleeps.length, 4);
@@ -125,12 +167,20 @@ describe('core/service/refresh-service', () => {
       onCycle: () => {
         cycles += 1;
         // The first cycle succeeds; from then on ECR fails for good.
-        if (cycles === 1) ecr.failWith({ name: 'ServiceUnavailableException', $fault: 'server', $metadata: { httpStatusCode: 503 } });
+        if (cycles === 1)
+          ecr.failWith({
+            name: 'ServiceUnavailableException',
+            $fault: 'server',
+            $metadata: { httpStatusCode: 503 },
+          });
       },
     });
     assert.equal(time.sleeps[0], 6 * HOUR);
     time.sleeps.shift();
-    assert.deepEqual(time.sleeps.slice(0, 8), [5_000, 10_000, 20_000, 40_000, 80_000, 160_000, 300_000, 300_000]);
+    assert.deepEqual(
+      time.sleeps.slice(0, 8),
+      [5_000, 10_000, 20_000, 40_000, 80_000, 160_000, 300_000, 300_000],
+    );
     assert.ok(time.sleeps.every((ms) => ms <= DEFAULT_SCHEDULE.backoffMaxMs));
     // 99 failures at up to 5 minutes each pass the 12 h expiry: the service must say so.
     assert.equal(health.ready, false);
@@ -141,9 +191,22 @@ describe('core/service/refresh-service', () => {
   it('is unready until the first refresh succeeds', async () => {
     const time = fakeTime();
     const ecr = createFakeEcr();
-    ecr.failWith({ name: 'UnrecognizedClientException', $fault: 'client', $metadata: { httpStatusCode: 403 } });
+    ecr.failWith({
+      name: 'UnrecognizedClientException',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 403 },
+    });
     const health: HealthState = { ready: true, reason: '' };
-    await runRefreshService({ registries, sinks: [oneTargetSink()], tokenSource: createTokenSource({ ecrApiFactory: ecr.factory, clock: time.clock }), signal: new AbortController().signal, clock: time.clock, wakeUp: time.wakeUp, maxCycles: 2, health });
+    await runRefreshService({
+      registries,
+      sinks: [oneTargetSink()],
+      tokenSource: createTokenSource({ ecrApiFactory: ecr.factory, clock: time.clock }),
+      signal: new AbortController().signal,
+      clock: time.clock,
+      wakeUp: time.wakeUp,
+      maxCycles: 2,
+      health,
+    });
     assert.equal(health.ready, false);
     assert.match(health.reason, /first refresh failed/);
   });

@@ -3,7 +3,13 @@ import { refresh, type RefreshOptions, type RefreshReport } from '../refresh.ts'
 import { createCachingTokenSource } from '../token/caching-token-source.ts';
 import type { HealthState } from './health-server.ts';
 import type { ServiceMetrics } from './metrics.ts';
-import { DEFAULT_SCHEDULE, delayAfterFailure, delayAfterSuccess, expiresBeforeNextAttempt, type ScheduleOptions } from './schedule.ts';
+import {
+  DEFAULT_SCHEDULE,
+  delayAfterFailure,
+  delayAfterSuccess,
+  expiresBeforeNextAttempt,
+  type ScheduleOptions,
+} from './schedule.ts';
 import { createWakeUp, type WakeUp } from './wake-up.ts';
 
 /** Options of {@link runRefreshService}. */
@@ -44,25 +50,35 @@ export async function runRefreshService(options: RefreshServiceOptions): Promise
   let succeededOnce = false;
   try {
     while (!options.signal.aborted) {
-      const report = await refresh({ ...options, tokenSource, force: cycles === 0 && options.force === true });
+      const report = await refresh({
+        ...options,
+        tokenSource,
+        force: cycles === 0 && options.force === true,
+      });
       cycles += 1;
       const failed = report.totals.failed > 0;
       failures = failed ? failures + 1 : 0;
       succeededOnce ||= !failed;
       const now = clock();
-      const delay = failed ? delayAfterFailure(failures, schedule, options.random) : delayAfterSuccess(report.nextRefreshAt, now, schedule, options.random);
+      const delay = failed
+        ? delayAfterFailure(failures, schedule, options.random)
+        : delayAfterSuccess(report.nextRefreshAt, now, schedule, options.random);
       const expiry = earliestExpiry(report);
       const expiring = expiresBeforeNextAttempt(expiry, now, delay);
       updateHealth(health, succeededOnce, expiring, failed);
       options.metrics?.observe(report, expiryByHost(report));
       if (expiring) {
         options.metrics?.expiringBeforeRetry();
-        logger.error({ expiresAt: expiry?.toISOString(), retryInMs: delay, failures }, 'credentials in place expire before the next attempt: pulls will fail');
+        logger.error(
+          { expiresAt: expiry?.toISOString(), retryInMs: delay, failures },
+          'credentials in place expire before the next attempt: pulls will fail',
+        );
       }
       options.onCycle?.(report, delay);
       if (options.maxCycles !== undefined && cycles >= options.maxCycles) break;
       const reason = await wakeUp.sleep(delay, options.signal);
-      if (reason !== 'timer' && reason !== 'stopped') logger.info({ reason }, 'change seen: refreshing');
+      if (reason !== 'timer' && reason !== 'stopped')
+        logger.info({ reason }, 'change seen: refreshing');
     }
   } finally {
     await watchers;
@@ -75,20 +91,34 @@ function startWatchers(options: RefreshServiceOptions, wakeUp: WakeUp): Promise<
     options.sinks.flatMap((sink) =>
       sink.watch === undefined
         ? []
-        : [sink.watch({ signal: options.signal, logger: logger.child({ sink: sink.id }), onChange: (reason) => wakeUp.trigger(`${sink.id}: ${reason}`) })],
+        : [
+            sink.watch({
+              signal: options.signal,
+              logger: logger.child({ sink: sink.id }),
+              onChange: (reason) => wakeUp.trigger(`${sink.id}: ${reason}`),
+            }),
+          ],
     ),
   );
 }
 
-function updateHealth(health: HealthState, succeededOnce: boolean, expiring: boolean, failed: boolean): void {
+function updateHealth(
+  health: HealthState,
+  succeededOnce: boolean,
+  expiring: boolean,
+  failed: boolean,
+): void {
   health.ready = succeededOnce && !expiring;
-  if (!succeededOnce) health.reason = failed ? 'the first refresh failed; retrying' : 'first refresh not finished';
+  if (!succeededOnce)
+    health.reason = failed ? 'the first refresh failed; retrying' : 'first refresh not finished';
   else if (expiring) health.reason = 'the credentials in place expire before the next attempt';
   else health.reason = '';
 }
 
 function earliestExpiry(report: RefreshReport): Date | undefined {
-  const times = report.results.flatMap((result) => (result.record === undefined ? [] : [result.record.expiresAt.getTime()]));
+  const times = report.results.flatMap((result) =>
+    result.record === undefined ? [] : [result.record.expiresAt.getTime()],
+  );
   return times.length === 0 ? undefined : new Date(Math.min(...times));
 }
 
@@ -97,9 +127,12 @@ function expiryByHost(report: RefreshReport): Map<string, Date> {
   for (const result of report.results) {
     for (const host of result.record?.hosts ?? []) {
       const current = expiry.get(host);
-      if (result.record !== undefined && (current === undefined || result.record.expiresAt < current)) expiry.set(host, result.record.expiresAt);
+      if (
+        result.record !== undefined &&
+        (current === undefined || result.record.expiresAt < current)
+      )
+        expiry.set(host, result.record.expiresAt);
     }
   }
   return expiry;
 }
-

@@ -37,7 +37,8 @@ export function delayAfterSuccess(
   options: ScheduleOptions = DEFAULT_SCHEDULE,
   random: () => number = Math.random,
 ): number {
-  const untilDue = nextRefreshAt === undefined ? options.maxIntervalMs : nextRefreshAt.getTime() - now.getTime();
+  const untilDue =
+    nextRefreshAt === undefined ? options.maxIntervalMs : nextRefreshAt.getTime() - now.getTime();
   const jittered = untilDue - untilDue * options.jitter * random();
   return clamp(jittered, options.minIntervalMs, options.maxIntervalMs);
 }
@@ -46,7 +47,11 @@ export function delayAfterSuccess(
  * The delay before retry number `attempt` (1 for the first retry): exponential from
  * backoffInitialMs, capped at backoffMaxMs, with "full jitter" over its upper half.
  */
-export function delayAfterFailure(attempt: number, options: ScheduleOptions = DEFAULT_SCHEDULE, random: () => number = Math.random): number {
+export function delayAfterFailure(
+  attempt: number,
+  options: ScheduleOptions = DEFAULT_SCHEDULE,
+  random: () => number = Math.random,
+): number {
   const exponential = options.backoffInitialMs * 2 ** Math.max(0, attempt - 1);
   const capped = Math.min(exponential, options.backoffMaxMs);
   return Math.round(capped / 2 + (capped / 2) * random());
@@ -56,7 +61,11 @@ export function delayAfterFailure(attempt: number, options: ScheduleOptions = DE
  * Whether the credentials in place will have expired before the next attempt: the moment to
  * say so loudly and to report unready.
  */
-export function expiresBeforeNextAttempt(earliestExpiry: Date | undefined, now: Date, delayMs: number): boolean {
+export function expiresBeforeNextAttempt(
+  earliestExpiry: Date | undefined,
+  now: Date,
+  delayMs: number,
+): boolean {
   return earliestExpiry !== undefined && earliestExpiry.getTime() <= now.getTime() + delayMs;
 }
 

@@ -27,7 +27,10 @@ export interface IssuePlaces {
  * `(top level)`), `message` says what is expected there, after the value given when `input` is
  * passed. One problem per issue, in the schema's order, so a run reports all of them at once.
  */
-export function schemaProblems(issues: readonly SchemaIssue[], places: IssuePlaces = {}): ValidationProblem[] {
+export function schemaProblems(
+  issues: readonly SchemaIssue[],
+  places: IssuePlaces = {},
+): ValidationProblem[] {
   return issues.map((issue) => {
     const key = places.name?.(issue.path) ?? issue.path.map(String).join('.');
     const value = 'input' in places ? valueAt(places.input, issue.path) : undefined;
@@ -39,7 +42,10 @@ export function schemaProblems(issues: readonly SchemaIssue[], places: IssuePlac
 }
 
 /** Every issue as `place: message`, for a `ConfigError` or an error's message (see {@link schemaProblems}). */
-export function describeSchemaIssues(issues: readonly SchemaIssue[], places: IssuePlaces = {}): string[] {
+export function describeSchemaIssues(
+  issues: readonly SchemaIssue[],
+  places: IssuePlaces = {},
+): string[] {
   return schemaProblems(issues, places).map((problem) => `${problem.path}: ${problem.message}`);
 }
 

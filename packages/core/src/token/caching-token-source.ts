@@ -6,7 +6,10 @@ import type { TokenSource } from './token-source.ts';
  * service that writes a new namespace between two refreshes reuses the token it holds instead of
  * calling ECR again. A one-shot run does not need it.
  */
-export function createCachingTokenSource(inner: TokenSource, clock: () => Date = () => new Date()): TokenSource {
+export function createCachingTokenSource(
+  inner: TokenSource,
+  clock: () => Date = () => new Date(),
+): TokenSource {
   const cache = new Map<string, RegistryCredential>();
 
   function cachedFor(hosts: readonly string[]): Map<string, RegistryCredential> | undefined {
@@ -14,7 +17,8 @@ export function createCachingTokenSource(inner: TokenSource, clock: () => Date =
     const hit = new Map<string, RegistryCredential>();
     for (const host of hosts) {
       const credential = cache.get(host);
-      if (credential === undefined || !isFresh({ ...credential, hosts: [host] }, [host], now)) return undefined;
+      if (credential === undefined || !isFresh({ ...credential, hosts: [host] }, [host], now))
+        return undefined;
       hit.set(host, credential);
     }
     return hit;

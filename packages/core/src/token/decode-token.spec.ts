@@ -9,13 +9,19 @@ describe('core/token/decode-token', () => {
   afterEach(clearSecretsForTesting);
 
   it('splits the token at the first colon, keeping colons in the password', () => {
-    assert.deepEqual(decodeAuthorizationToken(b64('AWS:pass:with:colons')), { username: 'AWS', password: 'pass:with:colons' });
+    assert.deepEqual(decodeAuthorizationToken(b64('AWS:pass:with:colons')), {
+      username: 'AWS',
+      password: 'pass:with:colons',
+    });
   });
 
   it('registers the password and the token for redaction as soon as it decodes them', () => {
     const token = b64('AWS:s3cr3t-password-value');
     decodeAuthorizationToken(token);
-    assert.equal(redactSecrets(`pw=s3cr3t-password-value tok=${token}`), 'pw=[REDACTED] tok=[REDACTED]');
+    assert.equal(
+      redactSecrets(`pw=s3cr3t-password-value tok=${token}`),
+      'pw=[REDACTED] tok=[REDACTED]',
+    );
   });
 
   const malformed: Array<[name: string, token: string]> = [

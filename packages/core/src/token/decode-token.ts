@@ -19,12 +19,16 @@ export function decodeAuthorizationToken(token: string): DecodedToken {
   registerSecret(token);
   if (token.length === 0) throw new TokenError('ECR returned an empty authorization token');
   if (!BASE64.test(token) || token.length % 4 !== 0) {
-    throw new TokenError(`ECR returned an authorization token that is not base64 (${token.length} characters)`);
+    throw new TokenError(
+      `ECR returned an authorization token that is not base64 (${token.length} characters)`,
+    );
   }
   const decoded = Buffer.from(token, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon <= 0 || colon === decoded.length - 1) {
-    throw new TokenError('ECR returned an authorization token that is not of the form user:password');
+    throw new TokenError(
+      'ECR returned an authorization token that is not of the form user:password',
+    );
   }
   const username = decoded.slice(0, colon);
   const password = decoded.slice(colon + 1);

@@ -18,25 +18,68 @@ describe('core/token/ecr-endpoint', () => {
 
   describe(ecrEndpointUrl.name, () => {
     const cases = [
-      { region: 'eu-west-1', fips: false, dualstack: false, url: 'https://api.ecr.eu-west-1.amazonaws.com' },
-      { region: 'us-east-1', fips: true, dualstack: false, url: 'https://api.ecr-fips.us-east-1.amazonaws.com' },
+      {
+        region: 'eu-west-1',
+        fips: false,
+        dualstack: false,
+        url: 'https://api.ecr.eu-west-1.amazonaws.com',
+      },
+      {
+        region: 'us-east-1',
+        fips: true,
+        dualstack: false,
+        url: 'https://api.ecr-fips.us-east-1.amazonaws.com',
+      },
       { region: 'us-east-1', fips: false, dualstack: true, url: 'https://ecr.us-east-1.api.aws' },
-      { region: 'us-east-1', fips: true, dualstack: true, url: 'https://ecr-fips.us-east-1.api.aws' },
-      { region: 'cn-north-1', fips: false, dualstack: false, url: 'https://api.ecr.cn-north-1.amazonaws.com.cn' },
-      { region: 'cn-north-1', fips: false, dualstack: true, url: 'https://ecr.cn-north-1.api.amazonwebservices.com.cn' },
-      { region: 'us-gov-west-1', fips: true, dualstack: true, url: 'https://ecr-fips.us-gov-west-1.api.aws' },
+      {
+        region: 'us-east-1',
+        fips: true,
+        dualstack: true,
+        url: 'https://ecr-fips.us-east-1.api.aws',
+      },
+      {
+        region: 'cn-north-1',
+        fips: false,
+        dualstack: false,
+        url: 'https://api.ecr.cn-north-1.amazonaws.com.cn',
+      },
+      {
+        region: 'cn-north-1',
+        fips: false,
+        dualstack: true,
+        url: 'https://ecr.cn-north-1.api.amazonwebservices.com.cn',
+      },
+      {
+        region: 'us-gov-west-1',
+        fips: true,
+        dualstack: true,
+        url: 'https://ecr-fips.us-gov-west-1.api.aws',
+      },
     ];
     for (const c of cases) {
-      const settings = { region: c.region, useFipsEndpoint: c.fips, useDualstackEndpoint: c.dualstack };
+      const settings = {
+        region: c.region,
+        useFipsEndpoint: c.fips,
+        useDualstackEndpoint: c.dualstack,
+      };
       it(`names ${c.url} for ${c.region}${c.fips ? ', FIPS' : ''}${c.dualstack ? ', dual-stack' : ''}, the host the SDK calls`, () => {
         assert.equal(ecrEndpointUrl(settings), c.url);
-        const sdk = new ECRClient({ region: c.region }).config.endpointProvider({ Region: c.region, UseFIPS: c.fips, UseDualStack: c.dualstack });
+        const sdk = new ECRClient({ region: c.region }).config.endpointProvider({
+          Region: c.region,
+          UseFIPS: c.fips,
+          UseDualStack: c.dualstack,
+        });
         assert.equal(sdk.url.origin, c.url);
       });
     }
 
     it('names the custom endpoint whatever the FIPS and dual-stack choices', () => {
-      const settings = { region: 'us-east-1', endpoint: 'https://vpce-1.api.ecr.us-east-1.vpce.amazonaws.com', useFipsEndpoint: true, useDualstackEndpoint: true };
+      const settings = {
+        region: 'us-east-1',
+        endpoint: 'https://vpce-1.api.ecr.us-east-1.vpce.amazonaws.com',
+        useFipsEndpoint: true,
+        useDualstackEndpoint: true,
+      };
       assert.equal(ecrEndpointUrl(settings), settings.endpoint);
     });
   });

@@ -13,8 +13,11 @@ export interface EcrEndpointSettings {
  * The custom endpoint the ECR client calls, if any: `endpoint`, else AWS_ENDPOINT_URL_ECR, else
  * AWS_ENDPOINT_URL (the SDK's own order); an empty variable counts as unset.
  */
-export function configuredEcrEndpoint(settings: Pick<EcrEndpointSettings, 'endpoint'>): string | undefined {
-  const configured = settings.endpoint || process.env.AWS_ENDPOINT_URL_ECR || process.env.AWS_ENDPOINT_URL;
+export function configuredEcrEndpoint(
+  settings: Pick<EcrEndpointSettings, 'endpoint'>,
+): string | undefined {
+  const configured =
+    settings.endpoint || process.env.AWS_ENDPOINT_URL_ECR || process.env.AWS_ENDPOINT_URL;
   return configured === '' ? undefined : configured;
 }
 

@@ -22,7 +22,9 @@ export function createSdkEcrApi(settings: EcrApiSettings): EcrApi {
   return {
     async getAuthorizationToken({ signal }) {
       // registryIds is deprecated: one token serves every registry the identity may read.
-      const output = await client.send(new GetAuthorizationTokenCommand({}), { abortSignal: signal });
+      const output = await client.send(new GetAuthorizationTokenCommand({}), {
+        abortSignal: signal,
+      });
       return { data: output.authorizationData ?? [], attempts: output.$metadata.attempts ?? 1 };
     },
   };

@@ -5,20 +5,31 @@ import { effectiveExpiry, type RegistryCredential } from '../credential/registry
 import type { RegistryTarget } from '../registry/registry-target.ts';
 import { silentLogger, type Logger } from '../log/logger.ts';
 import { DEFAULT_TIMEOUTS, type HttpTimeouts } from '../http/http-timeouts.ts';
-import { DEFAULT_IDENTITY, describeIdentity, identityKey, type AwsIdentity } from '../identity/aws-identity.ts';
+import {
+  DEFAULT_IDENTITY,
+  describeIdentity,
+  identityKey,
+  type AwsIdentity,
+} from '../identity/aws-identity.ts';
 import type { IdentityCredentialsFactory } from '../identity/identity-credentials.ts';
 import { decodeAuthorizationToken } from './decode-token.ts';
 import { fromAwsError } from './aws-error.ts';
 import type { EcrApi, EcrApiFactory, EcrApiSettings, EcrAuthorizationAnswer } from './ecr-api.ts';
 import { ecrEndpointUrl } from './ecr-endpoint.ts';
-import { createEcrPublicApi, ECR_PUBLIC_PERMISSIONS, ecrPublicEndpointUrl, ecrPublicSettings } from './ecr-public-api.ts';
+import {
+  createEcrPublicApi,
+  ECR_PUBLIC_PERMISSIONS,
+  ecrPublicEndpointUrl,
+  ecrPublicSettings,
+} from './ecr-public-api.ts';
 
 /**
  * The default {@link EcrApiFactory}: the AWS SDK's ECR client (see ecr-sdk-client.ts), loaded when
  * the first client is built. A run whose targets are all still fresh builds none, and never loads
  * the client, its credential providers or its HTTP handler.
  */
-const createSdkEcrApiLazily: EcrApiFactory = async (settings) => (await import('./ecr-sdk-client.ts')).createSdkEcrApi(settings);
+const createSdkEcrApiLazily: EcrApiFactory = async (settings) =>
+  (await import('./ecr-sdk-client.ts')).createSdkEcrApi(settings);
 
 /**
  * The default {@link IdentityCredentialsFactory}: the SDK's credential providers, loaded when the
@@ -65,7 +76,10 @@ export interface TokenSource {
    * `GetAuthorizationToken` per identity. A registry's own `identity` wins over the source's role. Throws an
    * `AwsAuthError`, `EcrUnavailableError` (both in errors.ts) or {@link TokenError}.
    */
-  fetch(registries: readonly RegistryTarget[], options?: { signal?: AbortSignal }): Promise<Map<string, RegistryCredential>>;
+  fetch(
+    registries: readonly RegistryTarget[],
+    options?: { signal?: AbortSignal },
+  ): Promise<Map<string, RegistryCredential>>;
   /** How many `GetAuthorizationToken` calls this source has made. */
   readonly calls: number;
 }
@@ -87,7 +101,11 @@ export function createTokenSource(options: TokenSourceOptions = {}): TokenSource
   const defaultIdentity: AwsIdentity =
     options.roleArn === undefined
       ? DEFAULT_IDENTITY
-      : { roleArn: options.roleArn, externalId: options.externalId, roleSessionName: options.roleSessionName };
+      : {
+          roleArn: options.roleArn,
+          externalId: options.externalId,
+          roleSessionName: options.roleSessionName,
+        };
   const clients = new Map<string, Promise<EcrApi>>();
   const identities = new Map<string, Promise<AwsCredentialIdentityProvider>>();
   const inFlight = new Map<string, Promise<Omit<RegistryCredential, 'host'>>>();
@@ -98,9 +116,14 @@ export function createTokenSource(options: TokenSourceOptions = {}): TokenSource
   }
 
   /** The identity's credentials for the region's partition, built once (they fail when used, not when built). */
-  function credentialsFor(identity: AwsIdentity, region: string): Promise<AwsCredentialIdentityProvider> {
+  function credentialsFor(
+    identity: AwsIdentity,
+    region: string,
+  ): Promise<AwsCredentialIdentityProvider> {
     const settings = { identity, region, base: options.credentials, maxAttempts, timeouts };
-    return buildOnce(identities, `${partitionOf(region)}|${identityKey(identity)}`, () => credentialsFactory(settings));
+    return buildOnce(identities, `${partitionOf(region)}|${identityKey(identity)}`, () =>
+      credentialsFactory(settings),
+    );
   }
 
   async function settingsFor(group: RegistryTarget[]): Promise<EcrApiSettings> {
@@ -120,16 +143,28 @@ export function createTokenSource(options: TokenSourceOptions = {}): TokenSource
   }
 
   /** The API a group calls (ECR, or ECR Public for public hosts), its settings, and how to name it. */
-  async function apiFor(
-    group: RegistryTarget[],
-  ): Promise<{ settings: EcrApiSettings; build: EcrApiFactory; where: string; permissions?: string }> {
+  async function apiFor(group: RegistryTarget[]): Promise<{
+    settings: EcrApiSettings;
+    build: EcrApiFactory;
+    where: string;
+    permissions?: string;
+  }> {
     const settings = await settingsFor(group);
     if (group[0]?.kind !== 'public') {
-      return { settings, build: factory, where: `ECR in ${settings.region} (${ecrEndpointUrl(settings)})` };
+      return {
+        settings,
+        build: factory,
+        where: `ECR in ${settings.region} (${ecrEndpointUrl(settings)})`,
+      };
     }
     const publicSettings = ecrPublicSettings(settings, options.publicEndpoint);
     const where = `ECR Public (${ecrPublicEndpointUrl(publicSettings)})`;
-    return { settings: publicSettings, build: publicFactory, where, permissions: ECR_PUBLIC_PERMISSIONS };
+    return {
+      settings: publicSettings,
+      build: publicFactory,
+      where,
+      permissions: ECR_PUBLIC_PERMISSIONS,
+    };
   }
 
   /**
@@ -140,7 +175,11 @@ export function createTokenSource(options: TokenSourceOptions = {}): TokenSource
     return buildOnce(clients, key, () => build(settings));
   }
 
-  async function fetchGroup(key: string, group: RegistryTarget[], signal?: AbortSignal): Promise<Omit<RegistryCredential, 'host'>> {
+  async function fetchGroup(
+    key: string,
+    group: RegistryTarget[],
+    signal?: AbortSignal,
+  ): Promise<Omit<RegistryCredential, 'host'>> {
     const { settings, build, where, permissions } = await apiFor(group);
     const client = await clientFor(key, settings, build);
     const identity = describeIdentity(settings.identity);
@@ -150,27 +189,46 @@ export function createTokenSource(options: TokenSourceOptions = {}): TokenSource
     try {
       answer = await client.getAuthorizationToken(signal === undefined ? {} : { signal });
     } catch (error) {
-      if (signal?.aborted === true) throw new EcrRefreshError(`the call to ${where} was cancelled`, { cause: error });
+      if (signal?.aborted === true)
+        throw new EcrRefreshError(`the call to ${where} was cancelled`, { cause: error });
       throw fromAwsError(error, where, identity, permissions);
     }
     const fetchedAt = clock();
     const first = answer.data[0];
     if (first?.authorizationToken === undefined) {
-      throw new TokenError(`${where} returned no authorization token (${answer.data.length} entries)`);
+      throw new TokenError(
+        `${where} returned no authorization token (${answer.data.length} entries)`,
+      );
     }
     const { username, password } = decodeAuthorizationToken(first.authorizationToken);
     const expiry = effectiveExpiry(first.expiresAt, fetchedAt);
     if (!expiry.trusted) {
       logger.warn(
-        { region: settings.region, reportedExpiresAt: first.expiresAt?.toISOString(), assumedExpiresAt: expiry.expiresAt.toISOString() },
+        {
+          region: settings.region,
+          reportedExpiresAt: first.expiresAt?.toISOString(),
+          assumedExpiresAt: expiry.expiresAt.toISOString(),
+        },
         'ECR reported an expiry that is not in the future; assuming the documented 12 hour lifetime',
       );
     }
-    const fields = { region: settings.region, ms: Date.now() - started, attempts: answer.attempts, expiresAt: expiry.expiresAt.toISOString() };
+    const fields = {
+      region: settings.region,
+      ms: Date.now() - started,
+      attempts: answer.attempts,
+      expiresAt: expiry.expiresAt.toISOString(),
+    };
     // Retries are worth an operator's attention (throttling, a flaky path); a first-try success is not.
-    if (answer.attempts > 1) logger.warn(fields, `fetched ECR token after ${answer.attempts} attempts`);
+    if (answer.attempts > 1)
+      logger.warn(fields, `fetched ECR token after ${answer.attempts} attempts`);
     else logger.debug(fields, 'fetched ECR token');
-    return { username, password, auth: first.authorizationToken, expiresAt: expiry.expiresAt, fetchedAt };
+    return {
+      username,
+      password,
+      auth: first.authorizationToken,
+      expiresAt: expiry.expiresAt,
+      fetchedAt,
+    };
   }
 
   return {
@@ -188,7 +246,8 @@ export function createTokenSource(options: TokenSourceOptions = {}): TokenSource
             inFlight.set(key, pending);
           }
           const credential = await pending;
-          for (const target of group) credentials.set(target.host, { host: target.host, ...credential });
+          for (const target of group)
+            credentials.set(target.host, { host: target.host, ...credential });
         }),
       );
       return credentials;
@@ -203,7 +262,12 @@ function groupByIdentity(
 ): Map<string, RegistryTarget[]> {
   const groups = new Map<string, RegistryTarget[]>();
   for (const target of registries) {
-    const key = [target.kind, partitionOf(target.region), target.region, identityKey(identityOf(target))].join('|');
+    const key = [
+      target.kind,
+      partitionOf(target.region),
+      target.region,
+      identityKey(identityOf(target)),
+    ].join('|');
     const group = groups.get(key) ?? [];
     if (!group.some((existing) => existing.host === target.host)) group.push(target);
     groups.set(key, group);
@@ -216,7 +280,11 @@ function partitionOf(region: string): string {
 }
 
 /** The value `build` makes for `key`, built once and shared; a failed build is not kept. */
-function buildOnce<T>(built: Map<string, Promise<T>>, key: string, build: () => T | Promise<T>): Promise<T> {
+function buildOnce<T>(
+  built: Map<string, Promise<T>>,
+  key: string,
+  build: () => T | Promise<T>,
+): Promise<T> {
   let value = built.get(key);
   if (value === undefined) {
     value = Promise.resolve()

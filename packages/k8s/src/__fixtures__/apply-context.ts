@@ -1,4 +1,7 @@
-import { applyContextFor, type ApplyContextOptions } from '../../../../test/support/apply-context.ts';
+import {
+  applyContextFor,
+  type ApplyContextOptions,
+} from '../../../../test/support/apply-context.ts';
 
 export const HOST = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
 export const OTHER_HOST = '210987654321.dkr.ecr.us-east-1.amazonaws.com';

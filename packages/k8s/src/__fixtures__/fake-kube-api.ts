@@ -69,7 +69,12 @@ export class FakeKubeApi implements KubeApi {
     const found = this.namespaces.get(name);
     if (found === undefined) throw new Error(`no namespace ${name}`);
     this.namespaces.set(name, { ...found, labels });
-    this.emit('namespace', 'MODIFIED', { metadata: { name, labels }, status: { phase: found.phase } }, found.labels);
+    this.emit(
+      'namespace',
+      'MODIFIED',
+      { metadata: { name, labels }, status: { phase: found.phase } },
+      found.labels,
+    );
   }
 
   async readNamespace(name: string): Promise<KubeNamespace | undefined> {
@@ -84,7 +89,10 @@ export class FakeKubeApi implements KubeApi {
     const found = this.secrets.get(key);
     if (found === undefined) return;
     this.secrets.delete(key);
-    this.emit('secret', 'DELETED', { ...found, metadata: { ...found.metadata, resourceVersion: this.nextVersion() } });
+    this.emit('secret', 'DELETED', {
+      ...found,
+      metadata: { ...found.metadata, resourceVersion: this.nextVersion() },
+    });
   }
 
   /** Ends every open watch stream, as an API server going away does. */
@@ -105,12 +113,24 @@ export class FakeKubeApi implements KubeApi {
   }
 
   /** Recorded as `watch <path>[?labelSelector=…][&fieldSelector=…]`. */
-  async *watch(query: KubeWatchQuery, resourceVersion: string, signal: AbortSignal): AsyncIterable<KubeWatchEvent> {
+  async *watch(
+    query: KubeWatchQuery,
+    resourceVersion: string,
+    signal: AbortSignal,
+  ): AsyncIterable<KubeWatchEvent> {
     this.connect('watch', shown(query));
     let seen = Number(resourceVersion);
     if (seen < this.forgottenBefore) {
       if (this.goneAs === 'status') throw this.error('GET', query.path, 410, 'Expired');
-      yield { type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired', message: 'too old resource version' } };
+      yield {
+        type: 'ERROR',
+        object: {
+          kind: 'Status',
+          code: 410,
+          reason: 'Expired',
+          message: 'too old resource version',
+        },
+      };
       return;
     }
     const drops = this.drops;
@@ -131,41 +151,82 @@ export class FakeKubeApi implements KubeApi {
     const existed = this.serviceAccounts.has(key);
     this.serviceAccounts.set(key, {
       metadata: { name, namespace, resourceVersion: this.nextVersion() },
-      ...(pullSecrets === undefined ? {} : { imagePullSecrets: pullSecrets.map((secret) => ({ name: secret })) }),
+      ...(pullSecrets === undefined
+        ? {}
+        : { imagePullSecrets: pullSecrets.map((secret) => ({ name: secret })) }),
     });
-    this.emit('serviceaccount', existed ? 'MODIFIED' : 'ADDED', this.serviceAccounts.get(key) as KubeServiceAccount);
+    this.emit(
+      'serviceaccount',
+      existed ? 'MODIFIED' : 'ADDED',
+      this.serviceAccounts.get(key) as KubeServiceAccount,
+    );
   }
 
   putSecret(namespace: string, secret: KubeSecret): void {
     const name = secret.metadata?.name ?? '';
     const existed = this.secrets.has(`${namespace}/${name}`);
-    this.secrets.set(`${namespace}/${name}`, structuredClone({ ...secret, metadata: { ...secret.metadata, namespace, resourceVersion: this.nextVersion() } }));
-    this.emit('secret', existed ? 'MODIFIED' : 'ADDED', this.secrets.get(`${namespace}/${name}`) as KubeSecret);
+    this.secrets.set(
+      `${namespace}/${name}`,
+      structuredClone({
+        ...secret,
+        metadata: { ...secret.metadata, namespace, resourceVersion: this.nextVersion() },
+      }),
+    );
+    this.emit(
+      'secret',
+      existed ? 'MODIFIED' : 'ADDED',
+      this.secrets.get(`${namespace}/${name}`) as KubeSecret,
+    );
   }
 
   /** Recorded as `list <path>[?labelSelector=…][&fieldSelector=…]`, once per page. */
   async listPage(query: KubeListQuery, continueToken?: string): Promise<KubeListPage> {
     this.record('list', shown(query));
-    const [, namespace, plural] = /^\/api\/v1(?:\/namespaces\/([^/]+))?\/(namespaces|secrets|serviceaccounts)$/.exec(query.path) ?? [];
-    if (plural === undefined || (plural === 'namespaces' && namespace !== undefined)) throw new Error(`the fake does not list ${query.path}`);
-    const fieldName = query.fieldSelector === undefined ? undefined : /^metadata\.name=(.+)$/.exec(query.fieldSelector)?.[1];
-    if (query.fieldSelector !== undefined && fieldName === undefined) throw new Error(`the fake does not select by ${query.fieldSelector}`);
+    const [, namespace, plural] =
+      /^\/api\/v1(?:\/namespaces\/([^/]+))?\/(namespaces|secrets|serviceaccounts)$/.exec(
+        query.path,
+      ) ?? [];
+    if (plural === undefined || (plural === 'namespaces' && namespace !== undefined))
+      throw new Error(`the fake does not list ${query.path}`);
+    const fieldName =
+      query.fieldSelector === undefined
+        ? undefined
+        : /^metadata\.name=(.+)$/.exec(query.fieldSelector)?.[1];
+    if (query.fieldSelector !== undefined && fieldName === undefined)
+      throw new Error(`the fake does not select by ${query.fieldSelector}`);
     const all: KubeObject[] =
       plural === 'namespaces'
-        ? [...this.namespaces.values()].map(({ name, labels, phase }) => ({ metadata: { name, labels }, status: { phase } }))
+        ? [...this.namespaces.values()].map(({ name, labels, phase }) => ({
+            metadata: { name, labels },
+            status: { phase },
+          }))
         : [...(plural === 'secrets' ? this.secrets : this.serviceAccounts).entries()]
             .sort(([a], [b]) => (a < b ? -1 : 1))
             .filter(([key]) => namespace === undefined || key.startsWith(`${namespace}/`))
-            .map(([key, object]) => structuredClone({ ...object, metadata: { ...object.metadata, namespace: key.split('/')[0] } }));
-    const matching = all.filter((object) => (fieldName === undefined || object.metadata?.name === fieldName) && selects(query.labelSelector, object.metadata?.labels ?? {}));
+            .map(([key, object]) =>
+              structuredClone({
+                ...object,
+                metadata: { ...object.metadata, namespace: key.split('/')[0] },
+              }),
+            );
+    const matching = all.filter(
+      (object) =>
+        (fieldName === undefined || object.metadata?.name === fieldName) &&
+        selects(query.labelSelector, object.metadata?.labels ?? {}),
+    );
     const start = Number(continueToken ?? 0);
     const end = start + query.limit;
-    return { items: matching.slice(start, end), continue: end < matching.length ? String(end) : undefined };
+    return {
+      items: matching.slice(start, end),
+      continue: end < matching.length ? String(end) : undefined,
+    };
   }
 
   async listNamespaces(labelSelector?: string): Promise<KubeNamespace[]> {
     this.record('list', 'namespaces');
-    return [...this.namespaces.values()].filter((namespace) => selects(labelSelector, namespace.labels));
+    return [...this.namespaces.values()].filter((namespace) =>
+      selects(labelSelector, namespace.labels),
+    );
   }
 
   async readSecret(namespace: string, name: string): Promise<KubeSecret | undefined> {
@@ -180,7 +241,13 @@ export class FakeKubeApi implements KubeApi {
     this.beforeWrite?.('create', key);
     if (!this.namespaces.has(namespace)) throw this.error('POST', key, 404, 'NotFound');
     if (this.secrets.has(key)) throw this.error('POST', key, 409, 'AlreadyExists');
-    this.secrets.set(key, structuredClone({ ...secret, metadata: { ...secret.metadata, resourceVersion: this.nextVersion() } }));
+    this.secrets.set(
+      key,
+      structuredClone({
+        ...secret,
+        metadata: { ...secret.metadata, resourceVersion: this.nextVersion() },
+      }),
+    );
     this.emit('secret', 'ADDED', this.secrets.get(key) as KubeSecret);
     return structuredClone(this.secrets.get(key) as KubeSecret);
   }
@@ -191,16 +258,28 @@ export class FakeKubeApi implements KubeApi {
     this.beforeWrite?.('replace', key);
     const current = this.secrets.get(key);
     if (current === undefined) throw this.error('PUT', key, 404, 'NotFound');
-    if (secret.metadata?.resourceVersion !== undefined && secret.metadata.resourceVersion !== current.metadata?.resourceVersion) {
+    if (
+      secret.metadata?.resourceVersion !== undefined &&
+      secret.metadata.resourceVersion !== current.metadata?.resourceVersion
+    ) {
       throw this.error('PUT', key, 409, 'Conflict');
     }
     if (secret.type !== current.type) throw this.error('PUT', key, 422, 'Invalid');
-    this.secrets.set(key, structuredClone({ ...secret, metadata: { ...secret.metadata, resourceVersion: this.nextVersion() } }));
+    this.secrets.set(
+      key,
+      structuredClone({
+        ...secret,
+        metadata: { ...secret.metadata, resourceVersion: this.nextVersion() },
+      }),
+    );
     this.emit('secret', 'MODIFIED', this.secrets.get(key) as KubeSecret);
     return structuredClone(this.secrets.get(key) as KubeSecret);
   }
 
-  async readServiceAccount(namespace: string, name: string): Promise<KubeServiceAccount | undefined> {
+  async readServiceAccount(
+    namespace: string,
+    name: string,
+  ): Promise<KubeServiceAccount | undefined> {
     this.record('get', `serviceaccounts/${namespace}/${name}`);
     const found = this.serviceAccounts.get(`${namespace}/${name}`);
     return found === undefined ? undefined : structuredClone(found);
@@ -208,10 +287,16 @@ export class FakeKubeApi implements KubeApi {
 
   async listServiceAccounts(namespace: string): Promise<KubeServiceAccount[]> {
     this.record('list', `serviceaccounts/${namespace}`);
-    return [...this.serviceAccounts.entries()].filter(([key]) => key.startsWith(`${namespace}/`)).map(([, account]) => structuredClone(account));
+    return [...this.serviceAccounts.entries()]
+      .filter(([key]) => key.startsWith(`${namespace}/`))
+      .map(([, account]) => structuredClone(account));
   }
 
-  async patchServiceAccount(namespace: string, name: string, operations: readonly JsonPatchOperation[]): Promise<KubeServiceAccount> {
+  async patchServiceAccount(
+    namespace: string,
+    name: string,
+    operations: readonly JsonPatchOperation[],
+  ): Promise<KubeServiceAccount> {
     const key = `${namespace}/${name}`;
     this.record('patch', `serviceaccounts/${key}`);
     this.beforeWrite?.('patch', key);
@@ -220,7 +305,11 @@ export class FakeKubeApi implements KubeApi {
     const next = structuredClone(current);
     for (const operation of operations) {
       if (operation.op === 'test') {
-        if (operation.path !== '/metadata/resourceVersion' || operation.value !== current.metadata?.resourceVersion) throw this.error('PATCH', key, 422, 'Invalid');
+        if (
+          operation.path !== '/metadata/resourceVersion' ||
+          operation.value !== current.metadata?.resourceVersion
+        )
+          throw this.error('PATCH', key, 422, 'Invalid');
       } else if (operation.op === 'add' && operation.path === '/imagePullSecrets') {
         next.imagePullSecrets = operation.value as Array<{ name: string }>;
       } else if (operation.op === 'add' && operation.path === '/imagePullSecrets/-') {
@@ -254,10 +343,16 @@ export class FakeKubeApi implements KubeApi {
 
   /** Stores a custom object (a Rancher Project or Setting) as an admin would create it. */
   putCustomObject(kind: CustomResourceKind, object: KubeCustomObject): void {
-    this.customObjects.set(customObjectKey(kind, object.metadata?.name ?? ''), structuredClone(object));
+    this.customObjects.set(
+      customObjectKey(kind, object.metadata?.name ?? ''),
+      structuredClone(object),
+    );
   }
 
-  async readCustomObject(kind: CustomResourceKind, name: string): Promise<KubeCustomObject | undefined> {
+  async readCustomObject(
+    kind: CustomResourceKind,
+    name: string,
+  ): Promise<KubeCustomObject | undefined> {
     const key = customObjectKey(kind, name);
     this.record('get', key);
     const found = this.customObjects.get(key);
@@ -267,7 +362,9 @@ export class FakeKubeApi implements KubeApi {
   async listCustomObjects(kind: CustomResourceKind): Promise<KubeCustomObject[]> {
     const prefix = customObjectKey(kind, '');
     this.record('list', prefix);
-    return [...this.customObjects.entries()].filter(([key]) => key.startsWith(prefix)).map(([, object]) => structuredClone(object));
+    return [...this.customObjects.entries()]
+      .filter(([key]) => key.startsWith(prefix))
+      .map(([, object]) => structuredClone(object));
   }
 
   /** Requests of a verb (`get`, `create`, `replace`, `patch`, `list`). */
@@ -277,7 +374,8 @@ export class FakeKubeApi implements KubeApi {
 
   private record(verb: string, what: string): void {
     this.requests.push(`${verb} ${what}`);
-    if (this.forbidden.some((prefix) => `${verb} ${what}`.startsWith(prefix))) throw this.error(verb.toUpperCase(), what, 403, 'Forbidden');
+    if (this.forbidden.some((prefix) => `${verb} ${what}`.startsWith(prefix)))
+      throw this.error(verb.toUpperCase(), what, 403, 'Forbidden');
     if (this.failNext !== undefined && this.failNext.verb === verb) {
       const { status, reason } = this.failNext;
       this.failNext = undefined;
@@ -286,20 +384,39 @@ export class FakeKubeApi implements KubeApi {
   }
 
   private error(method: string, path: string, status: number, reason: string): KubernetesApiError {
-    return new KubernetesApiError('fake', { method, path, status, reason }, `${method} ${path}: HTTP ${status} ${reason}`);
+    return new KubernetesApiError(
+      'fake',
+      { method, path, status, reason },
+      `${method} ${path}: HTTP ${status} ${reason}`,
+    );
   }
 
   private connect(verb: string, path: string): void {
     this.record(verb, path);
     if (this.failConnections > 0) {
       this.failConnections -= 1;
-      throw new KubernetesApiError('fake', { method: 'GET', path, errorCode: 'ECONNREFUSED' }, `GET ${path}: no answer from the API server (ECONNREFUSED)`);
+      throw new KubernetesApiError(
+        'fake',
+        { method: 'GET', path, errorCode: 'ECONNREFUSED' },
+        `GET ${path}: no answer from the API server (ECONNREFUSED)`,
+      );
     }
   }
 
-  private emit(kind: Change['kind'], type: KubeWatchEvent['type'], object: KubeWatchEvent['object'], labelsBefore?: Record<string, string>): void {
+  private emit(
+    kind: Change['kind'],
+    type: KubeWatchEvent['type'],
+    object: KubeWatchEvent['object'],
+    labelsBefore?: Record<string, string>,
+  ): void {
     const version = Number(object.metadata?.resourceVersion ?? this.nextVersion());
-    const event = { type, object: structuredClone({ ...object, metadata: { ...object.metadata, resourceVersion: String(version) } }) };
+    const event = {
+      type,
+      object: structuredClone({
+        ...object,
+        metadata: { ...object.metadata, resourceVersion: String(version) },
+      }),
+    };
     this.changes.push({ version, kind, event, labelsBefore });
     this.wake();
   }
@@ -329,30 +446,50 @@ export class FakeKubeApi implements KubeApi {
 
 // A query as requests are recorded: `<path>[?labelSelector=…][&fieldSelector=…]`.
 function shown(query: KubeWatchQuery): string {
-  const selectors = new URLSearchParams({ ...(query.labelSelector === undefined ? {} : { labelSelector: query.labelSelector }), ...(query.fieldSelector === undefined ? {} : { fieldSelector: query.fieldSelector }) });
+  const selectors = new URLSearchParams({
+    ...(query.labelSelector === undefined ? {} : { labelSelector: query.labelSelector }),
+    ...(query.fieldSelector === undefined ? {} : { fieldSelector: query.fieldSelector }),
+  });
   return `${query.path}${selectors.size === 0 ? '' : `?${decodeURIComponent(selectors.toString())}`}`;
 }
 
 // Whether `labels` satisfy a selector of `key=value` and `key!=value` requirements.
 function selects(selector: string | undefined, labels: Record<string, string>): boolean {
-  const wanted = (selector ?? '').split(',').filter((part) => part !== '').map((part) => /^([^!=]+)(!?=)(.*)$/.exec(part) ?? []);
-  return wanted.every(([, key, operator, value]) => (labels[key ?? ''] === value) === (operator === '='));
+  const wanted = (selector ?? '')
+    .split(',')
+    .filter((part) => part !== '')
+    .map((part) => /^([^!=]+)(!?=)(.*)$/.exec(part) ?? []);
+  return wanted.every(
+    ([, key, operator, value]) => (labels[key ?? ''] === value) === (operator === '='),
+  );
 }
 
 // A change a watch of `query` may see: the collection's kind, its namespace and a name.
 function matches(change: Change, query: KubeWatchQuery): boolean {
-  const [, namespaceOfPath, plural] = /^\/api\/v1(?:\/namespaces\/([^/]+))?\/(namespaces|secrets|serviceaccounts)$/.exec(query.path) ?? [];
+  const [, namespaceOfPath, plural] =
+    /^\/api\/v1(?:\/namespaces\/([^/]+))?\/(namespaces|secrets|serviceaccounts)$/.exec(
+      query.path,
+    ) ?? [];
   const { name, namespace } = change.event.object.metadata ?? {};
-  const kinds = { namespaces: 'namespace', secrets: 'secret', serviceaccounts: 'serviceaccount' } as const;
-  const kindMatches = plural !== undefined && kinds[plural as keyof typeof kinds] === change.kind && (namespaceOfPath === undefined || namespace === namespaceOfPath);
-  const named = query.fieldSelector === undefined || query.fieldSelector === `metadata.name=${name}`;
+  const kinds = {
+    namespaces: 'namespace',
+    secrets: 'secret',
+    serviceaccounts: 'serviceaccount',
+  } as const;
+  const kindMatches =
+    plural !== undefined &&
+    kinds[plural as keyof typeof kinds] === change.kind &&
+    (namespaceOfPath === undefined || namespace === namespaceOfPath);
+  const named =
+    query.fieldSelector === undefined || query.fieldSelector === `metadata.name=${name}`;
   return kindMatches && named;
 }
 
 // The event a label-selected watch sees of a change: ADDED once the object matches, DELETED once it no longer does.
 function seenAs(change: Change, selector: string | undefined): KubeWatchEvent | undefined {
   const now = selects(selector, change.event.object.metadata?.labels ?? {});
-  if (change.event.type !== 'MODIFIED' || change.labelsBefore === undefined) return now ? change.event : undefined;
+  if (change.event.type !== 'MODIFIED' || change.labelsBefore === undefined)
+    return now ? change.event : undefined;
   const before = selects(selector, change.labelsBefore);
   if (now === before) return now ? change.event : undefined;
   return { ...change.event, type: now ? 'ADDED' : 'DELETED' };

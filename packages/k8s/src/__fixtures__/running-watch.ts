@@ -14,14 +14,19 @@ export interface RunningWatch {
 export function startSinkWatch(sink: Sink): RunningWatch {
   const controller = new AbortController();
   const reasons: string[] = [];
-  const stopped = sink.watch?.({ signal: controller.signal, logger: silentLogger, onChange: (reason) => reasons.push(reason) });
+  const stopped = sink.watch?.({
+    signal: controller.signal,
+    logger: silentLogger,
+    onChange: (reason) => reasons.push(reason),
+  });
   assert.ok(stopped !== undefined, `the ${sink.id} sink offers watch`);
   return {
     reasons,
     async until(pattern) {
       const deadline = Date.now() + 1000;
       while (!reasons.some((reason) => pattern.test(reason))) {
-        if (Date.now() > deadline) throw new Error(`no change matching ${pattern}; seen: ${JSON.stringify(reasons)}`);
+        if (Date.now() > deadline)
+          throw new Error(`no change matching ${pattern}; seen: ${JSON.stringify(reasons)}`);
         await new Promise((resolve) => setTimeout(resolve, 2));
       }
       return reasons;

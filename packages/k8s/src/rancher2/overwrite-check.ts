@@ -12,7 +12,11 @@ const READS_AT_ONCE = 8;
  * `secretName` that is not a copy Rancher made: once the project-scoped Secret exists, Rancher
  * overwrites each of them. Reads only.
  */
-async function secretsRancherWouldOverwrite(downstream: KubeApi, project: RancherProject, secretName: string): Promise<string[]> {
+async function secretsRancherWouldOverwrite(
+  downstream: KubeApi,
+  project: RancherProject,
+  secretName: string,
+): Promise<string[]> {
   const namespaces = await downstream.listNamespaces(`${NAMESPACE_PROJECT_LABEL}=${project.name}`);
   const limit = pLimit(READS_AT_ONCE);
   const found = await Promise.all(
@@ -33,14 +37,29 @@ async function secretsRancherWouldOverwrite(downstream: KubeApi, project: Ranche
  * overwrite, or that the check could not be made. Never throws: the check informs, it does not
  * stop the write the user asked for.
  */
-export async function warnOfOverwrites(downstream: KubeApi, project: RancherProject, secretName: string, logger: Logger): Promise<void> {
-  const where = { sink: 'rancher2', project: `${project.cluster}:${project.name}`, secret: secretName };
+export async function warnOfOverwrites(
+  downstream: KubeApi,
+  project: RancherProject,
+  secretName: string,
+  logger: Logger,
+): Promise<void> {
+  const where = {
+    sink: 'rancher2',
+    project: `${project.cluster}:${project.name}`,
+    secret: secretName,
+  };
   try {
     const namespaces = await secretsRancherWouldOverwrite(downstream, project, secretName);
     if (namespaces.length > 0) {
-      logger.warn({ ...where, namespaces }, `Rancher will overwrite the Secret ${secretName} in ${namespaces.join(', ')} with the project-scoped Secret: it was not made by Rancher; choose another secret name to keep it`);
+      logger.warn(
+        { ...where, namespaces },
+        `Rancher will overwrite the Secret ${secretName} in ${namespaces.join(', ')} with the project-scoped Secret: it was not made by Rancher; choose another secret name to keep it`,
+      );
     }
   } catch (error) {
-    logger.warn({ ...where, error: toEcrRefreshError(error, 'check failed').message }, `cannot check the namespaces of project ${project.cluster}:${project.name} for Secrets named ${secretName} that Rancher would overwrite`);
+    logger.warn(
+      { ...where, error: toEcrRefreshError(error, 'check failed').message },
+      `cannot check the namespaces of project ${project.cluster}:${project.name} for Secrets named ${secretName} that Rancher would overwrite`,
+    );
   }
 }

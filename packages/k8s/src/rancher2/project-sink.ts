@@ -19,7 +19,11 @@ import type { CollectionWatchOptions } from '../watch-collection.ts';
 import { writeSecret } from '../write-secret.ts';
 import { warnOfOverwrites } from './overwrite-check.ts';
 import { watchProjects } from './project-watch.ts';
-import { parseRancherProjectSinkOptions, type RancherProjectSinkOptions, type RancherProjectSinkOptionsInput } from './project-options.ts';
+import {
+  parseRancherProjectSinkOptions,
+  type RancherProjectSinkOptions,
+  type RancherProjectSinkOptionsInput,
+} from './project-options.ts';
 import { resolveProjects, type ProjectLookup, type RancherProject } from './projects.ts';
 import { PROJECT_SCOPED_SECRET_LABEL } from './rancher-objects.ts';
 import { supportedRancherVersion, type RancherVersion } from './rancher-version.ts';
@@ -67,7 +71,10 @@ export interface RancherProjectSinkRuntime {
  * that runs on while projects come and go) such a project is one failed target, and the others
  * are served.
  */
-export function createRancherProjectSink(input: RancherProjectSinkOptionsInput, runtime: RancherProjectSinkRuntime = {}): Sink {
+export function createRancherProjectSink(
+  input: RancherProjectSinkOptionsInput,
+  runtime: RancherProjectSinkRuntime = {},
+): Sink {
   const options = parseRancherProjectSinkOptions(input);
   const management = runtime.management ?? connectManagement(options, runtime);
   const overwrites = overwriteCheckFor(management, runtime.downstream);
@@ -90,21 +97,42 @@ export function createRancherProjectSink(input: RancherProjectSinkOptionsInput, 
       try {
         view = validated ?? (await lookUp(management, options));
       } catch (error) {
-        return [{ sink: SINK_ID, target: selectionOf(management, options), action: 'failed', error: toEcrRefreshError(error, 'cannot look up the Rancher projects') }];
+        return [
+          {
+            sink: SINK_ID,
+            target: selectionOf(management, options),
+            action: 'failed',
+            error: toEcrRefreshError(error, 'cannot look up the Rancher projects'),
+          },
+        ];
       } finally {
         validated = undefined;
       }
       if (view.version.release === undefined) {
-        context.logger.warn({ sink: SINK_ID, context: management.context, rancherVersion: view.version.text }, 'Rancher states no release version (a development build?); assuming it copies project-scoped Secrets (2.12 or later)');
+        context.logger.warn(
+          { sink: SINK_ID, context: management.context, rancherVersion: view.version.text },
+          'Rancher states no release version (a development build?); assuming it copies project-scoped Secrets (2.12 or later)',
+        );
       }
-      const unresolved = view.problems.map((problem): TargetResult => ({
-        sink: SINK_ID,
-        target: `${management.context}/${problem.selection}`,
-        action: 'failed',
-        error: new ConfigError(`${problem.path}: ${problem.message}`),
-      }));
+      const unresolved = view.problems.map(
+        (problem): TargetResult => ({
+          sink: SINK_ID,
+          target: `${management.context}/${problem.selection}`,
+          action: 'failed',
+          error: new ConfigError(`${problem.path}: ${problem.message}`),
+        }),
+      );
       const limit = pLimit(options.concurrency);
-      const written = await Promise.all(view.projects.map((project) => limit(() => applyToProject(management, project, options, context, { checkOverwrites: overwrites, events }))));
+      const written = await Promise.all(
+        view.projects.map((project) =>
+          limit(() =>
+            applyToProject(management, project, options, context, {
+              checkOverwrites: overwrites,
+              events,
+            }),
+          ),
+        ),
+      );
       return [...unresolved, ...written];
     },
     watch: (watchOptions) => watchProjects(management, options, watchOptions, runtime.watchBackoff),
@@ -117,12 +145,18 @@ interface ManagementView extends ProjectLookup {
 }
 
 /** Rancher's version (ConfigError when it has no project-scoped Secrets), then the projects. */
-async function lookUp(management: ClusterConnection, options: RancherProjectSinkOptions): Promise<ManagementView> {
+async function lookUp(
+  management: ClusterConnection,
+  options: RancherProjectSinkOptions,
+): Promise<ManagementView> {
   const version = await supportedRancherVersion(management.api, management.context);
   return { version, ...(await resolveProjects(management.api, options, management.context)) };
 }
 
-function connectManagement(options: RancherProjectSinkOptions, runtime: RancherProjectSinkRuntime): ClusterConnection {
+function connectManagement(
+  options: RancherProjectSinkOptions,
+  runtime: RancherProjectSinkRuntime,
+): ClusterConnection {
   const [connection] = connectClusters({
     kubeconfig: options.kubeconfig,
     contexts: options.context === undefined ? undefined : [options.context],
@@ -132,7 +166,8 @@ function connectManagement(options: RancherProjectSinkOptions, runtime: RancherP
     onRetry: runtime.onRetry,
     optionNames: { kubeconfig: 'rancher2.kubeconfig', contexts: 'rancher2.context' },
   });
-  if (connection === undefined) throw new ConfigError('rancher2.context: the kubeconfig names no context');
+  if (connection === undefined)
+    throw new ConfigError('rancher2.context: the kubeconfig names no context');
   return connection;
 }
 
@@ -141,36 +176,66 @@ function connectManagement(options: RancherProjectSinkOptions, runtime: RancherP
  * cluster, through Rancher's proxy for the others when the connection goes through it. Where no
  * connection can be had, says so once per cluster, not at every project.
  */
-function overwriteCheckFor(management: ClusterConnection, downstream: RancherProjectSinkRuntime['downstream']): OverwriteCheck {
-  const reach = downstream ?? ((cluster: string) => (cluster === LOCAL_CLUSTER ? management.api : management.reach?.(cluster)));
+function overwriteCheckFor(
+  management: ClusterConnection,
+  downstream: RancherProjectSinkRuntime['downstream'],
+): OverwriteCheck {
+  const reach =
+    downstream ??
+    ((cluster: string) =>
+      cluster === LOCAL_CLUSTER ? management.api : management.reach?.(cluster));
   const told = new Set<string>();
   return async (project, secretName, logger) => {
     const api = reach(project.cluster);
     if (api !== undefined) return warnOfOverwrites(api, project, secretName, logger);
     if (told.has(project.cluster)) return;
     told.add(project.cluster);
-    const why = management.reach === undefined && downstream === undefined
-      ? `the connection to the local cluster does not go through Rancher's proxy (…/k8s/clusters/local), so cluster ${project.cluster} cannot be reached`
-      : `no connection to cluster ${project.cluster}`;
-    logger.info({ sink: SINK_ID, cluster: project.cluster, secret: secretName }, `not checking the project namespaces of cluster ${project.cluster} for Secrets named ${secretName} that Rancher would overwrite: ${why}`);
+    const why =
+      management.reach === undefined && downstream === undefined
+        ? `the connection to the local cluster does not go through Rancher's proxy (…/k8s/clusters/local), so cluster ${project.cluster} cannot be reached`
+        : `no connection to cluster ${project.cluster}`;
+    logger.info(
+      { sink: SINK_ID, cluster: project.cluster, secret: secretName },
+      `not checking the project namespaces of cluster ${project.cluster} for Secrets named ${secretName} that Rancher would overwrite: ${why}`,
+    );
   };
 }
 
-type OverwriteCheck = (project: RancherProject, secretName: string, logger: Logger) => Promise<void>;
+type OverwriteCheck = (
+  project: RancherProject,
+  secretName: string,
+  logger: Logger,
+) => Promise<void>;
 
 async function applyToProject(
   management: ClusterConnection,
   project: RancherProject,
   options: RancherProjectSinkOptions,
   context: ApplyContext,
-  { checkOverwrites, events }: { checkOverwrites: OverwriteCheck; events: FailureEvents | undefined },
+  {
+    checkOverwrites,
+    events,
+  }: { checkOverwrites: OverwriteCheck; events: FailureEvents | undefined },
 ): Promise<TargetResult> {
   const target = `${management.context}/${project.cluster}:${project.name}`;
   const base = { sink: SINK_ID, target, ...(context.dryRun ? { dryRun: true } : {}) };
   if (context.signal.aborted) {
-    return { ...base, action: 'failed', error: new SinkWriteError(SINK_ID, target, 'not attempted: the run was interrupted', { retryable: true }) };
+    return {
+      ...base,
+      action: 'failed',
+      error: new SinkWriteError(SINK_ID, target, 'not attempted: the run was interrupted', {
+        retryable: true,
+      }),
+    };
   }
-  const secret = { namespace: project.backingNamespace, name: options.secretName, sink: SINK_ID, target, labels: { [PROJECT_SCOPED_SECRET_LABEL]: project.name }, metadata: secretMetadataOf(options) };
+  const secret = {
+    namespace: project.backingNamespace,
+    name: options.secretName,
+    sink: SINK_ID,
+    target,
+    labels: { [PROJECT_SCOPED_SECRET_LABEL]: project.name },
+    metadata: secretMetadataOf(options),
+  };
   let seen: KubeObjectReference | undefined;
   try {
     const outcome = await writeSecret(management.api, secret, context, {
@@ -180,10 +245,24 @@ async function applyToProject(
       onSecret: (reference) => (seen = reference),
     });
     const where = `project-scoped Secret ${project.backingNamespace}/${options.secretName} of "${project.displayName}"`;
-    return { ...base, action: outcome.action, record: outcome.record, reason: [where, outcome.reason].filter((part) => part !== undefined).join('; ') };
+    return {
+      ...base,
+      action: outcome.action,
+      record: outcome.record,
+      reason: [where, outcome.reason].filter((part) => part !== undefined).join('; '),
+    };
   } catch (error) {
     const failure = failureOf(error, project, target);
-    await events?.record({ cluster: management.context, api: management.api, namespace: project.backingNamespace, secret: seen, error: failure }, context);
+    await events?.record(
+      {
+        cluster: management.context,
+        api: management.api,
+        namespace: project.backingNamespace,
+        secret: seen,
+        error: failure,
+      },
+      context,
+    );
     return { ...base, action: 'failed', error: failure };
   }
 }
@@ -191,12 +270,21 @@ async function applyToProject(
 /** Why a project failed; a create refused with 404 means its backing namespace is missing. */
 function failureOf(error: unknown, project: RancherProject, target: string): EcrRefreshError {
   if (error instanceof KubernetesApiError && error.status === 404 && error.method === 'POST') {
-    return new SinkWriteError(SINK_ID, target, `the backing namespace ${project.backingNamespace} of project ${project.cluster}:${project.name} does not exist (yet: Rancher creates it shortly after the project)`, { retryable: true, cause: error });
+    return new SinkWriteError(
+      SINK_ID,
+      target,
+      `the backing namespace ${project.backingNamespace} of project ${project.cluster}:${project.name} does not exist (yet: Rancher creates it shortly after the project)`,
+      { retryable: true, cause: error },
+    );
   }
   return toEcrRefreshError(error, `cannot update ${target}`);
 }
 
 function selectionOf(management: ClusterConnection, options: RancherProjectSinkOptions): string {
-  const chosen = [...options.projects, ...options.projectNames.map((name) => `"${name}"`), ...(options.allProjects ? ['*'] : [])];
+  const chosen = [
+    ...options.projects,
+    ...options.projectNames.map((name) => `"${name}"`),
+    ...(options.allProjects ? ['*'] : []),
+  ];
   return `${management.context}/${options.cluster === undefined ? '' : `${options.cluster}:`}${chosen.join(',')}`;
 }

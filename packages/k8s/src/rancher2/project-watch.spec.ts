@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { FakeKubeApi } from '../__fixtures__/fake-kube-api.ts';
 import { contextFor } from '../__fixtures__/apply-context.ts';
-import { QUICK_BACKOFF, settle, startSinkWatch, type RunningWatch } from '../__fixtures__/running-watch.ts';
+import {
+  QUICK_BACKOFF,
+  settle,
+  startSinkWatch,
+  type RunningWatch,
+} from '../__fixtures__/running-watch.ts';
 import { createRancherProjectSink } from './project-sink.ts';
 import { PROJECT_SCOPED_SECRET_LABEL, SETTINGS, projectsOf } from './rancher-objects.ts';
 
@@ -17,9 +22,20 @@ describe('k8s/rancher2/project-watch', () => {
   beforeEach(async () => {
     api = new FakeKubeApi();
     api.putCustomObject(SETTINGS, { metadata: { name: 'server-version' }, value: 'v2.13.1' });
-    api.putCustomObject(projectsOf('c-test'), { metadata: { name: 'p-abcde' }, spec: { displayName: 'payments' }, status: { backingNamespace: BACKING } });
+    api.putCustomObject(projectsOf('c-test'), {
+      metadata: { name: 'p-abcde' },
+      spec: { displayName: 'payments' },
+      status: { backingNamespace: BACKING },
+    });
     api.addNamespace(BACKING);
-    sink = createRancherProjectSink({ projects: ['c-test:p-abcde'] }, { management: { context: 'rancher', namespace: 'default', api }, downstream: () => undefined, watchBackoff: QUICK_BACKOFF });
+    sink = createRancherProjectSink(
+      { projects: ['c-test:p-abcde'] },
+      {
+        management: { context: 'rancher', namespace: 'default', api },
+        downstream: () => undefined,
+        watchBackoff: QUICK_BACKOFF,
+      },
+    );
     await sink.apply(contextFor());
     running = startSinkWatch(sink);
     await settle();
@@ -29,12 +45,14 @@ describe('k8s/rancher2/project-watch', () => {
     running = undefined;
   });
 
-  it("reports a deleted project Secret (Rancher then deletes every copy), and not its own writes", async () => {
+  it('reports a deleted project Secret (Rancher then deletes every copy), and not its own writes', async () => {
     await sink.apply(contextFor({ force: true }));
     await settle();
     assert.deepEqual(running?.reasons, []);
     api.deleteSecret(BACKING, SECRET);
-    assert.deepEqual(await running?.until(/deleted/), [`rancher/c-test:p-abcde: Secret ${SECRET} deleted`]);
+    assert.deepEqual(await running?.until(/deleted/), [
+      `rancher/c-test:p-abcde: Secret ${SECRET} deleted`,
+    ]);
   });
 
   it('reports a Secret that lost its project-scoped label, or whose credentials someone rewrote', async () => {
@@ -51,7 +69,12 @@ describe('k8s/rancher2/project-watch', () => {
 
   it('watches only the Secret by name in its backing namespace', async () => {
     const byName = `watch /api/v1/namespaces/${BACKING}/secrets?labelSelector=app.kubernetes.io/managed-by=ecr-refresh&fieldSelector=metadata.name=ecr-pull-credentials`;
-    assert.ok(api.requests.some((request) => request === byName), api.requests.join('\n'));
-    assert.ok(!api.requests.some((request) => /^watch \/api\/v1\/(namespaces|secrets)(\?|$)/.test(request)));
+    assert.ok(
+      api.requests.some((request) => request === byName),
+      api.requests.join('\n'),
+    );
+    assert.ok(
+      !api.requests.some((request) => /^watch \/api\/v1\/(namespaces|secrets)(\?|$)/.test(request)),
+    );
   });
 });

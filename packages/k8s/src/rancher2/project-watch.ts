@@ -3,7 +3,11 @@ import type { KubeSecret, KubeWatchEvent } from '../kube-api.ts';
 import type { ClusterConnection } from '../kube-config.ts';
 import { MANAGED_SELECTOR } from '../kubernetes-watch.ts';
 import { holdsValidRecord } from '../secret-record.ts';
-import { watchCollection, watchSettingsOf, type CollectionWatchOptions } from '../watch-collection.ts';
+import {
+  watchCollection,
+  watchSettingsOf,
+  type CollectionWatchOptions,
+} from '../watch-collection.ts';
 import type { RancherProjectSinkOptions } from './project-options.ts';
 import { resolveProjects, type RancherProject } from './projects.ts';
 import { PROJECT_SCOPED_SECRET_LABEL } from './rancher-objects.ts';
@@ -28,7 +32,14 @@ export async function watchProjects(
     ({ projects } = await resolveProjects(api, options, context));
   } catch (error) {
     // The refreshes themselves report this; without the projects there is nothing to watch.
-    watch.logger.warn({ sink: 'rancher2', context, error: toEcrRefreshError(error, 'cannot look up the projects').message }, 'project Secrets are not watched: refreshing on schedule only');
+    watch.logger.warn(
+      {
+        sink: 'rancher2',
+        context,
+        error: toEcrRefreshError(error, 'cannot look up the projects').message,
+      },
+      'project Secrets are not watched: refreshing on schedule only',
+    );
     return;
   }
   const common = watchSettingsOf(context, watch, backoff);
@@ -36,12 +47,17 @@ export async function watchProjects(
     projects.map((project) =>
       watchCollection(
         api,
-        { path: `/api/v1/namespaces/${project.backingNamespace}/secrets`, labelSelector: MANAGED_SELECTOR, fieldSelector: `metadata.name=${options.secretName}` },
+        {
+          path: `/api/v1/namespaces/${project.backingNamespace}/secrets`,
+          labelSelector: MANAGED_SELECTOR,
+          fieldSelector: `metadata.name=${options.secretName}`,
+        },
         {
           ...common,
           onEvent: (event) => {
             const reason = projectSecretChange(event, project);
-            if (reason !== undefined) watch.onChange(`${context}/${project.cluster}:${project.name}: ${reason}`);
+            if (reason !== undefined)
+              watch.onChange(`${context}/${project.cluster}:${project.name}: ${reason}`);
           },
         },
       ),
@@ -54,6 +70,7 @@ function projectSecretChange(event: KubeWatchEvent, project: RancherProject): st
   const name = event.object.metadata?.name;
   if (event.type === 'DELETED') return `Secret ${name} deleted`;
   if (event.type !== 'MODIFIED') return undefined;
-  if (event.object.metadata?.labels?.[PROJECT_SCOPED_SECRET_LABEL] !== project.name) return `Secret ${name} lost its ${PROJECT_SCOPED_SECRET_LABEL} label`;
+  if (event.object.metadata?.labels?.[PROJECT_SCOPED_SECRET_LABEL] !== project.name)
+    return `Secret ${name} lost its ${PROJECT_SCOPED_SECRET_LABEL} label`;
   return holdsValidRecord(event.object as KubeSecret) ? undefined : `Secret ${name} altered`;
 }

@@ -38,18 +38,33 @@ const NAMES_SHOWN = 20;
  * or display name that matches no Project, a display name that matches several, or a Project
  * with an invalid backing namespace is a problem of its own; API failures are thrown as they come.
  */
-export async function resolveProjects(api: KubeApi, options: RancherProjectSinkOptions, context: string): Promise<ProjectLookup> {
+export async function resolveProjects(
+  api: KubeApi,
+  options: RancherProjectSinkOptions,
+  context: string,
+): Promise<ProjectLookup> {
   const found = new Map<string, RancherProject>();
   const problems: ProjectProblem[] = [];
   const add = (project: RancherProject, path: string, selection: string) => {
-    if (isNamespaceName(project.backingNamespace)) found.set(`${project.cluster}:${project.name}`, project);
-    else problems.push({ path, selection, message: `${quoteInput(selection)}: project ${project.cluster}:${project.name} names an invalid backing namespace ${quoteInput(project.backingNamespace)}` });
+    if (isNamespaceName(project.backingNamespace))
+      found.set(`${project.cluster}:${project.name}`, project);
+    else
+      problems.push({
+        path,
+        selection,
+        message: `${quoteInput(selection)}: project ${project.cluster}:${project.name} names an invalid backing namespace ${quoteInput(project.backingNamespace)}`,
+      });
   };
 
   for (const id of options.projects) {
     const { cluster = options.cluster ?? '', project } = splitProjectId(id);
     const object = await api.readCustomObject(projectsOf(cluster), project);
-    if (object === undefined) problems.push({ path: 'rancher2.projects', selection: `${cluster}:${project}`, message: `${quoteInput(id)}: no project ${project} in cluster ${cluster} (context ${context}); list them with: kubectl get projects.management.cattle.io -n ${cluster}` });
+    if (object === undefined)
+      problems.push({
+        path: 'rancher2.projects',
+        selection: `${cluster}:${project}`,
+        message: `${quoteInput(id)}: no project ${project} in cluster ${cluster} (context ${context}); list them with: kubectl get projects.management.cattle.io -n ${cluster}`,
+      });
     else add(projectOf(object, cluster), 'rancher2.projects', `${cluster}:${project}`);
   }
   const cluster = options.cluster;
@@ -58,21 +73,37 @@ export async function resolveProjects(api: KubeApi, options: RancherProjectSinkO
     const live = (await api.listCustomObjects(projectsOf(cluster)))
       .filter((object) => object.metadata?.deletionTimestamp === undefined)
       .map((object) => projectOf(object, cluster));
-    if (options.allProjects) for (const project of live) add(project, 'rancher2.allProjects', `${cluster}:${project.name}`);
+    if (options.allProjects)
+      for (const project of live)
+        add(project, 'rancher2.allProjects', `${cluster}:${project.name}`);
     for (const name of options.projectNames) {
       const matches = live.filter((project) => project.displayName === name);
-      if (matches.length === 1) add(matches[0] as RancherProject, 'rancher2.projectNames', `${cluster}:"${name}"`);
-      else problems.push({ path: 'rancher2.projectNames', selection: `${cluster}:"${name}"`, message: displayNameProblem(name, matches, live, cluster) });
+      if (matches.length === 1)
+        add(matches[0] as RancherProject, 'rancher2.projectNames', `${cluster}:"${name}"`);
+      else
+        problems.push({
+          path: 'rancher2.projectNames',
+          selection: `${cluster}:"${name}"`,
+          message: displayNameProblem(name, matches, live, cluster),
+        });
     }
   }
   return { projects: [...found.values()], problems };
 }
 
-function displayNameProblem(name: string, matches: readonly RancherProject[], all: readonly RancherProject[], cluster: string): string {
+function displayNameProblem(
+  name: string,
+  matches: readonly RancherProject[],
+  all: readonly RancherProject[],
+  cluster: string,
+): string {
   if (matches.length > 1) {
     return `${quoteInput(name)}: ${matches.length} projects of cluster ${cluster} have that name (${matches.map((project) => project.name).join(', ')}); name one by id`;
   }
-  const known = all.slice(0, NAMES_SHOWN).map((project) => `"${project.displayName}"`).join(', ');
+  const known = all
+    .slice(0, NAMES_SHOWN)
+    .map((project) => `"${project.displayName}"`)
+    .join(', ');
   const more = all.length > NAMES_SHOWN ? `, and ${all.length - NAMES_SHOWN} more` : '';
   return `${quoteInput(name)}: no project of cluster ${cluster} has that display name (known: ${known || 'none'}${more})`;
 }

@@ -1,6 +1,10 @@
 import { ConfigError, quoteInput } from '@ecr-refresh/core';
 import type { KubeApi } from '../kube-api.ts';
-import { FIRST_PROJECT_SCOPED_SECRETS_RELEASE, SERVER_VERSION_SETTING, SETTINGS } from './rancher-objects.ts';
+import {
+  FIRST_PROJECT_SCOPED_SECRETS_RELEASE,
+  SERVER_VERSION_SETTING,
+  SETTINGS,
+} from './rancher-objects.ts';
 
 /** The running Rancher's version as its `server-version` Setting states it. */
 export interface RancherVersion {
@@ -17,9 +21,14 @@ const RELEASE = /^v?(\d+)\.(\d+)/;
  * ConfigError when the cluster has no Rancher, or a Rancher older than 2.12, which does not copy
  * project-scoped Secrets. A development build is taken: the caller may warn.
  */
-export async function supportedRancherVersion(api: KubeApi, context: string): Promise<RancherVersion> {
+export async function supportedRancherVersion(
+  api: KubeApi,
+  context: string,
+): Promise<RancherVersion> {
   const setting = await api.readCustomObject(SETTINGS, SERVER_VERSION_SETTING);
-  const text = [setting?.value, setting?.default].find((value): value is string => typeof value === 'string' && value.trim() !== '')?.trim();
+  const text = [setting?.value, setting?.default]
+    .find((value): value is string => typeof value === 'string' && value.trim() !== '')
+    ?.trim();
   if (setting === undefined || text === undefined) {
     throw new ConfigError(
       `context ${context} is not Rancher's management cluster (it has no settings.management.cattle.io/${SERVER_VERSION_SETTING}): ` +
@@ -33,7 +42,7 @@ export async function supportedRancherVersion(api: KubeApi, context: string): Pr
     throw new ConfigError(
       `Rancher ${quoteInput(text)} at context ${context} has no project-scoped Secrets (they came in v${first.major}.${first.minor}.0): ` +
         'upgrade Rancher, or write the Secret into each namespace of the project with ' +
-        '`ecr-refresh k8s --kubeconfig <the cluster\'s kubeconfig> --selector field.cattle.io/projectId=<p-xxxxx>`',
+        "`ecr-refresh k8s --kubeconfig <the cluster's kubeconfig> --selector field.cattle.io/projectId=<p-xxxxx>`",
     );
   }
   return version;

@@ -40,24 +40,48 @@ const FILES_TTL_MS = 60_000;
  * read with the rest. Other auth-providers are refused by the kubeconfig checks before any request.
  * `env` is what a credential plugin inherits.
  */
-export function createAuthentication(cluster: KubeCluster, user: KubeUser, env: NodeJS.ProcessEnv, now: () => number = Date.now): Authentication {
+export function createAuthentication(
+  cluster: KubeCluster,
+  user: KubeUser,
+  env: NodeJS.ProcessEnv,
+  now: () => number = Date.now,
+): Authentication {
   let loaded: { readonly credentials: RequestCredentials; readonly until: number } | undefined;
   let pending: Promise<RequestCredentials> | undefined;
   let plugin: ExecCredential | undefined;
 
-  const due = (): boolean => loaded === undefined || now() >= loaded.until || (plugin !== undefined && !isCurrent(plugin, now()));
+  const due = (): boolean =>
+    loaded === undefined ||
+    now() >= loaded.until ||
+    (plugin !== undefined && !isCurrent(plugin, now()));
   const load = async (): Promise<RequestCredentials> => {
-    if (user.exec !== undefined && (plugin === undefined || !isCurrent(plugin, now()))) plugin = await runExecCredentialPlugin(user.exec, cluster, env);
+    if (user.exec !== undefined && (plugin === undefined || !isCurrent(plugin, now())))
+      plugin = await runExecCredentialPlugin(user.exec, cluster, env);
     const [ca, cert, key, fileToken] = await Promise.all([
-      cluster.caData !== undefined && cluster.caData !== '' ? Buffer.from(cluster.caData.replace(/\s+/g, ''), 'base64') : readIfNamed(cluster.caFile),
-      plugin?.clientCertificateData !== undefined ? Buffer.from(plugin.clientCertificateData) : decodedOr(user.certData, user.certFile),
-      plugin?.clientKeyData !== undefined ? Buffer.from(plugin.clientKeyData) : decodedOr(user.keyData, user.keyFile),
+      cluster.caData !== undefined && cluster.caData !== ''
+        ? Buffer.from(cluster.caData.replace(/\s+/g, ''), 'base64')
+        : readIfNamed(cluster.caFile),
+      plugin?.clientCertificateData !== undefined
+        ? Buffer.from(plugin.clientCertificateData)
+        : decodedOr(user.certData, user.certFile),
+      plugin?.clientKeyData !== undefined
+        ? Buffer.from(plugin.clientKeyData)
+        : decodedOr(user.keyData, user.keyFile),
       readIfNamed(user.tokenFile).then((token) => token?.toString('utf8').trim() || undefined),
     ]);
     registerSecret(fileToken);
     const credentials: RequestCredentials = {
-      authorization: authorizationOf(plugin?.token ?? fileToken ?? user.token ?? oidcIdToken(user), user),
-      tls: { ca, cert, key, rejectUnauthorized: cluster.skipTLSVerify !== true, servername: cluster.tlsServerName },
+      authorization: authorizationOf(
+        plugin?.token ?? fileToken ?? user.token ?? oidcIdToken(user),
+        user,
+      ),
+      tls: {
+        ca,
+        cert,
+        key,
+        rejectUnauthorized: cluster.skipTLSVerify !== true,
+        servername: cluster.tlsServerName,
+      },
     };
     loaded = { credentials, until: now() + FILES_TTL_MS };
     return credentials;
@@ -86,12 +110,18 @@ function oidcIdToken(user: KubeUser): string | undefined {
 
 function authorizationOf(token: string | undefined, user: KubeUser): string | undefined {
   if (token !== undefined && token !== '') return `Bearer ${token}`;
-  if (user.username !== undefined && user.password !== undefined) return `Basic ${Buffer.from(`${user.username}:${user.password}`).toString('base64')}`;
+  if (user.username !== undefined && user.password !== undefined)
+    return `Basic ${Buffer.from(`${user.username}:${user.password}`).toString('base64')}`;
   return undefined;
 }
 
-async function decodedOr(data: string | undefined, file: string | undefined): Promise<Buffer | undefined> {
-  return data !== undefined && data !== '' ? Buffer.from(data.replace(/\s+/g, ''), 'base64') : readIfNamed(file);
+async function decodedOr(
+  data: string | undefined,
+  file: string | undefined,
+): Promise<Buffer | undefined> {
+  return data !== undefined && data !== ''
+    ? Buffer.from(data.replace(/\s+/g, ''), 'base64')
+    : readIfNamed(file);
 }
 
 async function readIfNamed(file: string | undefined): Promise<Buffer | undefined> {

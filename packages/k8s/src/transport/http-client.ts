@@ -1,4 +1,10 @@
-import { request as httpRequest, type Agent, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import {
+  request as httpRequest,
+  type Agent,
+  type ClientRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+} from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 import { agentFor, USER_AGENT } from '@ecr-refresh/core';
@@ -64,7 +70,8 @@ const STREAM_IDLE_LIMIT_MS = 300_000;
  * rotated client certificate gets new connections and an unchanged one reuses them.
  */
 export function connectionPoolFor(cluster: Pick<KubeCluster, 'server' | 'proxyUrl'>): Agent {
-  if (cluster.proxyUrl !== undefined && cluster.proxyUrl !== '') return new HttpsProxyAgent(cluster.proxyUrl, { keepAlive: true });
+  if (cluster.proxyUrl !== undefined && cluster.proxyUrl !== '')
+    return new HttpsProxyAgent(cluster.proxyUrl, { keepAlive: true });
   return agentFor(cluster.server, { keepAlive: true });
 }
 
@@ -73,14 +80,25 @@ export function connectionPoolFor(cluster: Pick<KubeCluster, 'server' | 'proxyUr
  * next chunk of its body, within `policy.timeoutMs` fails with ETIMEDOUT; 429, 5xx and failed
  * connections are retried (see `retries.ts`). Every request says `User-Agent: ecr-refresh/<version>`.
  */
-export function createHttpClient({ server, agent, authentication, policy, target }: HttpClientSettings): KubeHttpClient {
+export function createHttpClient({
+  server,
+  agent,
+  authentication,
+  policy,
+  target,
+}: HttpClientSettings): KubeHttpClient {
   const base = server.replace(/\/+$/, '');
   const credentialsFor = async (method: string, path: string): Promise<RequestCredentials> => {
     try {
       return await authentication.current();
     } catch (error) {
       const detail = error instanceof Error ? error.message : String(error);
-      throw new KubernetesApiError(target, { method, path }, `${method} ${path}: no credentials for the API server (${detail})`, { retryable: false, cause: error });
+      throw new KubernetesApiError(
+        target,
+        { method, path },
+        `${method} ${path}: no credentials for the API server (${detail})`,
+        { retryable: false, cause: error },
+      );
     }
   };
   const refused = (answer: Answer, method: string, path: string): KubernetesApiError => {
@@ -91,11 +109,20 @@ export function createHttpClient({ server, agent, authentication, policy, target
   return {
     target,
     async request(method, path, { query, body, contentType = 'application/json', signal } = {}) {
-      const outgoing = { method, url: urlOf(base, path, query), agent, credentials: await credentialsFor(method, path), timeoutMs: policy.timeoutMs, signal };
+      const outgoing = {
+        method,
+        url: urlOf(base, path, query),
+        agent,
+        credentials: await credentialsFor(method, path),
+        timeoutMs: policy.timeoutMs,
+        signal,
+      };
       const text = body === undefined ? undefined : JSON.stringify(body);
       let answer: Answer;
       try {
-        answer = await withRetries(policy, { method, path, signal }, () => exchange(outgoing, text, contentType));
+        answer = await withRetries(policy, { method, path, signal }, () =>
+          exchange(outgoing, text, contentType),
+        );
       } catch (error) {
         throw apiErrorOfFailure(error, method, path, target);
       }
@@ -104,16 +131,35 @@ export function createHttpClient({ server, agent, authentication, policy, target
       try {
         return JSON.parse(answer.body.toString('utf8')) as unknown;
       } catch {
-        throw new KubernetesApiError(target, { method, path, status: answer.status }, `${method} ${path}: HTTP ${answer.status} answer is not JSON`);
+        throw new KubernetesApiError(
+          target,
+          { method, path, status: answer.status },
+          `${method} ${path}: HTTP ${answer.status} answer is not JSON`,
+        );
       }
     },
     async stream(path, query, signal) {
-      const outgoing = { method: 'GET', url: urlOf(base, path, query), agent, credentials: await credentialsFor('GET', path), timeoutMs: policy.timeoutMs, signal };
+      const outgoing = {
+        method: 'GET',
+        url: urlOf(base, path, query),
+        agent,
+        credentials: await credentialsFor('GET', path),
+        timeoutMs: policy.timeoutMs,
+        signal,
+      };
       const response = await openStream(outgoing).catch((error: unknown) => {
         throw apiErrorOfFailure(error, 'GET', path, target);
       });
       if (response.statusCode === 200) return response;
-      throw refused({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(await response.toArray()) }, 'GET', path);
+      throw refused(
+        {
+          status: response.statusCode ?? 0,
+          headers: response.headers,
+          body: Buffer.concat(await response.toArray()),
+        },
+        'GET',
+        path,
+      );
     },
   };
 }
@@ -130,21 +176,38 @@ interface Outgoing {
 
 function urlOf(base: string, path: string, query: Query = {}): string {
   const search = new URLSearchParams();
-  for (const [name, value] of Object.entries(query)) if (value !== undefined) search.set(name, String(value));
+  for (const [name, value] of Object.entries(query))
+    if (value !== undefined) search.set(name, String(value));
   const text = search.toString();
   return `${base}${path}${text === '' ? '' : `?${text}`}`;
 }
 
 /** Sends `outgoing`; fails it with ETIMEDOUT when its answer's headers take longer than its timeout. */
-function send(outgoing: Outgoing, headers: Record<string, string>, onResponse: (response: IncomingMessage) => void, onError: (error: unknown) => void): ClientRequest {
+function send(
+  outgoing: Outgoing,
+  headers: Record<string, string>,
+  onResponse: (response: IncomingMessage) => void,
+  onError: (error: unknown) => void,
+): ClientRequest {
   const { method, url, agent, credentials, timeoutMs, signal } = outgoing;
-  const request = (url.startsWith('http:') ? httpRequest : httpsRequest)(url, {
-    method,
-    agent,
-    headers: { 'User-Agent': USER_AGENT, Accept: 'application/json', ...(credentials.authorization === undefined ? {} : { Authorization: credentials.authorization }), ...headers },
-    ...definedOnly(credentials.tls),
-    ...(signal === undefined ? {} : { signal }),
-  }, onResponse);
+  const request = (url.startsWith('http:') ? httpRequest : httpsRequest)(
+    url,
+    {
+      method,
+      agent,
+      headers: {
+        'User-Agent': USER_AGENT,
+        Accept: 'application/json',
+        ...(credentials.authorization === undefined
+          ? {}
+          : { Authorization: credentials.authorization }),
+        ...headers,
+      },
+      ...definedOnly(credentials.tls),
+      ...(signal === undefined ? {} : { signal }),
+    },
+    onResponse,
+  );
   // Own timers, not request.setTimeout(): that one stays on a kept socket and kills it while idle in the pool.
   const waiting = setTimeout(() => request.destroy(silence()), timeoutMs);
   request.once('response', () => clearTimeout(waiting));
@@ -154,9 +217,16 @@ function send(outgoing: Outgoing, headers: Record<string, string>, onResponse: (
 }
 
 /** One attempt, its answer read whole; the body must keep coming, each chunk within the timeout. */
-function exchange(outgoing: Outgoing, body: string | undefined, contentType: string): Promise<Answer> {
+function exchange(
+  outgoing: Outgoing,
+  body: string | undefined,
+  contentType: string,
+): Promise<Answer> {
   return new Promise<Answer>((resolve, reject) => {
-    const headers: Record<string, string> = body === undefined ? {} : { 'Content-Type': contentType, 'Content-Length': String(Buffer.byteLength(body)) };
+    const headers: Record<string, string> =
+      body === undefined
+        ? {}
+        : { 'Content-Type': contentType, 'Content-Length': String(Buffer.byteLength(body)) };
     const onResponse = (response: IncomingMessage) => {
       const chunks: Buffer[] = [];
       const idle = setTimeout(() => response.destroy(silence()), outgoing.timeoutMs);
@@ -165,7 +235,13 @@ function exchange(outgoing: Outgoing, body: string | undefined, contentType: str
         idle.refresh();
       });
       response.once('close', () => clearTimeout(idle));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }));
+      response.on('end', () =>
+        resolve({
+          status: response.statusCode ?? 0,
+          headers: response.headers,
+          body: Buffer.concat(chunks),
+        }),
+      );
       // A connection cut mid-body: ECONNRESET ("aborted"), retried like a reset.
       response.on('error', reject);
     };
@@ -201,5 +277,7 @@ function silence(): Error {
 }
 
 function definedOnly<Options extends object>(options: Options): Partial<Options> {
-  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<Options>;
+  return Object.fromEntries(
+    Object.entries(options).filter(([, value]) => value !== undefined),
+  ) as Partial<Options>;
 }

@@ -10,7 +10,10 @@ const IN_CLUSTER_CONTEXT = 'in-cluster';
 
 /** True when running in a pod: the API server's address is in the environment and the ServiceAccount token is mounted (under `root`). */
 export function isInCluster(root: string, env: NodeJS.ProcessEnv): boolean {
-  return env.KUBERNETES_SERVICE_HOST !== undefined && existsSync(join(root, SERVICE_ACCOUNT_DIR, 'token'));
+  return (
+    env.KUBERNETES_SERVICE_HOST !== undefined &&
+    existsSync(join(root, SERVICE_ACCOUNT_DIR, 'token'))
+  );
 }
 
 /**
@@ -23,11 +26,26 @@ export function inClusterKubeconfig(root: string, env: NodeJS.ProcessEnv): Kubec
   const dir = join(root, SERVICE_ACCOUNT_DIR);
   const host = env.KUBERNETES_SERVICE_HOST ?? '';
   const port = env.KUBERNETES_SERVICE_PORT ?? process.env.KUBERNETES_SERVICE_PORT ?? '443';
-  const namespace = existsSync(join(dir, 'namespace')) ? readFileSync(join(dir, 'namespace'), 'utf8').trim() : undefined;
+  const namespace = existsSync(join(dir, 'namespace'))
+    ? readFileSync(join(dir, 'namespace'), 'utf8').trim()
+    : undefined;
   return {
-    clusters: [{ name: IN_CLUSTER_CONTEXT, server: `https://${host.includes(':') ? `[${host}]` : host}:${port}`, caFile: join(dir, 'ca.crt') }],
+    clusters: [
+      {
+        name: IN_CLUSTER_CONTEXT,
+        server: `https://${host.includes(':') ? `[${host}]` : host}:${port}`,
+        caFile: join(dir, 'ca.crt'),
+      },
+    ],
     users: [{ name: IN_CLUSTER_CONTEXT, tokenFile: join(dir, 'token') }],
-    contexts: [{ name: IN_CLUSTER_CONTEXT, cluster: IN_CLUSTER_CONTEXT, user: IN_CLUSTER_CONTEXT, namespace }],
+    contexts: [
+      {
+        name: IN_CLUSTER_CONTEXT,
+        cluster: IN_CLUSTER_CONTEXT,
+        user: IN_CLUSTER_CONTEXT,
+        namespace,
+      },
+    ],
     currentContext: IN_CLUSTER_CONTEXT,
   };
 }

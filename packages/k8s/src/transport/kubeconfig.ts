@@ -42,7 +42,9 @@ export interface KubeUser {
   readonly username?: string | undefined;
   readonly password?: string | undefined;
   readonly exec?: KubeExec | undefined;
-  readonly authProvider?: { readonly name: string; readonly config: Readonly<Record<string, string>> } | undefined;
+  readonly authProvider?:
+    | { readonly name: string; readonly config: Readonly<Record<string, string>> }
+    | undefined;
 }
 
 /** A kubeconfig context: a cluster, a user and a default namespace. */
@@ -63,16 +65,24 @@ export interface Kubeconfig {
 
 const text = z.string();
 // YAML's null (a key with nothing after it) is the same as an absent key.
-const orUndefined = <Value>(value: Value | null | undefined): Value | undefined => value ?? undefined;
+const orUndefined = <Value>(value: Value | null | undefined): Value | undefined =>
+  value ?? undefined;
 const optionalText = text.nullish().transform(orUndefined);
 // `clusters:` with nothing after it is null in YAML: the same as no list.
-const listOf = <Item extends z.ZodType>(item: Item) => z.array(item).nullish().transform((items) => items ?? []);
+const listOf = <Item extends z.ZodType>(item: Item) =>
+  z
+    .array(item)
+    .nullish()
+    .transform((items) => items ?? []);
 
 const execSchema = z.looseObject({
   apiVersion: optionalText,
   command: optionalText,
   args: z.array(text).nullish().transform(orUndefined),
-  env: z.array(z.looseObject({ name: text, value: text })).nullish().transform(orUndefined),
+  env: z
+    .array(z.looseObject({ name: text, value: text }))
+    .nullish()
+    .transform(orUndefined),
   installHint: optionalText,
   provideClusterInfo: z.boolean().nullish().transform(orUndefined),
   interactiveMode: optionalText,
@@ -112,7 +122,12 @@ const schema = z.looseObject({
       user: userSchema.nullish().transform((user) => user ?? userSchema.parse({})),
     }),
   ),
-  contexts: listOf(z.looseObject({ name: text, context: z.looseObject({ cluster: text, user: text, namespace: optionalText }) })),
+  contexts: listOf(
+    z.looseObject({
+      name: text,
+      context: z.looseObject({ cluster: text, user: text, namespace: optionalText }),
+    }),
+  ),
   'current-context': optionalText,
 });
 
@@ -128,7 +143,10 @@ export function parseKubeconfig(source: string, path: string): Kubeconfig {
     throw new Error(describeSchemaIssues(parsed.error.issues).join('; '));
   }
   const { clusters, users, contexts } = parsed.data;
-  const absolute = (file: string | undefined) => (file === undefined || file === '' || isAbsolute(file) ? file || undefined : resolve(dirname(path), file));
+  const absolute = (file: string | undefined) =>
+    file === undefined || file === '' || isAbsolute(file)
+      ? file || undefined
+      : resolve(dirname(path), file);
   return {
     clusters: clusters.map(({ name, cluster }) => ({
       name,
@@ -150,7 +168,9 @@ export function parseKubeconfig(source: string, path: string): Kubeconfig {
       username: user.username,
       password: user.password,
       exec: user.exec ?? undefined,
-      authProvider: user['auth-provider'] ? { name: user['auth-provider'].name, config: user['auth-provider'].config ?? {} } : undefined,
+      authProvider: user['auth-provider']
+        ? { name: user['auth-provider'].name, config: user['auth-provider'].config ?? {} }
+        : undefined,
     })),
     contexts: contexts.map(({ name, context }) => ({ name, ...context })),
     currentContext: parsed.data['current-context'],
@@ -162,7 +182,9 @@ export function parseKubeconfig(source: string, path: string): Kubeconfig {
  * (or the current context) wins; later definitions of the same name are ignored.
  */
 export function mergeKubeconfigs(configs: readonly Kubeconfig[]): Kubeconfig {
-  const firstOfEach = <Item extends { name: string }>(lists: ReadonlyArray<readonly Item[]>): Item[] => {
+  const firstOfEach = <Item extends { name: string }>(
+    lists: ReadonlyArray<readonly Item[]>,
+  ): Item[] => {
     const byName = new Map<string, Item>();
     for (const item of lists.flat()) if (!byName.has(item.name)) byName.set(item.name, item);
     return [...byName.values()];
@@ -171,6 +193,8 @@ export function mergeKubeconfigs(configs: readonly Kubeconfig[]): Kubeconfig {
     clusters: firstOfEach(configs.map((config) => config.clusters)),
     users: firstOfEach(configs.map((config) => config.users)),
     contexts: firstOfEach(configs.map((config) => config.contexts)),
-    currentContext: configs.map((config) => config.currentContext).find((name) => name !== undefined && name !== ''),
+    currentContext: configs
+      .map((config) => config.currentContext)
+      .find((name) => name !== undefined && name !== ''),
   };
 }

@@ -17,7 +17,9 @@ export const LIST_PAGE_SIZE = 500;
 // A list answer is the server's: its shape is checked before use, its items are objects.
 const listAnswer = z.looseObject({
   items: z.array(z.looseObject({})).nullish(),
-  metadata: z.looseObject({ continue: z.string().nullish(), resourceVersion: z.string().nullish() }).nullish(),
+  metadata: z
+    .looseObject({ continue: z.string().nullish(), resourceVersion: z.string().nullish() })
+    .nullish(),
 });
 
 /**
@@ -25,9 +27,27 @@ const listAnswer = z.looseObject({
  * a custom resource's): one request, `limit` items at most ({@link LIST_PAGE_SIZE} unless `query`
  * says), from the page `continueToken` names. `query` adds selectors (`labelSelector`, `fieldSelector`).
  */
-export async function readListPage<Item>(http: KubeHttpClient, path: string, query: Query = {}, continueToken?: string): Promise<ListPage<Item>> {
-  const answer = listAnswer.safeParse(await http.request('GET', path, { query: { limit: LIST_PAGE_SIZE, ...query, continue: continueToken } }));
-  if (!answer.success) throw new KubernetesApiError(http.target, { method: 'GET', path, status: 200 }, `GET ${path}: HTTP 200 answer is not a list`);
+export async function readListPage<Item>(
+  http: KubeHttpClient,
+  path: string,
+  query: Query = {},
+  continueToken?: string,
+): Promise<ListPage<Item>> {
+  const answer = listAnswer.safeParse(
+    await http.request('GET', path, {
+      query: { limit: LIST_PAGE_SIZE, ...query, continue: continueToken },
+    }),
+  );
+  if (!answer.success)
+    throw new KubernetesApiError(
+      http.target,
+      { method: 'GET', path, status: 200 },
+      `GET ${path}: HTTP 200 answer is not a list`,
+    );
   const { items, metadata } = answer.data;
-  return { items: (items ?? []) as Item[], continue: metadata?.continue || undefined, resourceVersion: metadata?.resourceVersion ?? undefined };
+  return {
+    items: (items ?? []) as Item[],
+    continue: metadata?.continue || undefined,
+    resourceVersion: metadata?.resourceVersion ?? undefined,
+  };
 }

@@ -14,9 +14,9 @@ export interface RequestPolicy {
 }
 
 /** What one attempt gave: an answer (status and headers), or the error of a connection that failed. */
-type Attempt<Answer extends { status: number; headers: Record<string, string | string[] | undefined> }> =
-  | { readonly answer: Answer }
-  | { readonly error: unknown };
+type Attempt<
+  Answer extends { status: number; headers: Record<string, string | string[] | undefined> },
+> = { readonly answer: Answer } | { readonly error: unknown };
 
 const DEFAULT_RETRIES = 3;
 const DEFAULT_BASE_DELAY_MS = 500;
@@ -33,28 +33,53 @@ const DEFAULT_BASE_DELAY_MS = 500;
  * land comes back as 409 AlreadyExists, a replace or patch that did land as a conflict on
  * `resourceVersion`, and the sink handles both by reading again.
  */
-export async function withRetries<Answer extends { status: number; headers: Record<string, string | string[] | undefined> }>(
+export async function withRetries<
+  Answer extends { status: number; headers: Record<string, string | string[] | undefined> },
+>(
   policy: RequestPolicy,
-  request: { readonly method: string; readonly path: string; readonly signal?: AbortSignal | undefined },
+  request: {
+    readonly method: string;
+    readonly path: string;
+    readonly signal?: AbortSignal | undefined;
+  },
   attempt: () => Promise<Answer>,
 ): Promise<Answer> {
   const retries = policy.retries ?? DEFAULT_RETRIES;
   const baseDelayMs = policy.baseDelayMs ?? DEFAULT_BASE_DELAY_MS;
   for (let number = 1; ; number += 1) {
-    const outcome: Attempt<Answer> = await attempt().then((answer) => ({ answer }), (error: unknown) => ({ error }));
+    const outcome: Attempt<Answer> = await attempt().then(
+      (answer) => ({ answer }),
+      (error: unknown) => ({ error }),
+    );
     const last = number > retries || request.signal?.aborted === true;
     if ('answer' in outcome) {
       const { status, headers } = outcome.answer;
-      const delay = last ? undefined : retryDelayMs({ status, retryAfterMs: parseRetryAfter(headers['retry-after']) }, number, baseDelayMs);
+      const delay = last
+        ? undefined
+        : retryDelayMs(
+            { status, retryAfterMs: parseRetryAfter(headers['retry-after']) },
+            number,
+            baseDelayMs,
+          );
       if (delay === undefined) return outcome.answer;
-      policy.onRetry?.({ method: request.method, url: request.path, attempt: number + 1, reason: `HTTP ${status}` });
+      policy.onRetry?.({
+        method: request.method,
+        url: request.path,
+        attempt: number + 1,
+        reason: `HTTP ${status}`,
+      });
       await sleep(delay);
       continue;
     }
     const errorCode = errorCodeOf(outcome.error);
     const delay = last ? undefined : retryDelayMs({ errorCode }, number, baseDelayMs);
     if (delay === undefined) throw withAttempts(outcome.error, number);
-    policy.onRetry?.({ method: request.method, url: request.path, attempt: number + 1, reason: String(errorCode) });
+    policy.onRetry?.({
+      method: request.method,
+      url: request.path,
+      attempt: number + 1,
+      reason: String(errorCode),
+    });
     await sleep(delay);
   }
 }

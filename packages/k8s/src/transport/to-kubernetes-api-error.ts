@@ -12,10 +12,21 @@ const ERRNO_CODE = /^E(?!RR_)[A-Z_]+$/;
  * an authenticating proxy (Rancher's, an OIDC gateway) answers it with anything or nothing, and
  * `explained-failures.ts` says what it means; its reason is kept.
  */
-export function apiErrorOfAnswer(status: number, body: string, method: string, path: string, target: string): KubernetesApiError {
+export function apiErrorOfAnswer(
+  status: number,
+  body: string,
+  method: string,
+  path: string,
+  target: string,
+): KubernetesApiError {
   const { reason, message } = statusBody(body);
-  const what = status === 401 ? '' : [reason, message].filter((part) => part !== undefined).join(': ');
-  return new KubernetesApiError(target, { method, path, status, reason }, `${method} ${path}: HTTP ${status}${what === '' ? '' : ` ${what}`}`);
+  const what =
+    status === 401 ? '' : [reason, message].filter((part) => part !== undefined).join(': ');
+  return new KubernetesApiError(
+    target,
+    { method, path, status, reason },
+    `${method} ${path}: HTTP ${status}${what === '' ? '' : ` ${what}`}`,
+  );
 }
 
 /**
@@ -23,13 +34,25 @@ export function apiErrorOfAnswer(status: number, body: string, method: string, p
  * (ECONNREFUSED, ETIMEDOUT) or, for a TLS failure, Node's message ("unable to verify the first
  * certificate"), which `explained-failures.ts` recognises.
  */
-export function apiErrorOfFailure(error: unknown, method: string, path: string, target: string): KubernetesApiError {
+export function apiErrorOfFailure(
+  error: unknown,
+  method: string,
+  path: string,
+  target: string,
+): KubernetesApiError {
   if (error instanceof KubernetesApiError) return error;
   const errorCode = errorCodeOf(error);
   const message = error instanceof Error ? error.message : String(error);
   const attempts = /\(after (\d+) attempts\)$/.exec(message)?.[1];
-  const detail = errorCode !== undefined && ERRNO_CODE.test(errorCode) ? `${errorCode}${attempts === undefined ? '' : `, after ${attempts} attempts`}` : message;
-  return new KubernetesApiError(target, { method, path, errorCode }, `${method} ${path}: no answer from the API server (${detail})`);
+  const detail =
+    errorCode !== undefined && ERRNO_CODE.test(errorCode)
+      ? `${errorCode}${attempts === undefined ? '' : `, after ${attempts} attempts`}`
+      : message;
+  return new KubernetesApiError(
+    target,
+    { method, path, errorCode },
+    `${method} ${path}: no answer from the API server (${detail})`,
+  );
 }
 
 function statusBody(body: string): { reason?: string; message?: string } {

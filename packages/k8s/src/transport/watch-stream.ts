@@ -15,16 +15,29 @@ const EVENT_TYPES = new Set(['ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK', 'ERROR'
  * before use. A watch never ends on its own: the server closes it after {@link WATCH_TIMEOUT_S}.
  */
 export function watchCallsOver(http: KubeHttpClient): KubeWatchCalls {
-  const selectors = (query: KubeWatchQuery) => ({ labelSelector: query.labelSelector, fieldSelector: query.fieldSelector });
+  const selectors = (query: KubeWatchQuery) => ({
+    labelSelector: query.labelSelector,
+    fieldSelector: query.fieldSelector,
+  });
   return {
     async listResourceVersion(query, signal) {
-      const list = (await http.request('GET', query.path, { query: { limit: 1, ...selectors(query) }, signal })) as { metadata?: { resourceVersion?: unknown } } | undefined;
+      const list = (await http.request('GET', query.path, {
+        query: { limit: 1, ...selectors(query) },
+        signal,
+      })) as { metadata?: { resourceVersion?: unknown } } | undefined;
       const version = list?.metadata?.resourceVersion;
-      if (typeof version !== 'string' || version === '') throw invalid(http, query.path, 'the list answer has no metadata.resourceVersion');
+      if (typeof version !== 'string' || version === '')
+        throw invalid(http, query.path, 'the list answer has no metadata.resourceVersion');
       return version;
     },
     async *watch(query, resourceVersion, signal) {
-      const parameters = { watch: 1, resourceVersion, allowWatchBookmarks: true, timeoutSeconds: WATCH_TIMEOUT_S, ...selectors(query) };
+      const parameters = {
+        watch: 1,
+        resourceVersion,
+        allowWatchBookmarks: true,
+        timeoutSeconds: WATCH_TIMEOUT_S,
+        ...selectors(query),
+      };
       const body = await http.stream(query.path, parameters, signal);
       const decoder = new StringDecoder('utf8');
       let pending = '';
@@ -33,7 +46,8 @@ export function watchCallsOver(http: KubeHttpClient): KubeWatchCalls {
           pending += decoder.write(chunk);
           const lines = pending.split('\n');
           pending = lines.pop() ?? '';
-          for (const line of lines) if (line.trim() !== '') yield parseEvent(http, line, query.path);
+          for (const line of lines)
+            if (line.trim() !== '') yield parseEvent(http, line, query.path);
         }
       } catch (error) {
         throw apiErrorOfFailure(error, 'GET', query.path, http.target);
@@ -53,7 +67,12 @@ function parseEvent(http: KubeHttpClient, line: string, path: string): KubeWatch
     throw invalid(http, path, 'a watch event is not JSON');
   }
   const { type, object } = (event ?? {}) as { type?: unknown; object?: unknown };
-  if (typeof type !== 'string' || !EVENT_TYPES.has(type) || typeof object !== 'object' || object === null) {
+  if (
+    typeof type !== 'string' ||
+    !EVENT_TYPES.has(type) ||
+    typeof object !== 'object' ||
+    object === null
+  ) {
     throw invalid(http, path, 'a watch event has no known type or no object');
   }
   return { type: type as KubeWatchEvent['type'], object: object as KubeWatchEvent['object'] };

@@ -2,7 +2,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 
 /** One scripted answer: a status and JSON (or text) body, late by `delayMs`, or a dropped connection. */
-export type ScriptedReply = { status: number; body?: unknown; delayMs?: number; headers?: Record<string, string> } | { reset: true };
+export type ScriptedReply =
+  | { status: number; body?: unknown; delayMs?: number; headers?: Record<string, string> }
+  | { reset: true };
 
 /** A request other than GET, with the JSON body it carried, as the server received it. */
 export interface ReceivedWrite {
@@ -38,22 +40,35 @@ export async function startScriptedServer(): Promise<ScriptedServer> {
     let text = '';
     for await (const chunk of request) text += String(chunk);
     const route = `${request.method} ${request.url}`;
-    if (request.method !== 'GET') writes.push({ method: request.method ?? '', path: request.url ?? '', body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) });
+    if (request.method !== 'GET')
+      writes.push({
+        method: request.method ?? '',
+        path: request.url ?? '',
+        body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>),
+      });
     const script = scripts.get(route);
     if (script === undefined) {
       unexpected.push(route);
-      response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ type: 'error', status: 404, code: 'NotFound' }));
+      response
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ type: 'error', status: 404, code: 'NotFound' }));
       return;
     }
     script.used = true;
-    const reply = (script.replies.length > 1 ? script.replies.shift() : script.replies[0]) ?? { status: 500 };
+    const reply = (script.replies.length > 1 ? script.replies.shift() : script.replies[0]) ?? {
+      status: 500,
+    };
     if ('reset' in reply) {
       request.socket.destroy();
       return;
     }
-    if (reply.delayMs !== undefined) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
+    if (reply.delayMs !== undefined)
+      await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
     const body = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body ?? {});
-    if (!response.destroyed) response.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers }).end(body);
+    if (!response.destroyed)
+      response
+        .writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers })
+        .end(body);
   }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -10,5 +10,7 @@ export interface DockerConfigArgs extends SharedArgs {
 
 /** `ecr-refresh docker-config`: merge fresh credentials into a docker config.json. */
 export async function runDockerConfig(args: DockerConfigArgs): Promise<ExitStatus> {
-  return runRefresh(args, (settings) => [createDockerConfigSink({ path: args.dockerConfig, email: settings.email })]);
+  return runRefresh(args, (settings) => [
+    createDockerConfigSink({ path: args.dockerConfig, email: settings.email }),
+  ]);
 }

@@ -43,7 +43,8 @@ export async function runK8s(args: K8sArgs): Promise<ExitStatus> {
       },
       {
         onProgress: process.stderr.isTTY === true ? printProgress : undefined,
-        onRetry: (retry) => logger.warn({ sink: 'k8s', ...retry }, 'Kubernetes API request failed; retrying'),
+        onRetry: (retry) =>
+          logger.warn({ sink: 'k8s', ...retry }, 'Kubernetes API request failed; retrying'),
       },
     ),
   ]);
@@ -51,7 +52,8 @@ export async function runK8s(args: K8sArgs): Promise<ExitStatus> {
 
 function contextsOf(args: K8sArgs): 'all' | string[] | undefined {
   const named = list(args.context);
-  if (args.allContexts && named.length > 0) throw new ConfigError('context: --context and --all-contexts exclude each other');
+  if (args.allContexts && named.length > 0)
+    throw new ConfigError('context: --context and --all-contexts exclude each other');
   if (args.allContexts) return 'all';
   return named.length > 0 ? named : undefined;
 }

@@ -1,6 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, registerSecret } from '@ecr-refresh/core';
-import { createRancher1Sink, validateRancher1SinkOptions, type Rancher1SinkOptions } from '@ecr-refresh/rancher1';
+import {
+  createRancher1Sink,
+  validateRancher1SinkOptions,
+  type Rancher1SinkOptions,
+} from '@ecr-refresh/rancher1';
 import type { ExitStatus } from '../../exit-status.ts';
 import { resolveSettings } from '../../options/settings.ts';
 import { last } from '../../options/flag-values.ts';
@@ -35,20 +39,34 @@ const INPUTS: Readonly<Record<string, string>> = {
  * agent labels receives). Every problem with them and with the shared options is reported at
  * once (exit 64) before any request.
  */
-export async function runRancher1(args: Rancher1Args, env: NodeJS.ProcessEnv = process.env): Promise<ExitStatus> {
+export async function runRancher1(
+  args: Rancher1Args,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ExitStatus> {
   const secretKey = given(args.secretKey) ?? env.CATTLE_SECRET_KEY;
   registerSecret(secretKey);
   const { options, problems } = sinkOptionsOf(args, env, secretKey);
   if (problems.length > 0) throw new ConfigError([...sharedProblems(args), ...problems]);
-  return runRefresh(args, (settings) => [createRancher1Sink({ ...options, email: settings.email, timeoutMs: settings.timeoutMs })]);
+  return runRefresh(args, (settings) => [
+    createRancher1Sink({ ...options, email: settings.email, timeoutMs: settings.timeoutMs }),
+  ]);
 }
 
-function sinkOptionsOf(args: Rancher1Args, env: NodeJS.ProcessEnv, secretKey: string | undefined): { options: Rancher1SinkOptions; problems: string[] } {
+function sinkOptionsOf(
+  args: Rancher1Args,
+  env: NodeJS.ProcessEnv,
+  secretKey: string | undefined,
+): { options: Rancher1SinkOptions; problems: string[] } {
   const problems: string[] = [];
   const url = given(args.url) ?? env.CATTLE_URL;
   const accessKey = given(args.accessKey) ?? env.CATTLE_ACCESS_KEY;
-  for (const [name, value] of [['url', url], ['accessKey', accessKey], ['secretKey', secretKey]] as const) {
-    if (value === undefined || value.trim() === '') problems.push(`${INPUTS[name]}: required, and not given`);
+  for (const [name, value] of [
+    ['url', url],
+    ['accessKey', accessKey],
+    ['secretKey', secretKey],
+  ] as const) {
+    if (value === undefined || value.trim() === '')
+      problems.push(`${INPUTS[name]}: required, and not given`);
   }
   const caFile = given(args.caFile);
   let ca: string | undefined;
@@ -56,7 +74,9 @@ function sinkOptionsOf(args: Rancher1Args, env: NodeJS.ProcessEnv, secretKey: st
     try {
       ca = readFileSync(caFile, 'utf8');
     } catch (error) {
-      problems.push(`${INPUTS.ca}: cannot read ${caFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      problems.push(
+        `${INPUTS.ca}: cannot read ${caFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      );
     }
   }
   const options: Rancher1SinkOptions = {
@@ -70,7 +90,11 @@ function sinkOptionsOf(args: Rancher1Args, env: NodeJS.ProcessEnv, secretKey: st
     ...(ca === undefined ? {} : { ca }),
   };
   if (problems.length === 0) {
-    problems.push(...validateRancher1SinkOptions(options).map((problem) => `${INPUTS[problem.path] ?? problem.path}: ${problem.message}`));
+    problems.push(
+      ...validateRancher1SinkOptions(options).map(
+        (problem) => `${INPUTS[problem.path] ?? problem.path}: ${problem.message}`,
+      ),
+    );
   }
   return { options, problems };
 }

@@ -37,7 +37,10 @@ export async function runRancher2(args: Rancher2Args): Promise<ExitStatus> {
         timeoutMs: settings.timeoutMs,
         ...secretSinkOptionsOf(args),
       },
-      { onRetry: (retry) => logger.warn({ sink: 'rancher2', ...retry }, 'Kubernetes API request failed; retrying') },
+      {
+        onRetry: (retry) =>
+          logger.warn({ sink: 'rancher2', ...retry }, 'Kubernetes API request failed; retrying'),
+      },
     ),
   ]);
 }
