@@ -47,7 +47,7 @@ function modulesLoadedServing(...registries: string[]): { hosts: string[]; resol
 const loads = (resolved: string[], name: string) =>
   resolved.some((url) => url.includes(`/node_modules/${name}/`));
 
-describe('core/token/ecr-public-api (lazy loading)', function () {
+describe('core/token/ecr-public-api (lazy loading, each client alone)', function () {
   this.timeout(60_000);
 
   it('never loads @aws-sdk/client-ecr-public in a process that serves only private registries', () => {
@@ -65,5 +65,12 @@ describe('core/token/ecr-public-api (lazy loading)', function () {
       'public.ecr.aws',
     ]);
     assert.equal(loads(resolved, '@aws-sdk/client-ecr-public'), true);
+  });
+
+  it('never loads @aws-sdk/client-ecr in a process that serves only ECR Public', () => {
+    const { hosts, resolved } = modulesLoadedServing('public.ecr.aws');
+    assert.deepEqual(hosts, ['public.ecr.aws']);
+    assert.equal(loads(resolved, '@aws-sdk/client-ecr-public'), true);
+    assert.equal(loads(resolved, '@aws-sdk/client-ecr'), false);
   });
 });

@@ -1,7 +1,7 @@
 import { ECRPUBLICClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr-public';
 import type { EcrApi, EcrApiSettings } from './ecr-api.ts';
 import { ecrPublicEndpointUrl } from './ecr-public-api.ts';
-import { sdkClientConfig } from './ecr-sdk-client.ts';
+import { sdkClientConfig } from './sdk-client-config.ts';
 
 /**
  * The ECR Public API on the AWS SDK: an `ECRPUBLICClient` in us-east-1 with the same identity,

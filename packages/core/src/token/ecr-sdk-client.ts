@@ -1,8 +1,7 @@
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
-import { createAwsRequestHandler } from '../http/aws-request-handler.ts';
-import { USER_AGENT } from '../http/user-agent.ts';
 import type { EcrApi, EcrApiSettings } from './ecr-api.ts';
 import { configuredEcrEndpoint, ecrEndpointUrl } from './ecr-endpoint.ts';
+import { sdkClientConfig } from './sdk-client-config.ts';
 
 /**
  * The ECR API on the AWS SDK: an `ECRClient` with the credentials of the settings' identity
@@ -27,22 +26,5 @@ export function createSdkEcrApi(settings: EcrApiSettings): EcrApi {
       });
       return { data: output.authorizationData ?? [], attempts: output.$metadata.attempts ?? 1 };
     },
-  };
-}
-
-/**
- * The configuration every ECR client (private or public) shares: region, endpoint, the identity's credentials,
- * retries, the request handler for `url` (proxy, timeouts) and our User-Agent.
- */
-export function sdkClientConfig(settings: EcrApiSettings, url: string) {
-  return {
-    region: settings.region,
-    endpoint: settings.endpoint,
-    credentials: settings.credentials,
-    maxAttempts: settings.maxAttempts,
-    retryMode: 'standard',
-    requestHandler: createAwsRequestHandler(url, settings.timeouts),
-    // Added to the SDK's own product tokens in User-Agent and X-Amz-User-Agent, so CloudTrail names us.
-    customUserAgent: USER_AGENT,
   };
 }
