@@ -300,3 +300,14 @@ export async function servedWithin(
   );
   return Date.now() - started;
 }
+
+const HELM_BUILD = join(import.meta.dirname, '..', 'peers', 'helm', 'build.sh');
+
+/** Builds helm from its Go module on first use (cached outside the clone); its path. */
+export function helmBinary(): string {
+  return execFileSync(HELM_BUILD, {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: 900_000,
+  }).trim();
+}
