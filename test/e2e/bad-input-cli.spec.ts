@@ -402,6 +402,12 @@ const cases: BadInput[] = [
       /k8s\.rancherClusters: context "c" does not go through Rancher's proxy; use a kubeconfig of Rancher's local cluster, whose server is https:\/\/<rancher>\/k8s\/clusters\/local/,
   },
   {
+    name: 'Rancher clusters from the config file in service mode',
+    args: K8S,
+    config: 'rancherClusters: [Prod EU]\nclusterConcurrency: 2\nwatch: true\n',
+    message: /rancher-clusters: service mode \(--watch\) does not serve Rancher clusters yet/,
+  },
+  {
     name: '"all" Rancher clusters with cluster names',
     args: [...K8S, '--rancher-clusters', 'all,c-m-1'],
     message: /rancher-clusters: "all" cannot be combined with cluster names/,
