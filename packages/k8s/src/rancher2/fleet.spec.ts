@@ -165,6 +165,23 @@ describe('k8s/rancher2/fleet: serving Rancher downstream clusters through its pr
     );
   });
 
+  it('leaves out a cluster being deleted, even when named', async () => {
+    addCluster({ id: 'c-m-live', ready: 'True' });
+    addCluster({ id: 'c-m-dying', displayName: 'Dying', ready: 'True' });
+    const dying = clusterObject({ id: 'c-m-dying', displayName: 'Dying', ready: 'True' });
+    management.putCustomObject(CLUSTERS, {
+      ...dying,
+      metadata: { ...dying.metadata, deletionTimestamp: '2026-12-02T10:00:00Z' },
+    });
+
+    const all = await fleetSink({ rancherClusters: 'all' }).apply(contextFor());
+    const named = await fleetSink({ rancherClusters: ['Dying'] }).apply(contextFor());
+
+    assert.deepEqual(byTarget(all), { 'c-m-live/default': 'created' });
+    assert.deepEqual(byTarget(named), { Dying: 'failed' });
+    assert.equal(reached.includes('c-m-dying'), false);
+  });
+
   it('fails a forbidden cluster alone, naming it by id and display name', async () => {
     const forbidden = downstream('default');
     forbidden.forbidden = ['list /api/v1/namespaces'];

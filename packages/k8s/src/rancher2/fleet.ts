@@ -9,7 +9,12 @@ import {
 } from '@ecr-refresh/core';
 import type { ClusterConnection } from '../kube-config.ts';
 import type { KubernetesSinkOptions } from '../options.ts';
-import { describeFleetCluster, lookUpFleet, type FleetCluster } from './fleet-clusters.ts';
+import {
+  describeFleetCluster,
+  lookUpFleet,
+  type FleetCluster,
+  type FleetLookup,
+} from './fleet-clusters.ts';
 import { CLUSTERS, LOCAL_CLUSTER_ID } from './rancher-objects.ts';
 
 /** Serves one cluster's namespaces (the Kubernetes sink's own per-cluster work) under `context`. */
@@ -52,7 +57,7 @@ export async function applyToFleet(
   context: ApplyContext,
   serve: ServeCluster,
 ): Promise<TargetResult[]> {
-  let lookup: Awaited<ReturnType<typeof lookUpFleet>>;
+  let lookup: FleetLookup;
   try {
     lookup = await lookUpFleet(management.api, {
       clusters: options.rancherClusters,
