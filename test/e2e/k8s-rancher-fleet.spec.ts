@@ -17,7 +17,7 @@ import {
   installRancherKinds,
   type RancherClusterSpec,
 } from '../peers/rancher2/rancher-management.ts';
-import { DUMMY_AWS_ENV, runCli, type CliRun } from '../support/run-cli.ts';
+import type { CliRun } from '../support/run-cli.ts';
 import {
   DEPLOY_DIR,
   HOST,
@@ -25,6 +25,7 @@ import {
   createNamespaces,
   dockerConfigOf,
   readSecret,
+  runK8sJson,
   targetsByAction,
   uniqueName,
   useKubeAndMoto,
@@ -143,29 +144,17 @@ describe("e2e: ecr-refresh k8s --rancher-clusters: a Rancher fleet through Ranch
   });
 
   function k8s(args: readonly string[], namespaces = '*'): Promise<CliRun> {
-    return runCli(
-      [
-        'k8s',
-        '-r',
-        HOST,
-        '--endpoint-url',
-        moto.endpoint,
-        '--kubeconfig',
-        kubeconfigPath,
-        '--rancher-cluster-selector',
-        `ecr-refresh-test/run=${run}`,
-        '-n',
-        namespaces,
-        // No controller-manager here: default has no default ServiceAccount.
-        '--exclude-namespace',
-        'kube-*,default',
-        '--force',
-        '--output',
-        'json',
-        ...args,
-      ],
-      DUMMY_AWS_ENV,
-    );
+    return runK8sJson(moto, kubeconfigPath, [
+      '--rancher-cluster-selector',
+      `ecr-refresh-test/run=${run}`,
+      '-n',
+      namespaces,
+      // No controller-manager here: default has no default ServiceAccount.
+      '--exclude-namespace',
+      'kube-*,default',
+      '--force',
+      ...args,
+    ]);
   }
 
   it('writes every namespace of every ready cluster through the proxy with one token and one ECR call; the unreachable cluster fails alone, exit 1', async () => {
