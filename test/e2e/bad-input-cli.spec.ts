@@ -390,6 +390,39 @@ const cases: BadInput[] = [
     message: /context: --context and --all-contexts exclude each other/,
   },
   {
+    name: 'Rancher clusters in service mode, which does not serve fleets yet',
+    args: [...K8S, '--rancher-clusters', 'all', '--watch'],
+    message:
+      /rancher-clusters: service mode \(--watch\) does not serve Rancher clusters yet; run without --watch, as a CronJob/,
+  },
+  {
+    name: "Rancher clusters through a context that is not Rancher's proxy",
+    args: [...K8S, '--rancher-clusters', 'all'],
+    message:
+      /k8s\.rancherClusters: context "c" does not go through Rancher's proxy; use a kubeconfig of Rancher's local cluster, whose server is https:\/\/<rancher>\/k8s\/clusters\/local/,
+  },
+  {
+    name: 'Rancher clusters from the config file in service mode',
+    args: K8S,
+    config: 'rancherClusters: [Prod EU]\nclusterConcurrency: 2\nwatch: true\n',
+    message: /rancher-clusters: service mode \(--watch\) does not serve Rancher clusters yet/,
+  },
+  {
+    name: '"all" Rancher clusters with cluster names',
+    args: [...K8S, '--rancher-clusters', 'all,c-m-1'],
+    message: /rancher-clusters: "all" cannot be combined with cluster names/,
+  },
+  {
+    name: 'a Rancher cluster label selector that does not parse',
+    args: [...K8S, '--rancher-cluster-selector', 'env in prod'],
+    message: /k8s\.rancherClusterSelector: "env in prod" not a valid label selector/,
+  },
+  {
+    name: 'a cluster concurrency of 0',
+    args: [...K8S, '--rancher-clusters', 'all', '--cluster-concurrency', '0'],
+    message: /k8s\.clusterConcurrency: expected at least 1/,
+  },
+  {
     name: 'a context the kubeconfig lacks',
     args: [...K8S, '--context', 'prod'],
     message: /k8s\.contexts: no context "prod" in kubeconfig ".*" \(known: c\)/,

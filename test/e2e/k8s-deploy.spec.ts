@@ -22,25 +22,16 @@ import {
   pullSecretsOf,
   readSecret,
   uniqueName,
+  helmBinary,
   useKubeAndMoto,
 } from './k8s-helpers.ts';
 
 const CHART = join(DEPLOY_DIR, 'helm', 'ecr-refresh');
-const HELM_BUILD = join(import.meta.dirname, '..', 'peers', 'helm', 'build.sh');
 const MONITOR_CRDS_FETCH = join(import.meta.dirname, '..', 'peers', 'prometheus-crds', 'fetch.sh');
 /** The chart's documented values sets (chart-testing's ci/ convention), each linted, rendered and dry-run. */
 const CI_VALUES = readdirSync(join(CHART, 'ci'))
   .filter((file) => file.endsWith('-values.yaml'))
   .sort();
-
-/** Builds helm from its Go module on first use (cached outside the clone); its path. */
-function helmBinary(): string {
-  return execFileSync(HELM_BUILD, {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-    timeout: 900_000,
-  }).trim();
-}
 
 /** Fetches the Prometheus Operator's ServiceMonitor and PodMonitor CRDs on first use (cached outside the clone); their file. */
 function monitorCrds(): string {

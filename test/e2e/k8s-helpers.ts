@@ -7,7 +7,14 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { freePort, useKube, useMoto, type KubeApiServer, type Moto } from '../peers/index.ts';
 import { waitUntil } from '../peers/wait-until.ts';
-import { DUMMY_AWS_ENV, readEndpoint, startCli, type RunningCli } from '../support/run-cli.ts';
+import {
+  DUMMY_AWS_ENV,
+  readEndpoint,
+  runCli,
+  startCli,
+  type CliRun,
+  type RunningCli,
+} from '../support/run-cli.ts';
 
 /** moto answers GetAuthorizationToken with base64("AWS:<account>-auth-token"). */
 export const MOTO_PASSWORD = '123456789012-auth-token';
@@ -299,4 +306,38 @@ export async function servedWithin(
     { what: `the Secret in ${namespace}`, timeoutMs, intervalMs: 20 },
   );
   return Date.now() - started;
+}
+
+const HELM_BUILD = join(import.meta.dirname, '..', 'peers', 'helm', 'build.sh');
+
+/** Builds helm from its Go module on first use (cached outside the clone); its path. */
+export function helmBinary(): string {
+  return execFileSync(HELM_BUILD, {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: 900_000,
+  }).trim();
+}
+
+/** `ecr-refresh k8s` for {@link HOST} from moto, with this kubeconfig, the report as JSON. */
+export function runK8sJson(
+  moto: Moto,
+  kubeconfig: string,
+  args: readonly string[],
+): Promise<CliRun> {
+  return runCli(
+    [
+      'k8s',
+      '-r',
+      HOST,
+      '--endpoint-url',
+      moto.endpoint,
+      '--kubeconfig',
+      kubeconfig,
+      '--output',
+      'json',
+      ...args,
+    ],
+    DUMMY_AWS_ENV,
+  );
 }

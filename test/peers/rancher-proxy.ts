@@ -45,6 +45,10 @@ export interface RancherRefusedRequest {
 export interface RancherProxyOptions {
   /** Cluster ids served under `/k8s/clusters/<id>`, all by the one API server; default `local` and `c-test`. */
   readonly clusterIds?: readonly string[];
+  /** Cluster ids served by an API server of their own (downstream clusters); also served under their prefix. */
+  readonly downstream?: Readonly<Record<string, KubeApiServer>>;
+  /** Cluster ids whose agent is gone: served under their prefix, but the connection to them fails (502). */
+  readonly unreachable?: readonly string[];
 }
 
 /** Rancher's cluster proxy in front of the run's kube-apiserver, with an authorized cluster endpoint per cluster. */
@@ -144,18 +148,27 @@ export async function startRancherProxy(
   kube: KubeApiServer,
   options: RancherProxyOptions = {},
 ): Promise<RancherProxy> {
-  const clusterIds = options.clusterIds ?? ['local', 'c-test'];
-  const [cert, key, ca, adminCert, adminKey] = (await Promise.all(
-    [
-      join(kube.dir, 'apiserver.crt'),
-      join(kube.dir, 'apiserver.key'),
-      kube.caPath,
-      kube.adminCertPath,
-      kube.adminKeyPath,
-    ].map((path) => readFile(path, 'utf8')),
-  )) as [string, string, string, string, string];
-  const upstream = new URL(kube.server);
-  const agent = new Agent({ keepAlive: true, ca, cert: adminCert, key: adminKey });
+  const downstream = options.downstream ?? {};
+  const unreachable = options.unreachable ?? [];
+  const clusterIds = [
+    ...(options.clusterIds ?? ['local', 'c-test']),
+    ...Object.keys(downstream),
+    ...unreachable,
+  ];
+  const [cert, key] = (await Promise.all(
+    [join(kube.dir, 'apiserver.crt'), join(kube.dir, 'apiserver.key')].map((path) =>
+      readFile(path, 'utf8'),
+    ),
+  )) as [string, string];
+  const main = await upstreamOf(kube);
+  const upstreams = new Map<string, Upstream>();
+  for (const [clusterId, server] of Object.entries(downstream))
+    upstreams.set(clusterId, await upstreamOf(server));
+  // Nothing listens on port 9 (discard): the agent of an unreachable cluster is gone.
+  for (const clusterId of unreachable)
+    upstreams.set(clusterId, { url: new URL('https://127.0.0.1:9'), agent: main.agent });
+  const upstreamFor = (clusterId: string): Upstream => upstreams.get(clusterId) ?? main;
+  const ca = main.ca;
   const tokens = new Map<string, IssuedToken>();
   const forwarded: RancherForwardedRequest[] = [];
   const refused: RancherRefusedRequest[] = [];
@@ -174,7 +187,11 @@ export async function startRancherProxy(
     return issued.user;
   }
 
-  function impersonatingHeaders(incoming: IncomingMessage, user: RancherUser): OutgoingHttpHeaders {
+  function impersonatingHeaders(
+    incoming: IncomingMessage,
+    user: RancherUser,
+    upstream: URL,
+  ): OutgoingHttpHeaders {
     const headers: OutgoingHttpHeaders = {};
     for (const [name, value] of Object.entries(incoming.headers)) {
       if (!DROPPED_REQUEST_HEADERS.has(name) && !name.startsWith('impersonate-'))
@@ -204,14 +221,15 @@ export async function startRancherProxy(
       return;
     }
     forwarded.push({ method, clusterId, path, user: user.id, via });
+    const upstream = upstreamFor(clusterId);
     const proxied = request(
       {
-        hostname: upstream.hostname,
-        port: upstream.port,
+        hostname: upstream.url.hostname,
+        port: upstream.url.port,
         path,
         method,
-        headers: impersonatingHeaders(incoming, user),
-        agent,
+        headers: impersonatingHeaders(incoming, user, upstream.url),
+        agent: upstream.agent,
       },
       (answer) => {
         outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
@@ -315,7 +333,25 @@ export async function startRancherProxy(
       await Promise.all(
         servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
       );
-      agent.destroy();
+      for (const upstream of [main, ...upstreams.values()]) upstream.agent.destroy();
     },
+  };
+}
+
+/** An API server the proxy forwards to, as its admin (client certificate). */
+interface Upstream {
+  readonly url: URL;
+  readonly agent: Agent;
+}
+
+/** The API server as an upstream, and the PEM of its CA. */
+async function upstreamOf(kube: KubeApiServer): Promise<Upstream & { readonly ca: string }> {
+  const [ca, cert, key] = await Promise.all(
+    [kube.caPath, kube.adminCertPath, kube.adminKeyPath].map((path) => readFile(path, 'utf8')),
+  );
+  return {
+    url: new URL(kube.server),
+    agent: new Agent({ keepAlive: true, ca, cert, key }),
+    ca: ca as string,
   };
 }

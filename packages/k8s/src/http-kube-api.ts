@@ -85,7 +85,8 @@ export function createHttpKubeApi(http: KubeHttpClient): KubeApi {
     },
     readCustomObject: (kind, name) =>
       orUndefinedOn404(get<KubeCustomObject>(`${customObjects(kind)}/${name}`)),
-    listCustomObjects: (kind) => listAll<KubeCustomObject>(customObjects(kind)),
+    listCustomObjects: (kind, labelSelector) =>
+      listAll<KubeCustomObject>(customObjects(kind), { labelSelector }),
     ...watchCallsOver(http),
   };
 }

@@ -213,5 +213,5 @@ export interface KubeApi extends KubeWatchCalls {
   /** The custom object, or undefined when it, or its kind, does not exist (404). */
   readCustomObject(kind: CustomResourceKind, name: string): Promise<KubeCustomObject | undefined>;
   /** Every custom object of the kind (in its namespace, when namespaced), all pages. */
-  listCustomObjects(kind: CustomResourceKind): Promise<KubeCustomObject[]>;
+  listCustomObjects(kind: CustomResourceKind, labelSelector?: string): Promise<KubeCustomObject[]>;
 }

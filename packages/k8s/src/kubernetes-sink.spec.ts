@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { ConfigError, type Logger, type TargetResult } from '@ecr-refresh/core';
+import { ConfigError, type TargetResult } from '@ecr-refresh/core';
 import { FakeKubeApi } from './__fixtures__/fake-kube-api.ts';
 import { HOST, OTHER_HOST, PASSWORD, contextFor } from './__fixtures__/apply-context.ts';
 import type { KubeSecret } from './kube-api.ts';
 import { createKubernetesSink } from './kubernetes-sink.ts';
 import type { KubernetesSinkOptionsInput } from './options.ts';
+import { recordingLogger } from './__fixtures__/recording-logger.ts';
 
 const SECRET = 'ecr-pull-credentials';
 
@@ -18,21 +19,6 @@ function dockerConfigIn(secret: KubeSecret | undefined): {
   const data = secret?.data?.['.dockerconfigjson'];
   assert.ok(data !== undefined, 'the Secret has no .dockerconfigjson');
   return JSON.parse(Buffer.from(data, 'base64').toString('utf8'));
-}
-
-/** A logger keeping `<level>: <message>` of each line. */
-function recordingLogger(lines: string[]): Logger {
-  const at = (level: string) => (fields: object | string, message?: string) =>
-    lines.push(`${level}: ${typeof fields === 'string' ? fields : (message ?? '')}`);
-  const logger: Logger = {
-    trace: at('trace'),
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    child: () => logger,
-  };
-  return logger;
 }
 
 function byTarget(results: readonly TargetResult[]): Record<string, string> {

@@ -1,5 +1,6 @@
 import pLimit from 'p-limit';
 import {
+  ConfigError,
   SinkWriteError,
   toEcrRefreshError,
   type ApplyContext,
@@ -18,17 +19,23 @@ import {
 import {
   parseKubernetesSinkOptions,
   secretNameIn,
+  servesFleet,
   type KubernetesSinkOptions,
   type KubernetesSinkOptionsInput,
 } from './options.ts';
 import { secretMetadataOf } from './secret-metadata.ts';
 import { addPullSecret } from './service-accounts.ts';
+import { applyToFleet, fleetManagementOf } from './rancher2/fleet.ts';
 import { watchClusters } from './kubernetes-watch.ts';
 import type { RequestPolicy } from './transport/retries.ts';
 import type { CollectionWatchOptions } from './watch-collection.ts';
 import { writeSecret } from './write-secret.ts';
 
 const SINK_ID = 'k8s';
+
+/** Why service mode refuses Rancher clusters (for now: one-shot runs, as a CronJob, serve fleets). */
+export const FLEET_WATCH_UNSUPPORTED =
+  'k8s.rancherClusters: service mode (--watch) does not serve Rancher clusters yet; run one-shot instead (a CronJob)';
 
 /** Progress of a long run, one call per namespace finished. */
 export interface KubernetesProgress {
@@ -85,20 +92,23 @@ export function createKubernetesSink(
       onRetry: runtime.onRetry,
     });
   const events = options.events ? (runtime.events ?? createFailureEvents()) : undefined;
+  const management = servesFleet(options) ? fleetManagementOf(clusters) : undefined;
+  const serve = (cluster: ClusterConnection, context: ApplyContext) =>
+    applyToCluster(cluster, options, context, { onProgress: runtime.onProgress, events });
   return {
     id: SINK_ID,
     // Everything checkable without the network was checked above; the API server's answers
     // (a missing namespace, a denied verb) are per-target failures of the run.
     validate: async () => [],
     async apply(context) {
-      const perCluster = await Promise.all(
-        clusters.map((cluster) =>
-          applyToCluster(cluster, options, context, { onProgress: runtime.onProgress, events }),
-        ),
-      );
+      if (management !== undefined) return applyToFleet(management, options, context, serve);
+      const perCluster = await Promise.all(clusters.map((cluster) => serve(cluster, context)));
       return perCluster.flat();
     },
-    watch: (watchOptions) => watchClusters(clusters, options, watchOptions, runtime.watchBackoff),
+    watch: async (watchOptions) => {
+      if (management !== undefined) throw new ConfigError(FLEET_WATCH_UNSUPPORTED);
+      await watchClusters(clusters, options, watchOptions, runtime.watchBackoff);
+    },
   };
 }
 

@@ -45,6 +45,12 @@ describe('k8s/options', () => {
       ['every ServiceAccount', { serviceAccounts: ['*'] }],
       ['no ServiceAccount', { serviceAccounts: [] }],
       ['every context', { contexts: 'all' }],
+      [
+        "every Rancher cluster through Rancher's context",
+        { rancherClusters: 'all', contexts: ['rancher'] },
+      ],
+      ['Rancher clusters by id and display name', { rancherClusters: ['c-m-1a2b3c4d', 'Prod EU'] }],
+      ['Rancher clusters by label', { rancherClusterSelector: 'env=prod', clusterConcurrency: 16 }],
     ];
     for (const [name, input] of accepted) {
       it(`accepts ${name}`, () => assert.deepEqual(problemsOf(input), []));
@@ -92,6 +98,36 @@ describe('k8s/options', () => {
       ],
       ['a concurrency of 0', { concurrency: 0 }, 'k8s.concurrency: expected at least 1'],
       ['an unknown option', { namespace: 'team-a' }, 'k8s.(options): Unrecognized key'],
+      [
+        'Rancher clusters with every context',
+        { rancherClusters: 'all', contexts: 'all' },
+        'k8s.contexts: "all" with Rancher clusters, name at most one context',
+      ],
+      [
+        'Rancher clusters with two contexts',
+        { rancherClusterSelector: 'env=prod', contexts: ['a', 'b'] },
+        'k8s.contexts: with Rancher clusters, name at most one context',
+      ],
+      [
+        'an empty Rancher cluster name',
+        { rancherClusters: [''] },
+        'k8s.rancherClusters.0: "" a cluster id',
+      ],
+      [
+        'a broken cluster label selector',
+        { rancherClusterSelector: 'env in prod' },
+        'k8s.rancherClusterSelector: "env in prod" not a valid label selector',
+      ],
+      [
+        'a cluster concurrency of 0',
+        { clusterConcurrency: 0 },
+        'k8s.clusterConcurrency: expected at least 1',
+      ],
+      [
+        'a cluster timeout of 0',
+        { clusterTimeoutMs: 0 },
+        'k8s.clusterTimeoutMs: expected a positive',
+      ],
     ];
     for (const [name, input, expected] of rejected) {
       it(`rejects ${name}, naming the option and the value`, () => {

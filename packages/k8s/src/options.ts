@@ -23,6 +23,14 @@ const SELECTOR_VALUE = '(?:[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?';
 const SELECTOR_REQUIREMENT = String.raw`\s*(?:!?${SELECTOR_KEY}|${SELECTOR_KEY}\s*(?:==?|!=)\s*${SELECTOR_VALUE}|${SELECTOR_KEY}\s+(?:in|notin)\s+\(\s*${SELECTOR_VALUE}(?:\s*,\s*${SELECTOR_VALUE})*\s*\))\s*`;
 const LABEL_SELECTOR = new RegExp(`^${SELECTOR_REQUIREMENT}(?:,${SELECTOR_REQUIREMENT})*$`);
 
+const labelSelector = z
+  .string()
+  .max(1024, 'a label selector has at most 1024 characters')
+  .regex(
+    LABEL_SELECTOR,
+    'not a valid label selector (for example team=payments,tier!=test or env in (prod,staging))',
+  );
+
 const namespaceName = z
   .string()
   .max(63, 'a namespace name has at most 63 characters')
@@ -93,14 +101,7 @@ export const KubernetesSinkOptions = z
       .union([z.literal('all'), z.array(contextName).min(1, 'name at least one context, or "all"')])
       .optional(),
     namespaces: z.array(namespacePattern).default([]),
-    namespaceSelector: z
-      .string()
-      .max(1024, 'a label selector has at most 1024 characters')
-      .regex(
-        LABEL_SELECTOR,
-        'not a valid label selector (for example team=payments,tier!=test or env in (prod,staging))',
-      )
-      .optional(),
+    namespaceSelector: labelSelector.optional(),
     excludeNamespaces: z.array(namespacePattern).default([]),
     /** The dockerconfigjson Secret written in each namespace; `{namespace}` is replaced by its name. */
     secretName: secretNameTemplate.default(DEFAULT_SECRET_NAME),
@@ -120,6 +121,33 @@ export const KubernetesSinkOptions = z
       .min(1, 'expected at least 1')
       .max(256, 'expected at most 256')
       .default(8),
+    /**
+     * Serve Rancher's downstream clusters through its proxy instead of the context's own cluster:
+     * `all` (every cluster but `local`) or cluster ids and display names (`local` when named). The
+     * context must be Rancher's (`https://<rancher>/k8s/clusters/local`).
+     */
+    rancherClusters: z
+      .union([
+        z.literal('all'),
+        z
+          .array(z.string().min(1, 'a cluster id or name cannot be empty'))
+          .min(1, 'name at least one cluster, or "all"'),
+      ])
+      .optional(),
+    /** Only Rancher clusters whose Cluster object matches this label selector; alone, every such cluster. */
+    rancherClusterSelector: labelSelector.optional(),
+    /** Rancher clusters served at the same time. */
+    clusterConcurrency: z
+      .int('expected a whole number')
+      .min(1, 'expected at least 1')
+      .max(64, 'expected at most 64')
+      .default(4),
+    /** Milliseconds one Rancher cluster may take as a whole before it is reported failed. */
+    clusterTimeoutMs: z
+      .int('expected a whole number of milliseconds')
+      .positive('expected a positive number of milliseconds')
+      .max(3_600_000, 'expected at most 3600000 ms (an hour)')
+      .default(300_000),
     timeoutMs: connectionOptions.timeoutMs,
     email: connectionOptions.email,
     secretLabels: secretSinkOptions.secretLabels,
@@ -129,7 +157,24 @@ export const KubernetesSinkOptions = z
   .refine((options) => !options.namespaces.includes('*') || options.namespaces.length === 1, {
     path: ['namespaces'],
     message: '"*" (every namespace) cannot be combined with other names',
+  })
+  .refine((options) => !servesFleet(options) || isOneContext(options.contexts), {
+    path: ['contexts'],
+    message:
+      "with Rancher clusters, name at most one context: Rancher's (its server ends in /k8s/clusters/local)",
   });
+
+/** Whether the options choose Rancher's downstream clusters rather than kubeconfig contexts. */
+export function servesFleet(options: {
+  readonly rancherClusters?: unknown;
+  readonly rancherClusterSelector?: unknown;
+}): boolean {
+  return options.rancherClusters !== undefined || options.rancherClusterSelector !== undefined;
+}
+
+function isOneContext(contexts: 'all' | readonly string[] | undefined): boolean {
+  return contexts === undefined || (contexts !== 'all' && contexts.length === 1);
+}
 
 /** The options as given (defaults optional). */
 export type KubernetesSinkOptionsInput = z.input<typeof KubernetesSinkOptions>;

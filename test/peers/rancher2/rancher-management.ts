@@ -21,7 +21,7 @@ export interface ProjectSpec {
 }
 
 /**
- * Installs the Project and Setting kinds (once per API server; later calls find them) and waits
+ * Installs the Project, Setting and Cluster kinds (once per API server; later calls find them) and waits
  * until both are served.
  */
 export async function installRancherKinds(kube: KubeApiServer): Promise<void> {
@@ -41,11 +41,12 @@ export async function installRancherKinds(kube: KubeApiServer): Promise<void> {
   }
   await waitUntil(
     async () => {
-      const [projects, settings] = await Promise.all([
-        kube.request('GET', `${GROUP_PATH}/projects`),
-        kube.request('GET', `${GROUP_PATH}/settings`),
-      ]);
-      return projects.status === 200 && settings.status === 200;
+      const served = await Promise.all(
+        ['projects', 'settings', 'clusters'].map((plural) =>
+          kube.request('GET', `${GROUP_PATH}/${plural}`),
+        ),
+      );
+      return served.every((answer) => answer.status === 200);
     },
     { what: 'the Rancher kinds served', timeoutMs: 30_000, intervalMs: 100 },
   );
@@ -98,6 +99,54 @@ export async function createProject(kube: KubeApiServer, project: ProjectSpec): 
   );
   assert.equal(created.status, 201, JSON.stringify(created.body));
   await ensureNamespace(kube, project.backingNamespace ?? project.name);
+}
+
+/** A Rancher cluster as its Cluster object on the management cluster says. */
+export interface RancherClusterSpec {
+  /** The cluster id (`c-m-xxxxxxxx`, or `local`). */
+  readonly id: string;
+  readonly displayName: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  /** The `Ready` condition's status; absent: no Ready condition yet (a cluster being provisioned). */
+  readonly ready?: 'True' | 'False' | 'Unknown';
+  readonly reason?: string;
+}
+
+/**
+ * Creates a Cluster object, then writes its status through the status subresource, as Rancher's
+ * controllers do: `Provisioned` and, when given, `Ready` conditions.
+ */
+export async function createRancherCluster(
+  kube: KubeApiServer,
+  cluster: RancherClusterSpec,
+): Promise<void> {
+  const object = {
+    apiVersion: 'management.cattle.io/v3',
+    kind: 'Cluster',
+    metadata: { name: cluster.id, labels: cluster.labels ?? {} },
+    spec: { displayName: cluster.displayName },
+  };
+  const created = await kube.request('POST', `${GROUP_PATH}/clusters`, object);
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const now = new Date().toISOString();
+  const conditions = [
+    { type: 'Provisioned', status: 'True', lastUpdateTime: now },
+    ...(cluster.ready === undefined
+      ? []
+      : [
+          {
+            type: 'Ready',
+            status: cluster.ready,
+            reason: cluster.reason ?? '',
+            lastUpdateTime: now,
+          },
+        ]),
+  ];
+  const stated = await kube.request('PUT', `${GROUP_PATH}/clusters/${cluster.id}/status`, {
+    ...created.body,
+    status: { conditions },
+  });
+  assert.equal(stated.status, 200, JSON.stringify(stated.body));
 }
 
 /** Creates a downstream namespace that belongs to `project`, labelled and annotated as Rancher does. */

@@ -359,11 +359,18 @@ export class FakeKubeApi implements KubeApi {
     return found === undefined ? undefined : structuredClone(found);
   }
 
-  async listCustomObjects(kind: CustomResourceKind): Promise<KubeCustomObject[]> {
+  async listCustomObjects(
+    kind: CustomResourceKind,
+    labelSelector?: string,
+  ): Promise<KubeCustomObject[]> {
     const prefix = customObjectKey(kind, '');
-    this.record('list', prefix);
+    this.record(
+      'list',
+      labelSelector === undefined ? prefix : `${prefix}?labelSelector=${labelSelector}`,
+    );
     return [...this.customObjects.entries()]
       .filter(([key]) => key.startsWith(prefix))
+      .filter(([, object]) => selects(labelSelector, object.metadata?.labels ?? {}))
       .map(([, object]) => structuredClone(object));
   }
 

@@ -14,6 +14,19 @@ export function projectsOf(clusterId: string): CustomResourceKind {
   return { group: GROUP, version: 'v3', plural: 'projects', namespace: clusterId };
 }
 
+/**
+ * `clusters.management.cattle.io`, cluster-wide: every cluster Rancher manages, by id (`local`,
+ * `c-m-xxxxxxxx`), with `spec.displayName` and `status.conditions` (`Ready`). Rancher registers it
+ * at start-up without a schema, with a status subresource (`pkg/crds/dashboard/crds.go`).
+ */
+export const CLUSTERS: CustomResourceKind = { group: GROUP, version: 'v3', plural: 'clusters' };
+
+/** The id of Rancher's own (management) cluster. */
+export const LOCAL_CLUSTER_ID = 'local';
+
+/** The condition of a Cluster that says Rancher can reach its API (`ClusterConditionReady`). */
+export const CLUSTER_READY_CONDITION = 'Ready';
+
 /** `settings.management.cattle.io`, cluster-wide; every Rancher user may read them (global role `user-base`). */
 export const SETTINGS: CustomResourceKind = { group: GROUP, version: 'v3', plural: 'settings' };
 

@@ -67,6 +67,27 @@ export const k8sCommand: CommandModule<K8sArgs> = {
         default: 8,
         description: 'Namespaces worked on at the same time, per cluster',
       })
+      .option('rancher-clusters', {
+        type: 'string',
+        array: true,
+        description:
+          "Serve Rancher's downstream clusters through its proxy (the kubeconfig is Rancher's local cluster): all (every cluster but local), or cluster ids and display names; repeatable or comma-separated",
+      })
+      .option('rancher-cluster-selector', {
+        type: 'string',
+        description:
+          'Only Rancher clusters whose Cluster object has these labels (env=prod); alone, every such cluster',
+      })
+      .option('cluster-concurrency', {
+        type: 'number',
+        default: 4,
+        description: 'Rancher clusters served at the same time',
+      })
+      .option('cluster-timeout', {
+        type: 'number',
+        default: 300,
+        description: 'Seconds one Rancher cluster may take before it is reported failed',
+      })
       .options(secretOptions)
       .example(
         '$0 k8s -r 123456789012:eu-west-1 -n "*" --exclude-namespace "kube-*"',
@@ -79,6 +100,10 @@ export const k8sCommand: CommandModule<K8sArgs> = {
       .example(
         '$0 k8s -r 123456789012:eu-west-1 --secret-name "ecr-{namespace}" -n default',
         "The blog post's CronJob, done safely",
+      )
+      .example(
+        '$0 k8s -r 123456789012:eu-west-1 --kubeconfig rancher.yaml --rancher-clusters all -n "*"',
+        "Every namespace of every Rancher downstream cluster, through Rancher's proxy",
       )
       .example(
         '$0 k8s -r 123456789012:eu-west-1 --secret-annotation argocd.argoproj.io/compare-options=IgnoreExtraneous',

@@ -1,5 +1,9 @@
 import { ConfigError } from '@ecr-refresh/core';
-import { createKubernetesSink, type KubernetesProgress } from '@ecr-refresh/k8s';
+import {
+  createKubernetesSink,
+  type KubernetesProgress,
+  type KubernetesSinkOptionsInput,
+} from '@ecr-refresh/k8s';
 import type { ExitStatus } from '../../exit-status.ts';
 import { last, list } from '../../options/flag-values.ts';
 import { secretSinkOptionsOf, type SecretArgs } from '../../options/secret-options.ts';
@@ -18,6 +22,10 @@ export interface K8sArgs extends SharedArgs, SecretArgs {
   adopt: boolean;
   serviceAccount: string[];
   concurrency: number;
+  rancherClusters?: string[] | undefined;
+  rancherClusterSelector?: string | undefined;
+  clusterConcurrency: number;
+  clusterTimeout: number;
 }
 
 // Below this many namespaces a run is short enough to need no progress line.
@@ -25,6 +33,7 @@ const PROGRESS_FROM = 20;
 
 /** `ecr-refresh k8s`: the Kubernetes sink over the chosen contexts and namespaces. */
 export async function runK8s(args: K8sArgs): Promise<ExitStatus> {
+  const fleet = fleetOf(args);
   return runRefresh(args, (settings, logger) => [
     createKubernetesSink(
       {
@@ -37,6 +46,7 @@ export async function runK8s(args: K8sArgs): Promise<ExitStatus> {
         adopt: args.adopt,
         serviceAccounts: serviceAccountsOf(args.serviceAccount),
         concurrency: last(args.concurrency),
+        ...fleet,
         email: settings.email,
         timeoutMs: settings.timeoutMs,
         ...secretSinkOptionsOf(args),
@@ -56,6 +66,35 @@ function contextsOf(args: K8sArgs): 'all' | string[] | undefined {
     throw new ConfigError('context: --context and --all-contexts exclude each other');
   if (args.allContexts) return 'all';
   return named.length > 0 ? named : undefined;
+}
+
+// Service mode would serve the clusters found at start only; until it watches the cluster list,
+// fleets are served one-shot (a CronJob), and --watch is refused rather than half-working.
+function fleetOf(args: K8sArgs): Partial<KubernetesSinkOptionsInput> {
+  const named = list(args.rancherClusters);
+  const selector = last(args.rancherClusterSelector);
+  if (named.length === 0 && selector === undefined) return {};
+  if (args.watch)
+    throw new ConfigError(
+      'rancher-clusters: service mode (--watch) does not serve Rancher clusters yet; run without --watch, as a CronJob',
+    );
+  if (args.allContexts)
+    throw new ConfigError(
+      "rancher-clusters: --all-contexts does not combine with Rancher clusters; name Rancher's context with --context",
+    );
+  return {
+    rancherClusters: rancherClustersOf(named),
+    rancherClusterSelector: selector,
+    clusterConcurrency: last(args.clusterConcurrency),
+    clusterTimeoutMs: Math.round(last(args.clusterTimeout) * 1000),
+  };
+}
+
+function rancherClustersOf(named: string[]): 'all' | string[] | undefined {
+  if (!named.includes('all')) return named.length > 0 ? named : undefined;
+  if (named.length > 1)
+    throw new ConfigError('rancher-clusters: "all" cannot be combined with cluster names');
+  return 'all';
 }
 
 function serviceAccountsOf(values: readonly string[]): string[] {

@@ -1,0 +1,276 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import {
+  startKubeApiServer,
+  startRancherProxy,
+  writeRancherKubeconfig,
+  type KubeApiServer,
+  type Moto,
+  type RancherProxy,
+  type RancherUser,
+} from '../peers/index.ts';
+import {
+  createRancherCluster,
+  installRancherKinds,
+  type RancherClusterSpec,
+} from '../peers/rancher2/rancher-management.ts';
+import type { CliRun } from '../support/run-cli.ts';
+import {
+  DEPLOY_DIR,
+  HOST,
+  MOTO_PASSWORD,
+  createNamespaces,
+  dockerConfigOf,
+  readSecret,
+  runK8sJson,
+  targetsByAction,
+  uniqueName,
+  useKubeAndMoto,
+} from './k8s-helpers.ts';
+
+const FLEET_DIR = join(DEPLOY_DIR, 'rancher2', 'fleet');
+
+interface PolicyRule {
+  readonly apiGroups: string[];
+  readonly resources: string[];
+  readonly resourceNames?: string[];
+  readonly verbs: string[];
+}
+
+/** The rules of a shipped Rancher role (GlobalRole or RoleTemplate). */
+async function shippedRules(file: string): Promise<PolicyRule[]> {
+  return (parse(await readFile(join(FLEET_DIR, file), 'utf8')) as { rules: PolicyRule[] }).rules;
+}
+
+/**
+ * What Rancher makes of a role bound to a user in one cluster: a ClusterRole with the role's
+ * rules and a ClusterRoleBinding to the user (the proxy impersonates that user).
+ */
+async function grantAsRancherDoes(
+  kube: KubeApiServer,
+  name: string,
+  rules: readonly PolicyRule[],
+  userId: string,
+): Promise<void> {
+  const rbac = '/apis/rbac.authorization.k8s.io/v1';
+  const role = await kube.request('POST', `${rbac}/clusterroles`, { metadata: { name }, rules });
+  assert.equal(role.status, 201, JSON.stringify(role.body));
+  const binding = await kube.request('POST', `${rbac}/clusterrolebindings`, {
+    metadata: { name },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
+    subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: userId }],
+  });
+  assert.equal(binding.status, 201, JSON.stringify(binding.body));
+}
+
+// Rancher's management cluster (the run's API server, with Rancher's kinds installed by hand) and
+// two downstream clusters, each a real API server of its own, behind the stand-in of Rancher's
+// proxy; one more cluster id whose agent is gone. The user holds exactly the shipped fleet roles.
+describe("e2e: ecr-refresh k8s --rancher-clusters: a Rancher fleet through Rancher's proxy", function () {
+  this.timeout(180_000);
+  let kube: KubeApiServer;
+  let moto: Moto;
+  let east: KubeApiServer;
+  let west: KubeApiServer;
+  let proxy: RancherProxy;
+  let workdir: string;
+  let kubeconfigPath: string;
+  let user: RancherUser;
+  // Labels this run's Cluster objects: the management API server is shared with other suites.
+  let run: string;
+  let ids: Record<'east' | 'west' | 'gone' | 'new', string>;
+
+  before(async () => {
+    [{ kube, moto }, east, west] = await Promise.all([
+      useKubeAndMoto(),
+      startKubeApiServer(),
+      startKubeApiServer(),
+    ]);
+    await installRancherKinds(kube);
+    run = uniqueName('run');
+    ids = {
+      east: uniqueName('c-m-east'),
+      west: uniqueName('c-m-west'),
+      gone: uniqueName('c-m-gone'),
+      new: uniqueName('c-m-new'),
+    };
+    proxy = await startRancherProxy(kube, {
+      clusterIds: ['local'],
+      downstream: { [ids.east]: east, [ids.west]: west },
+      unreachable: [ids.gone],
+    });
+    const labels = { 'ecr-refresh-test/run': run };
+    const clusters: RancherClusterSpec[] = [
+      { id: ids.east, displayName: 'East', labels: { ...labels, env: 'prod' }, ready: 'True' },
+      { id: ids.west, displayName: 'West', labels: { ...labels, env: 'test' }, ready: 'True' },
+      // Rancher still says Ready: the agent went away a moment ago.
+      { id: ids.gone, displayName: 'Gone', labels, ready: 'True' },
+      { id: ids.new, displayName: 'New', labels, ready: 'Unknown', reason: 'Provisioning' },
+    ];
+    for (const cluster of clusters) await createRancherCluster(kube, cluster);
+    await createNamespaces(east, ['shop', 'pay']);
+    await createNamespaces(west, ['shop']);
+
+    user = { id: uniqueName('u') };
+    const [globalRules, clusterRules] = await Promise.all([
+      shippedRules('global-role.yaml'),
+      shippedRules('cluster-role-template.yaml'),
+    ]);
+    await grantAsRancherDoes(kube, `cattle-globalrole-${user.id}`, globalRules, user.id);
+    for (const downstream of [east, west])
+      await grantAsRancherDoes(
+        downstream,
+        `ecr-refresh-fleet-cluster-${user.id}`,
+        clusterRules,
+        user.id,
+      );
+
+    workdir = await mkdtemp(join(tmpdir(), 'ecr-refresh-rancher-fleet-'));
+    kubeconfigPath = await writeRancherKubeconfig(join(workdir, 'rancher.yaml'), {
+      clusterName: 'local',
+      server: proxy.serverFor('local'),
+      caPem: proxy.caPem,
+      user: { token: proxy.issueToken(user) },
+    });
+  });
+  beforeEach(() => proxy.clearRecords());
+  after(async () => {
+    await proxy?.stop();
+    await Promise.all([east?.stop(), west?.stop()]);
+    await rm(workdir, { recursive: true, force: true });
+  });
+
+  function k8s(args: readonly string[], namespaces = '*'): Promise<CliRun> {
+    return runK8sJson(moto, kubeconfigPath, [
+      '--rancher-cluster-selector',
+      `ecr-refresh-test/run=${run}`,
+      '-n',
+      namespaces,
+      // No controller-manager here: default has no default ServiceAccount.
+      '--exclude-namespace',
+      'kube-*,default',
+      '--force',
+      ...args,
+    ]);
+  }
+
+  it('writes every namespace of every ready cluster through the proxy with one token and one ECR call; the unreachable cluster fails alone, exit 1', async () => {
+    const result = await k8s(['--rancher-clusters', 'all', '--cluster-timeout', '60']);
+
+    assert.equal(result.status, 1, result.stdout + result.stderr);
+    assert.deepEqual(targetsByAction(result.stdout), {
+      created: [`${ids.east}/pay`, `${ids.east}/shop`, `${ids.west}/shop`].sort(),
+      failed: [ids.gone],
+      unchanged: [ids.new],
+    });
+    const report = JSON.parse(result.stdout) as {
+      ecrCalls: number;
+      results: Array<{ target: string; reason?: string; error?: { message: string } }>;
+    };
+    assert.equal(report.ecrCalls, 1);
+    const byTarget = new Map(report.results.map((entry) => [entry.target, entry]));
+    assert.match(
+      byTarget.get(ids.gone)?.error?.message ?? '',
+      new RegExp(`^Rancher cluster ${ids.gone} \\("Gone"\\): `),
+    );
+    assert.match(
+      byTarget.get(ids.new)?.reason ?? '',
+      /skipped: .*not ready: Ready=Unknown \(Provisioning\)/,
+    );
+    for (const [downstream, namespace] of [
+      [east, 'shop'],
+      [east, 'pay'],
+      [west, 'shop'],
+    ] as const)
+      assert.equal(
+        dockerConfigOf(await readSecret(downstream, namespace)).auths[HOST]?.password,
+        MOTO_PASSWORD,
+      );
+    assert.equal(
+      await readSecret(kube, 'default'),
+      undefined,
+      'nothing is written on the local cluster',
+    );
+
+    // Every request went through Rancher's proxy as the Rancher user; only the list of clusters to local.
+    assert.deepEqual(
+      proxy.forwarded.filter((request) => request.via !== 'proxy' || request.user !== user.id),
+      [],
+    );
+    assert.deepEqual(
+      proxy.forwarded
+        .filter((request) => request.clusterId === 'local')
+        .map((request) => `${request.method} ${request.path.split('?')[0]}`),
+      ['GET /apis/management.cattle.io/v3/clusters'],
+    );
+    assert.deepEqual(
+      [...new Set(proxy.forwarded.map((request) => request.clusterId))].sort(),
+      ['local', ids.east, ids.gone, ids.west].sort(),
+    );
+  });
+
+  it('needs no more than the shipped fleet roles: nothing refused, every grant but the failure-only Events used (audit log)', async () => {
+    // Listed namespaces (-n '*'), and named ones (read one by one: the get grants).
+    for (const namespaces of ['*', 'shop']) {
+      const result = await k8s(['--rancher-clusters', `${ids.east},West`], namespaces);
+      assert.equal(result.status, 0, result.stdout + result.stderr);
+    }
+
+    const managementEvents = (await kube.auditEvents(user.id)).filter(
+      (event) => event.stage === 'ResponseComplete' && event.objectRef?.resource !== undefined,
+    );
+    assert.deepEqual(
+      [
+        ...new Set(
+          managementEvents.map(
+            (event) => `${event.verb} ${event.objectRef?.resource} ${event.responseStatus?.code}`,
+          ),
+        ),
+      ],
+      ['list clusters 200'],
+    );
+    const clusterRules = await shippedRules('cluster-role-template.yaml');
+    const granted = clusterRules.flatMap((rule) =>
+      rule.resources.flatMap((resource) => rule.verbs.map((verb) => `${verb} ${resource}`)),
+    );
+    for (const downstream of [east, west]) {
+      const events = (await downstream.auditEvents(user.id)).filter(
+        (event) => event.stage === 'ResponseComplete' && event.objectRef?.resource !== undefined,
+      );
+      assert.deepEqual(
+        events
+          .filter((event) => event.responseStatus?.code === 403)
+          .map((event) => `${event.verb} ${event.objectRef?.resource}`),
+        [],
+      );
+      const used = new Set(events.map((event) => `${event.verb} ${event.objectRef?.resource}`));
+      // Events are written only for failed targets (none here; k8s-rbac.spec.ts proves them).
+      const unused = granted.filter((pair) => !used.has(pair));
+      assert.deepEqual(
+        unused.sort(),
+        ['create events', 'patch events'].sort(),
+        [...used].join(', '),
+      );
+    }
+  });
+
+  it('chooses clusters by display name and skips the rest; a name no cluster has fails, exit 1', async () => {
+    const result = await k8s(['--rancher-clusters', 'West,Nowhere', '--dry-run']);
+    assert.equal(result.status, 1, result.stdout + result.stderr);
+    const byAction = targetsByAction(result.stdout);
+    assert.deepEqual(byAction.failed, ['Nowhere']);
+    assert.ok(
+      Object.values(byAction)
+        .flat()
+        .every((target) => target === 'Nowhere' || target.startsWith(`${ids.west}/`)),
+      result.stdout,
+    );
+    assert.deepEqual(
+      [...new Set(proxy.forwarded.map((request) => request.clusterId))].sort(),
+      ['local', ids.west].sort(),
+    );
+  });
+});
