@@ -412,7 +412,16 @@ describe('e2e: ecr-refresh rancher2 on the real Rancher v2.15.0 (project-scoped 
   it("is refused by `ecr-refresh k8s`: Rancher's copies are left to Rancher", async () => {
     const { project, namespaces } = await projectWithNamespaces(1);
     assert.equal((await rancher2(['--project', project.id])).status, 0);
-    const [copy] = await copiesFollow(project, namespaces);
+    // Rancher labels the source with its cluster once, after its first copy, and the copies follow
+    // (a write of Rancher's): the copy is taken as it stands once it carries that label.
+    let copy: any;
+    await waitUntil(
+      async () => {
+        [copy] = await copiesFollow(project, namespaces);
+        return copy?.metadata?.labels?.[PSS_CLUSTER_LABEL] === 'local';
+      },
+      { what: 'the cluster label on the copy', timeoutMs: COPY_WAIT_MS, intervalMs: 50 },
+    );
 
     const run = await runCli(
       [
@@ -439,6 +448,18 @@ describe('e2e: ecr-refresh rancher2 on the real Rancher v2.15.0 (project-scoped 
       (await readSecret(rancher.kube, namespaces[0] as string)).metadata.resourceVersion,
       copy.metadata.resourceVersion,
       'the copy is untouched',
+    );
+    const writes = (await rancher.kube.auditEvents(rancher.userId)).filter(
+      (event) =>
+        event.stage === 'ResponseComplete' &&
+        ['create', 'update', 'patch', 'delete'].includes(event.verb) &&
+        event.objectRef?.resource === 'secrets' &&
+        event.objectRef.namespace === namespaces[0],
+    );
+    assert.deepEqual(
+      writes.map((event) => `${event.verb} ${event.objectRef?.name}`),
+      [],
+      'no write of the user to a Secret of the copy namespace',
     );
   });
 
