@@ -384,11 +384,7 @@ describe("e2e: ecr-refresh k8s --rancher-clusters: a Rancher fleet through Ranch
       await createRancherCluster(kube, { ...added, ready: 'True' });
       await servedWithin(west, afterRemoval, SECONDS);
 
-      const reasons = service.cli
-        .output()
-        .stderr.split('\n')
-        .filter((line) => line.includes('change seen'))
-        .map((line) => (JSON.parse(line) as { reason: string }).reason);
+      const reasons = service.changesSeen();
       assert.ok(reasons.includes(`k8s: ${late.id}: became ready`), reasons.join('\n'));
       // The API server takes a Cluster's status through its subresource only: a new Cluster is
       // ADDED without conditions, then becomes ready, as Rancher's own are.
