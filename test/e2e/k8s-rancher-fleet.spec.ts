@@ -201,9 +201,25 @@ describe("e2e: ecr-refresh k8s --rancher-clusters: a Rancher fleet through Ranch
     });
     const report = JSON.parse(result.stdout) as {
       ecrCalls: number;
-      results: Array<{ target: string; reason?: string; error?: { message: string } }>;
+      results: Array<{
+        target: string;
+        cluster: string | null;
+        reason?: string;
+        error?: { message: string };
+      }>;
     };
     assert.equal(report.ecrCalls, 1);
+    assert.deepEqual(
+      report.results.map(({ target, cluster }) => [target, cluster]).sort(),
+      [
+        [`${ids.east}/pay`, ids.east],
+        [`${ids.east}/shop`, ids.east],
+        [`${ids.west}/shop`, ids.west],
+        [ids.gone, ids.gone],
+        [ids.new, ids.new],
+      ].sort(),
+      'every result names its cluster by id',
+    );
     const byTarget = new Map(report.results.map((entry) => [entry.target, entry]));
     assert.match(
       byTarget.get(ids.gone)?.error?.message ?? '',

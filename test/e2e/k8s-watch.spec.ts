@@ -78,7 +78,16 @@ describe('e2e: ecr-refresh k8s --watch (the Deployment mode)', function () {
         assert.deepEqual(await pullSecretsOf(kube, namespace), [SECRET]);
       }
       const metrics = (await readEndpoint(`http://127.0.0.1:${port}/metrics`)).body;
-      assert.match(metrics, /ecr_refresh_target_results_total\{sink="k8s",action="created"\} 2/);
+      // The kubeconfig's one context names the cluster.
+      assert.match(
+        metrics,
+        /^ecr_refresh_target_results_total\{sink="k8s",action="created",cluster="ecr-refresh-test"\} 2$/m,
+      );
+      const lastSuccess =
+        /^ecr_refresh_cluster_last_success_timestamp_seconds\{cluster="ecr-refresh-test"\} ([\d.]+)$/m.exec(
+          metrics,
+        )?.[1];
+      assert.ok(Math.abs(Number(lastSuccess) - Date.now() / 1000) < 60, metrics);
       service.child.kill('SIGTERM');
       const exit = await service.exited;
       assert.equal(exit.status, 0, exit.stderr);

@@ -96,7 +96,12 @@ describe('e2e: ecr-refresh --watch (service mode)', function () {
     );
     assert.match(
       metrics,
-      /^ecr_refresh_target_results_total\{sink="docker-config",action="created"\} 1$/m,
+      /^ecr_refresh_target_results_total\{sink="docker-config",action="created",cluster=""\} 1$/m,
+    );
+    assert.doesNotMatch(
+      metrics,
+      /^ecr_refresh_cluster_last_success_timestamp_seconds\{/m,
+      'no cluster, no per-cluster series',
     );
     service?.child.kill('SIGTERM');
     const run = await service?.exited;
@@ -119,7 +124,7 @@ describe('e2e: ecr-refresh --watch (service mode)', function () {
     assert.match(unready.body, /first refresh failed/);
     assert.match(
       (await get(`${base}/metrics`)).body,
-      /^ecr_refresh_failures_total\{code="ERR_AWS_AUTH"\} [1-9]/m,
+      /^ecr_refresh_failures_total\{code="ERR_AWS_AUTH",cluster=""\} [1-9]/m,
     );
     assert.equal(service?.child.exitCode, null, 'the service must not exit on a failed refresh');
     service?.child.kill('SIGTERM');

@@ -113,6 +113,7 @@ async function applySink(sink: Sink, context: ApplyContext): Promise<TargetResul
 function logResult(logger: Logger, result: TargetResult): void {
   const fields = {
     target: result.target,
+    ...(result.cluster === undefined ? {} : { cluster: result.cluster }),
     action: result.action,
     ...(result.reason === undefined ? {} : { reason: result.reason }),
     ...(result.dryRun === true ? { dryRun: true } : {}),

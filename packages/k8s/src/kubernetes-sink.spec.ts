@@ -708,6 +708,7 @@ describe('k8s/kubernetes-sink', () => {
       const results = await sinkOn(api, { namespaces: ['*'] }).apply(contextFor());
       assert.equal(results.length, 1);
       assert.equal(results[0]?.target, 'prod');
+      assert.equal(results[0]?.cluster, 'prod');
       assert.equal(results[0]?.error?.code, 'ERR_K8S_API');
     });
 
@@ -731,6 +732,13 @@ describe('k8s/kubernetes-sink', () => {
         'staging/team-a': 'created',
         'staging/missing': 'failed',
       });
+      const clusterOf = results.map((result) => [result.target, result.cluster]);
+      assert.deepEqual(clusterOf.sort(), [
+        ['prod/missing', 'prod'],
+        ['prod/team-a', 'prod'],
+        ['staging/missing', 'staging'],
+        ['staging/team-a', 'staging'],
+      ]);
     });
 
     it('keeps at most `concurrency` namespaces in flight and reports progress for each', async () => {

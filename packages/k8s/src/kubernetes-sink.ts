@@ -127,6 +127,7 @@ async function applyToCluster(
       {
         sink: SINK_ID,
         target: cluster.context,
+        cluster: cluster.context,
         action: 'failed',
         error: toEcrRefreshError(error, `cannot list the namespaces of ${cluster.context}`),
       },
@@ -142,6 +143,7 @@ async function applyToCluster(
   const base = (namespace: string) => ({
     sink: SINK_ID,
     target: `${cluster.context}/${namespace}`,
+    cluster: cluster.context,
     ...(context.dryRun ? { dryRun: true } : {}),
   });
   const notServed = [
@@ -207,7 +209,12 @@ async function applyToNamespace(
   const target = `${cluster.context}/${namespace}`;
   const listedSecret = inPlace.takeSecret(namespace);
   const listedAccounts = inPlace.takeServiceAccounts(namespace);
-  const base = { sink: SINK_ID, target, ...(context.dryRun ? { dryRun: true } : {}) };
+  const base = {
+    sink: SINK_ID,
+    target,
+    cluster: cluster.context,
+    ...(context.dryRun ? { dryRun: true } : {}),
+  };
   if (context.signal.aborted) {
     return {
       result: {

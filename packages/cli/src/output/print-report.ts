@@ -27,6 +27,7 @@ function reportToJson(report: RefreshReport): Record<string, unknown> {
     results: report.results.map((result) => ({
       sink: result.sink,
       target: result.target,
+      cluster: result.cluster ?? null,
       action: result.action,
       dryRun: result.dryRun === true,
       reason: result.reason ?? null,

@@ -12,6 +12,12 @@ export interface TargetResult {
   readonly sink: string;
   /** The target, as a user would name it (`/root/.docker/config.json`, `cluster/namespace`). */
   readonly target: string;
+  /**
+   * The cluster the target belongs to, for sinks that serve several: the Kubernetes context, or
+   * the Rancher cluster id of a fleet's cluster or of a project. Absent for sinks without
+   * clusters, and for a failure that concerns no one cluster (Rancher's clusters not listed).
+   */
+  readonly cluster?: string;
   readonly action: TargetAction;
   /** Why the target failed; present exactly when `action` is `failed`. */
   readonly error?: EcrRefreshError;

@@ -237,10 +237,38 @@ describe('k8s/rancher2/fleet: serving Rancher downstream clusters through its pr
     management.forbidden = ['list management.cattle.io/clusters'];
     const results = await fleetSink({ rancherClusters: 'all' }).apply(contextFor());
     assert.deepEqual(byTarget(results), { rancher: 'failed' });
+    assert.equal(results[0]?.cluster, undefined, 'the failure concerns no one cluster');
     assert.match(
       errorOf(results, 'rancher'),
       /cannot list Rancher's clusters \(clusters\.management\.cattle\.io\) through rancher/,
     );
+  });
+
+  it('names the cluster of every result by id, and none for a name that matches no cluster', async () => {
+    const forbidden = downstream('default');
+    forbidden.forbidden = ['list /api/v1/namespaces'];
+    const hanging = downstream('default');
+    hanging.listPage = () => new Promise(() => {});
+    addCluster({ id: 'c-m-prod', displayName: 'Prod', ready: 'True' }, downstream('a', 'b'));
+    addCluster({ id: 'c-m-locked', ready: 'True' }, forbidden);
+    addCluster({ id: 'c-m-slow', ready: 'True' }, hanging);
+    addCluster({ id: 'c-m-down', ready: 'False' });
+
+    const results = await fleetSink({
+      rancherClusters: ['Prod', 'c-m-locked', 'c-m-slow', 'c-m-down', 'Nope'],
+      namespaces: ['*'],
+      clusterTimeoutMs: 200,
+    }).apply(contextFor());
+
+    const clusterOf = results.map(({ target, action, cluster }) => [target, action, cluster]);
+    assert.deepEqual(clusterOf.sort(), [
+      ['Nope', 'failed', undefined],
+      ['c-m-down', 'unchanged', 'c-m-down'],
+      ['c-m-locked', 'failed', 'c-m-locked'],
+      ['c-m-prod/a', 'created', 'c-m-prod'],
+      ['c-m-prod/b', 'created', 'c-m-prod'],
+      ['c-m-slow', 'failed', 'c-m-slow'],
+    ]);
   });
 
   it('applies the namespace selection, exclusions and opt-out label in every cluster', async () => {

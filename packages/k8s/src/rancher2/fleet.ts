@@ -79,6 +79,7 @@ export async function applyToFleet(
     return {
       sink: 'k8s',
       target: cluster.id,
+      cluster: cluster.id,
       action: 'unchanged',
       reason: `skipped: cluster ${describeFleetCluster(cluster)} is ${reason}`,
       ...(context.dryRun ? { dryRun: true } : {}),
@@ -143,6 +144,7 @@ async function serveWithin(
             { retryable: true },
           ),
           context,
+          cluster.id,
         ),
       ]);
     }, timeoutMs);
@@ -175,10 +177,17 @@ function prefixed(target: string, what: string, error: EcrRefreshError): SinkWri
   });
 }
 
-function failed(target: string, error: TargetResult['error'], context: ApplyContext): TargetResult {
+// A failed target; `cluster` is absent when the failure concerns no one cluster (the fleet's list).
+function failed(
+  target: string,
+  error: TargetResult['error'],
+  context: ApplyContext,
+  cluster?: string,
+): TargetResult {
   return {
     sink: 'k8s',
     target,
+    ...(cluster === undefined ? {} : { cluster }),
     action: 'failed',
     error,
     ...(context.dryRun ? { dryRun: true } : {}),

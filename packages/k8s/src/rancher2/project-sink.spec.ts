@@ -103,6 +103,7 @@ describe('k8s/rancher2/project-sink', () => {
       contextFor(),
     );
     assert.deepEqual(byTarget(results), { [`rancher/${CLUSTER}:p-new01`]: 'created' });
+    assert.equal(results[0]?.cluster, CLUSTER, "the project's cluster, where its namespaces pull");
     const secret = management.secrets.get(`${CLUSTER}-p-new01/${SECRET}`);
     assert.equal(secret?.type, 'kubernetes.io/dockerconfigjson');
     assert.equal(secret?.metadata?.labels?.[PROJECT_SCOPED_SECRET_LABEL], 'p-new01');

@@ -62,7 +62,8 @@ export interface RancherProjectSinkRuntime {
  * every namespace of the project. The Secret is written in place like every Secret of the
  * Kubernetes sink (`write-secret.ts`), with the same extra labels and annotations and the same
  * Warning Event when it fails; the copies are Rancher's and never written here. Targets
- * are reported as `<context>/<cluster>:<project>`. In service mode, `watch` reports a project
+ * are reported as `<context>/<cluster>:<project>`, with the project's cluster id as their
+ * `cluster` (where its namespaces pull). In service mode, `watch` reports a project
  * Secret deleted or altered (see `project-watch.ts`).
  *
  * Options are validated and the kubeconfig is read here, synchronously (ConfigError). `validate`
@@ -218,7 +219,12 @@ async function applyToProject(
   }: { checkOverwrites: OverwriteCheck; events: FailureEvents | undefined },
 ): Promise<TargetResult> {
   const target = `${management.context}/${project.cluster}:${project.name}`;
-  const base = { sink: SINK_ID, target, ...(context.dryRun ? { dryRun: true } : {}) };
+  const base = {
+    sink: SINK_ID,
+    target,
+    cluster: project.cluster,
+    ...(context.dryRun ? { dryRun: true } : {}),
+  };
   if (context.signal.aborted) {
     return {
       ...base,
