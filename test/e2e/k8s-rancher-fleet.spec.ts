@@ -371,6 +371,13 @@ describe("e2e: ecr-refresh k8s --rancher-clusters: a Rancher fleet through Ranch
       // (d) A namespace created in a served cluster.
       await createNamespaces(east, [created]);
       await servedWithin(east, created, SECONDS);
+      // State per cluster, not per namespace: three watches (namespaces, our Secret, the
+      // ServiceAccount by name), whatever the number of namespaces, once no refresh is running.
+      await waitUntil(async () => proxy.openRequests(served.id) === 3, {
+        what: `three open watches of ${served.id}, and no other request`,
+        timeoutMs: SECONDS,
+        intervalMs: 20,
+      });
 
       // (b) A cluster that was not ready becomes ready.
       assert.equal(await readSecret(west, becameReady), undefined, 'not served while not ready');
