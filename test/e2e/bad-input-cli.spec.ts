@@ -390,22 +390,26 @@ const cases: BadInput[] = [
     message: /context: --context and --all-contexts exclude each other/,
   },
   {
-    name: 'Rancher clusters in service mode, which does not serve fleets yet',
-    args: [...K8S, '--rancher-clusters', 'all', '--watch'],
-    message:
-      /rancher-clusters: service mode \(--watch\) does not serve Rancher clusters yet; run without --watch, as a CronJob/,
-  },
-  {
     name: "Rancher clusters through a context that is not Rancher's proxy",
     args: [...K8S, '--rancher-clusters', 'all'],
     message:
       /k8s\.rancherClusters: context "c" does not go through Rancher's proxy; use a kubeconfig of Rancher's local cluster, whose server is https:\/\/<rancher>\/k8s\/clusters\/local/,
   },
   {
-    name: 'Rancher clusters from the config file in service mode',
+    name: "Rancher clusters from the config file in service mode, through a context that is not Rancher's proxy",
     args: K8S,
     config: 'rancherClusters: [Prod EU]\nclusterConcurrency: 2\nwatch: true\n',
-    message: /rancher-clusters: service mode \(--watch\) does not serve Rancher clusters yet/,
+    message: /k8s\.rancherClusters: context "c" does not go through Rancher's proxy/,
+  },
+  {
+    name: 'Rancher clusters in service mode with --all-contexts',
+    args: [...K8S, '--rancher-clusters', 'all', '--all-contexts', '--watch'],
+    message: /rancher-clusters: --all-contexts does not combine with Rancher clusters/,
+  },
+  {
+    name: 'Rancher clusters in service mode through several contexts',
+    args: [...K8S, '--rancher-clusters', 'all', '--context', 'a,b', '--watch'],
+    message: /k8s\.contexts: with Rancher clusters, name at most one context/,
   },
   {
     name: '"all" Rancher clusters with cluster names',

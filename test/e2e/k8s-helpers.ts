@@ -191,6 +191,8 @@ export interface WatchService {
   readonly base: string;
   /** The value of `ecr_refresh_ecr_calls_total` now. */
   ecrCalls(): Promise<number>;
+  /** Why it refreshed early so far (`k8s: <context>/<namespace>: namespace added`), from its log. */
+  changesSeen(): string[];
   /** SIGTERM, then asserts the exit status 0. */
   stop(): Promise<void>;
 }
@@ -239,6 +241,12 @@ export async function startWatchService(
       assert.ok(calls !== undefined, 'ecr_refresh_ecr_calls_total is exported');
       return Number(calls);
     },
+    changesSeen: () =>
+      cli
+        .output()
+        .stderr.split('\n')
+        .filter((line) => line.includes('"change seen'))
+        .map((line) => (JSON.parse(line) as { reason: string }).reason),
     async stop() {
       if (cli.child.exitCode !== null) return;
       cli.child.kill('SIGTERM');

@@ -4,6 +4,7 @@
 // here: k8s-rancher-fleet.spec.ts has them, behind a stand-in of the proxy.
 import assert from 'node:assert/strict';
 import { useMoto, useRancher2, type Moto, type Rancher2 } from '../peers/index.ts';
+import { waitUntil } from '../peers/wait-until.ts';
 import type { CliRun } from '../support/run-cli.ts';
 import {
   HOST,
@@ -11,6 +12,7 @@ import {
   dockerConfigOf,
   readSecret,
   runK8sJson,
+  startWatchService,
   targetsByAction,
   uniqueName,
 } from './k8s-helpers.ts';
@@ -67,5 +69,45 @@ describe('e2e: ecr-refresh k8s --rancher-clusters on the real Rancher v2.15.0', 
       run.stdout,
       /no cluster labelled ecr-refresh-test\/absent=x-[0-9a-f]+ has this id or display name/,
     );
+  });
+
+  it('in service mode, watches the real cluster list: a change of the local Cluster that leaves it served refreshes nothing, and a namespace created there is served', async () => {
+    const run = uniqueName('watch');
+    const service = await startWatchService(moto, [
+      '--kubeconfig',
+      rancher.adminKubeconfigPath,
+      '--rancher-clusters',
+      'local',
+      '-l',
+      `ecr-refresh-test/fleet=${run}`,
+      '--service-account',
+      'none',
+    ]);
+    try {
+      // A change of the Cluster object that leaves it chosen and ready (as Rancher's own status
+      // updates are): an annotation, through the API server as any client would.
+      const path = '/apis/management.cattle.io/v3/clusters/local';
+      const touched = await rancher.kube.request(
+        'PATCH',
+        path,
+        { metadata: { annotations: { 'ecr-refresh-test/touched': run } } },
+        { contentType: 'application/merge-patch+json' },
+      );
+      assert.equal(touched.status, 200, JSON.stringify(touched.body));
+      const created = uniqueName('fleet-w');
+      await rancher.kube.createNamespace(created, { 'ecr-refresh-test/fleet': run });
+      await waitUntil(async () => (await readSecret(rancher.kube, created)) !== undefined, {
+        what: `the Secret in ${created}`,
+        timeoutMs: 10_000,
+        intervalMs: 50,
+      });
+      assert.equal(
+        dockerConfigOf(await readSecret(rancher.kube, created)).auths[HOST]?.password,
+        MOTO_PASSWORD,
+      );
+      assert.deepEqual(service.changesSeen(), [`k8s: local/${created}: namespace added`]);
+    } finally {
+      await service.stop();
+    }
   });
 });

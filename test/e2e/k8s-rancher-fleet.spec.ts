@@ -14,9 +14,12 @@ import {
 } from '../peers/index.ts';
 import {
   createRancherCluster,
+  deleteRancherCluster,
   installRancherKinds,
+  setRancherClusterReady,
   type RancherClusterSpec,
 } from '../peers/rancher2/rancher-management.ts';
+import { waitUntil } from '../peers/wait-until.ts';
 import type { CliRun } from '../support/run-cli.ts';
 import {
   DEPLOY_DIR,
@@ -24,14 +27,20 @@ import {
   MOTO_PASSWORD,
   createNamespaces,
   dockerConfigOf,
+  kustomize,
   readSecret,
   runK8sJson,
+  servedWithin,
+  startWatchService,
   targetsByAction,
   uniqueName,
   useKubeAndMoto,
 } from './k8s-helpers.ts';
 
 const FLEET_DIR = join(DEPLOY_DIR, 'rancher2', 'fleet');
+// "Within seconds": what service mode promises for a change, refresh included.
+const SECONDS = 10_000;
+const FLEET_SERVICE_MODE_DIR = join(DEPLOY_DIR, 'rancher2', 'fleet-service-mode');
 
 interface PolicyRule {
   readonly apiGroups: string[];
@@ -43,6 +52,30 @@ interface PolicyRule {
 /** The rules of a shipped Rancher role (GlobalRole or RoleTemplate). */
 async function shippedRules(file: string): Promise<PolicyRule[]> {
   return (parse(await readFile(join(FLEET_DIR, file), 'utf8')) as { rules: PolicyRule[] }).rules;
+}
+
+/** The rules of the GlobalRole and the RoleTemplate that `kubectl kustomize <directory>` renders. */
+function renderedRules(
+  kube: KubeApiServer,
+  directory: string,
+): { global: PolicyRule[]; cluster: PolicyRule[] } {
+  const objects = kustomize(kube, directory) as Array<{ kind: string; rules: PolicyRule[] }>;
+  const rulesOf = (kind: string) => objects.find((object) => object.kind === kind)?.rules ?? [];
+  return { global: rulesOf('GlobalRole'), cluster: rulesOf('RoleTemplate') };
+}
+
+/** The audit log's `verb resource status` of a user's requests, each once. */
+async function auditedCalls(kube: KubeApiServer, userId: string): Promise<string[]> {
+  const events = (await kube.auditEvents(userId)).filter(
+    (event) => event.stage === 'ResponseComplete' && event.objectRef?.resource !== undefined,
+  );
+  return [
+    ...new Set(
+      events.map(
+        (event) => `${event.verb} ${event.objectRef?.resource} ${event.responseStatus?.code}`,
+      ),
+    ),
+  ].sort();
 }
 
 /**
@@ -288,5 +321,121 @@ describe("e2e: ecr-refresh k8s --rancher-clusters: a Rancher fleet through Ranch
       [...new Set(proxy.forwarded.map((request) => request.clusterId))].sort(),
       ['local', ids.west].sort(),
     );
+  });
+
+  // Its own Cluster objects (labelled for this test only), behind new proxy ids in front of the
+  // same two API servers, and a user holding the shipped service-mode roles.
+  it('in service mode, serves a cluster added or becoming ready within seconds, a new namespace too, and closes the watches of a removed cluster', async () => {
+    const watchRun = uniqueName('watch');
+    const labels = { 'ecr-refresh-test/watch': watchRun };
+    const served = { id: uniqueName('c-m-w-east'), displayName: 'Watched East', labels };
+    const late = { id: uniqueName('c-m-w-late'), displayName: 'Late', labels };
+    const added = { id: uniqueName('c-m-w-added'), displayName: 'Added', labels };
+    await proxy.addDownstream(served.id, east);
+    await proxy.addDownstream(late.id, west);
+    await createRancherCluster(kube, { ...served, ready: 'True' });
+    await createRancherCluster(kube, { ...late, ready: 'Unknown', reason: 'Provisioning' });
+    const created = uniqueName('w-new');
+    const becameReady = uniqueName('w-ready');
+    const afterRemoval = uniqueName('w-gone');
+    await createNamespaces(west, [becameReady]);
+
+    const watcher = { id: uniqueName('u-watch') };
+    const rules = renderedRules(kube, FLEET_SERVICE_MODE_DIR);
+    await grantAsRancherDoes(kube, `cattle-globalrole-${watcher.id}`, rules.global, watcher.id);
+    for (const downstream of [east, west])
+      await grantAsRancherDoes(
+        downstream,
+        `ecr-refresh-fleet-cluster-${watcher.id}`,
+        rules.cluster,
+        watcher.id,
+      );
+    const watcherKubeconfig = await writeRancherKubeconfig(join(workdir, 'watcher.yaml'), {
+      clusterName: 'local',
+      server: proxy.serverFor('local'),
+      caPem: proxy.caPem,
+      user: { token: proxy.issueToken(watcher) },
+    });
+
+    const service = await startWatchService(moto, [
+      '--kubeconfig',
+      watcherKubeconfig,
+      '--rancher-cluster-selector',
+      `ecr-refresh-test/watch=${watchRun}`,
+      '-n',
+      '*',
+      '--exclude-namespace',
+      'kube-*,default',
+    ]);
+    try {
+      // (d) A namespace created in a served cluster.
+      await createNamespaces(east, [created]);
+      await servedWithin(east, created, SECONDS);
+      // State per cluster, not per namespace: three watches (namespaces, our Secret, the
+      // ServiceAccount by name), whatever the number of namespaces, once no refresh is running.
+      await waitUntil(async () => proxy.openRequests(served.id) === 3, {
+        what: `three open watches of ${served.id}, and no other request`,
+        timeoutMs: SECONDS,
+        intervalMs: 20,
+      });
+
+      // (b) A cluster that was not ready becomes ready.
+      assert.equal(await readSecret(west, becameReady), undefined, 'not served while not ready');
+      await setRancherClusterReady(kube, { ...late, ready: 'True' });
+      await servedWithin(west, becameReady, SECONDS);
+      assert.ok(proxy.openRequests(late.id) > 0, 'its watches are open');
+
+      // (c) A removed cluster: its watches close, nothing more goes to it.
+      await deleteRancherCluster(kube, late.id);
+      await waitUntil(async () => proxy.openRequests(late.id) === 0, {
+        what: `every request to ${late.id} closed`,
+        timeoutMs: SECONDS,
+        intervalMs: 20,
+      });
+      const sentToLate = proxy.forwarded.filter((request) => request.clusterId === late.id).length;
+      await createNamespaces(west, [afterRemoval]);
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      assert.equal(await readSecret(west, afterRemoval), undefined, 'the removed cluster is left');
+      assert.equal(
+        proxy.forwarded.filter((request) => request.clusterId === late.id).length,
+        sentToLate,
+        `no request to ${late.id} after its removal`,
+      );
+
+      // (a) A new Cluster object, ready (in front of the same API server, under a new id).
+      await proxy.addDownstream(added.id, west);
+      await createRancherCluster(kube, { ...added, ready: 'True' });
+      await servedWithin(west, afterRemoval, SECONDS);
+
+      const reasons = service.changesSeen();
+      assert.ok(reasons.includes(`k8s: ${late.id}: became ready`), reasons.join('\n'));
+      // The API server takes a Cluster's status through its subresource only: a new Cluster is
+      // ADDED without conditions, then becomes ready, as Rancher's own are.
+      assert.ok(
+        reasons.some((reason) =>
+          new RegExp(`^k8s: ${added.id}: (cluster added|became ready)$`).test(reason),
+        ),
+        reasons.join('\n'),
+      );
+      assert.ok(
+        reasons.includes(`k8s: ${served.id}/${created}: namespace added`),
+        reasons.join('\n'),
+      );
+    } finally {
+      await service.stop();
+    }
+
+    // The shipped service-mode roles suffice: nothing refused, and every watch they add is used.
+    const management = await auditedCalls(kube, watcher.id);
+    assert.deepEqual(management, ['list clusters 200', 'watch clusters 200']);
+    for (const downstream of [east, west]) {
+      const calls = await auditedCalls(downstream, watcher.id);
+      assert.deepEqual(
+        calls.filter((call) => !call.endsWith(' 200') && !call.endsWith(' 201')),
+        [],
+      );
+      for (const resource of ['namespaces', 'secrets', 'serviceaccounts'])
+        assert.ok(calls.includes(`watch ${resource} 200`), calls.join(', '));
+    }
   });
 });

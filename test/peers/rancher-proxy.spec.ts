@@ -44,6 +44,24 @@ describe('Rancher proxy peer', function () {
     return JSON.parse(answer.body).status.userInfo as { username: string; groups: string[] };
   };
 
+  /** Binds the user to cluster-admin (no controller-manager here fills the aggregated roles, such as view). */
+  const makeAdmin = async (userId: string): Promise<void> => {
+    const bound = await kube.request(
+      'POST',
+      '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings',
+      {
+        metadata: { name: `${userId}-admin` },
+        roleRef: {
+          apiGroup: 'rbac.authorization.k8s.io',
+          kind: 'ClusterRole',
+          name: 'cluster-admin',
+        },
+        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: userId }],
+      },
+    );
+    assert.ok(bound.status === 201 || bound.status === 409, JSON.stringify(bound.body));
+  };
+
   it('forwards under each cluster prefix as the Rancher user and its groups, whatever impersonation the client asks for', async () => {
     const token = proxy.issueToken(user);
     assert.match(token, /^kubeconfig-u-peer1:[bcdfghjklmnpqrstvwxz2456789]{54}$/);
@@ -113,15 +131,7 @@ describe('Rancher proxy peer', function () {
   it('streams a watch, and stop() ends it', async () => {
     const own = await startRancherProxy(kube, { clusterIds: ['c-test'] });
     const token = own.issueToken({ id: 'u-peer2' });
-    await kube.request('POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
-      metadata: { name: 'u-peer2-view-namespaces' },
-      roleRef: {
-        apiGroup: 'rbac.authorization.k8s.io',
-        kind: 'ClusterRole',
-        name: 'cluster-admin',
-      },
-      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'u-peer2' }],
-    });
+    await makeAdmin('u-peer2');
     const ended = new Promise<string>((resolve, reject) => {
       const watch = request(
         `${own.serverFor('c-test')}/api/v1/namespaces?watch=1&timeoutSeconds=60`,
@@ -146,5 +156,48 @@ describe('Rancher proxy peer', function () {
       own.forwarded.map(({ path }) => path),
       ['/api/v1/namespaces?watch=1&timeoutSeconds=60'],
     );
+  });
+
+  it('serves a downstream cluster added at run time, and counts its open requests until they close', async () => {
+    const own = await startRancherProxy(kube, { clusterIds: ['local'] });
+    try {
+      const token = own.issueToken({ id: 'u-peer3' });
+      await makeAdmin('u-peer3');
+      const namespaces = `${own.url}/k8s/clusters/c-added/api/v1/namespaces`;
+      // The same CA as the suite's proxy: `call` fits.
+      assert.equal((await call(namespaces, token)).status, 404);
+
+      await own.addDownstream('c-added', kube);
+      assert.deepEqual(own.clusterIds, ['local', 'c-added']);
+      assert.equal(own.serverFor('c-added'), `${own.url}/k8s/clusters/c-added`);
+      const listed = await call(namespaces, token);
+      assert.equal(listed.status, 200, listed.body);
+      await assert.rejects(own.addDownstream('c-added', kube), /already serves cluster "c-added"/);
+
+      const watching = new AbortController();
+      const firstEvent = new Promise<void>((resolve, reject) => {
+        const watch = request(
+          `${own.endpointFor('c-added')}/api/v1/namespaces?watch=1&timeoutSeconds=60`,
+          { ca: own.caPem, headers: { authorization: `Bearer ${token}` }, signal: watching.signal },
+          (answer) => answer.once('data', () => resolve()),
+        );
+        watch.on('error', (error) => (watching.signal.aborted ? undefined : reject(error)));
+        watch.end();
+      });
+      await firstEvent;
+      assert.equal(own.openRequests('c-added'), 1);
+      assert.equal(own.openRequests('local'), 0);
+      watching.abort();
+      const deadline = Date.now() + 5000;
+      while (own.openRequests('c-added') > 0 && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.equal(own.openRequests('c-added'), 0);
+      assert.deepEqual(
+        own.forwarded.map(({ clusterId, via }) => `${clusterId} ${via}`),
+        ['c-added proxy', 'c-added endpoint'],
+      );
+    } finally {
+      await own.stop();
+    }
   });
 });

@@ -76,8 +76,16 @@ export interface RancherProxy {
   issueToken(user: RancherUser, options?: RancherTokenOptions): string;
   /** Makes a token unknown from now on, as an expired or deleted Rancher token is (401). */
   revokeToken(token: string): void;
+  /**
+   * Serves one more downstream cluster from now on, by `server` (which may already serve another
+   * id: clusters can share an API server behind distinct ids), with its authorized endpoint; as
+   * when Rancher registers a cluster whose agent connects.
+   */
+  addDownstream(clusterId: string, server: KubeApiServer): Promise<void>;
   /** Every forwarded request, oldest first. */
   readonly forwarded: readonly RancherForwardedRequest[];
+  /** Forwarded requests to the cluster whose answer has not ended yet (open watches): 0 once every one closed. */
+  openRequests(clusterId: string): number;
   /** Every request answered 401 or 404, oldest first. */
   readonly refused: readonly RancherRefusedRequest[];
   /** Connections accepted so far, by the proxy and the endpoints (TLS handshakes included): 0 proves that no request was even tried. */
@@ -150,7 +158,7 @@ export async function startRancherProxy(
 ): Promise<RancherProxy> {
   const downstream = options.downstream ?? {};
   const unreachable = options.unreachable ?? [];
-  const clusterIds = [
+  const clusterIds: string[] = [
     ...(options.clusterIds ?? ['local', 'c-test']),
     ...Object.keys(downstream),
     ...unreachable,
@@ -172,6 +180,7 @@ export async function startRancherProxy(
   const tokens = new Map<string, IssuedToken>();
   const forwarded: RancherForwardedRequest[] = [];
   const refused: RancherRefusedRequest[] = [];
+  const open = new Map<string, number>();
   const sockets = new Set<Socket>();
   const upstreamRequests = new Set<ReturnType<typeof request>>();
   let connections = 0;
@@ -221,6 +230,8 @@ export async function startRancherProxy(
       return;
     }
     forwarded.push({ method, clusterId, path, user: user.id, via });
+    open.set(clusterId, (open.get(clusterId) ?? 0) + 1);
+    outgoing.on('close', () => open.set(clusterId, (open.get(clusterId) ?? 1) - 1));
     const upstream = upstreamFor(clusterId);
     const proxied = request(
       {
@@ -277,20 +288,20 @@ export async function startRancherProxy(
       forward(incoming, outgoing, clusterId, `${match[2] ?? '/'}${match[3] ?? ''}`, 'proxy');
     }),
   );
-  const endpoints = new Map(
-    clusterIds.map((clusterId) => [
-      clusterId,
-      track(
-        createServer({ cert, key }, (incoming, outgoing) => {
-          forward(incoming, outgoing, clusterId, incoming.url ?? '/', 'endpoint');
-        }),
-      ),
-    ]),
-  );
-  const servers = [proxy, ...endpoints.values()];
-  const url = await listen(proxy);
+  const servers = [proxy];
   const endpointUrls = new Map<string, string>();
-  for (const [clusterId, server] of endpoints) endpointUrls.set(clusterId, await listen(server));
+  /** The cluster's authorized cluster endpoint: its own port, no prefix. */
+  async function listenAsEndpoint(clusterId: string): Promise<void> {
+    const endpoint = track(
+      createServer({ cert, key }, (incoming, outgoing) => {
+        forward(incoming, outgoing, clusterId, incoming.url ?? '/', 'endpoint');
+      }),
+    );
+    servers.push(endpoint);
+    endpointUrls.set(clusterId, await listen(endpoint));
+  }
+  const url = await listen(proxy);
+  for (const clusterId of clusterIds) await listenAsEndpoint(clusterId);
 
   const known = (clusterId: string): string => {
     if (!clusterIds.includes(clusterId))
@@ -317,7 +328,15 @@ export async function startRancherProxy(
       return token;
     },
     revokeToken: (token) => void tokens.delete(token),
+    async addDownstream(clusterId, server) {
+      if (clusterIds.includes(clusterId))
+        throw new Error(`the Rancher proxy already serves cluster "${clusterId}"`);
+      upstreams.set(clusterId, await upstreamOf(server));
+      await listenAsEndpoint(clusterId);
+      clusterIds.push(clusterId);
+    },
     forwarded,
+    openRequests: (clusterId) => open.get(clusterId) ?? 0,
     refused,
     get connections() {
       return connections;

@@ -1,6 +1,5 @@
 import pLimit from 'p-limit';
 import {
-  ConfigError,
   SinkWriteError,
   toEcrRefreshError,
   type ApplyContext,
@@ -26,16 +25,13 @@ import {
 import { secretMetadataOf } from './secret-metadata.ts';
 import { addPullSecret } from './service-accounts.ts';
 import { applyToFleet, fleetManagementOf } from './rancher2/fleet.ts';
+import { watchFleet } from './rancher2/fleet-watch.ts';
 import { watchClusters } from './kubernetes-watch.ts';
 import type { RequestPolicy } from './transport/retries.ts';
 import type { CollectionWatchOptions } from './watch-collection.ts';
 import { writeSecret } from './write-secret.ts';
 
 const SINK_ID = 'k8s';
-
-/** Why service mode refuses Rancher clusters (for now: one-shot runs, as a CronJob, serve fleets). */
-export const FLEET_WATCH_UNSUPPORTED =
-  'k8s.rancherClusters: service mode (--watch) does not serve Rancher clusters yet; run one-shot instead (a CronJob)';
 
 /** Progress of a long run, one call per namespace finished. */
 export interface KubernetesProgress {
@@ -69,7 +65,8 @@ export interface KubernetesSinkRuntime {
  * cluster whose namespaces cannot be listed is one failed target named by its context. When the
  * namespaces are listed, what is in place is read with a few cluster-wide lists rather than per
  * namespace, so only what needs writing costs requests (see `in-place.ts`). In service mode,
- * `watch` reports new namespaces and deleted or altered Secrets (see `kubernetes-watch.ts`). A
+ * `watch` reports new namespaces and deleted or altered Secrets (see `kubernetes-watch.ts`), and
+ * for a Rancher fleet also clusters added or becoming ready (see `rancher2/fleet-watch.ts`). A
  * failed namespace gets a Warning Event, on its Secret or else on the Namespace (unless `events`
  * is off, and never in a dry run; see `failure-events.ts`).
  *
@@ -106,7 +103,8 @@ export function createKubernetesSink(
       return perCluster.flat();
     },
     watch: async (watchOptions) => {
-      if (management !== undefined) throw new ConfigError(FLEET_WATCH_UNSUPPORTED);
+      if (management !== undefined)
+        return watchFleet(management, options, watchOptions, runtime.watchBackoff);
       await watchClusters(clusters, options, watchOptions, runtime.watchBackoff);
     },
   };

@@ -42,7 +42,11 @@ export async function watchClusters(
   await Promise.all(clusters.map((cluster) => watchCluster(cluster, options, watch, backoff)));
 }
 
-async function watchCluster(
+/**
+ * The watches of one cluster (see {@link watchClusters}): its namespaces, our Secrets and the
+ * chosen ServiceAccounts, reported as `<context>/<namespace>: …`, until `watch.signal` aborts.
+ */
+export async function watchCluster(
   cluster: ClusterConnection,
   options: KubernetesSinkOptions,
   watch: WatchOptions,

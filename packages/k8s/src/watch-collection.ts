@@ -22,6 +22,12 @@ export interface CollectionWatchOptions {
   onEvent(event: KubeWatchEvent): void;
   /** The watch had to start over from a new list (410 Gone): events in between may be lost. */
   onResync(): void;
+  /**
+   * Called each time the watch takes a new starting version (the first time, and after a 410),
+   * before watching from it: a caller that keeps state of the collection reads it here, so that
+   * the events from then on apply to what it read. A rejection is a failed attempt (retried).
+   */
+  onListed?: (() => Promise<void>) | undefined;
   /** Reconnect delays; default {@link WATCH_BACKOFF}. */
   readonly backoff?:
     | { readonly backoffInitialMs: number; readonly backoffMaxMs: number }
@@ -68,7 +74,9 @@ export async function watchCollection(
     let events = 0;
     try {
       if (resourceVersion === undefined) {
-        resourceVersion = await api.listResourceVersion(query, signal);
+        const listed = await api.listResourceVersion(query, signal);
+        await options.onListed?.();
+        resourceVersion = listed;
         if (resyncing) options.onResync();
         resyncing = false;
       }

@@ -128,6 +128,31 @@ export async function createRancherCluster(
   };
   const created = await kube.request('POST', `${GROUP_PATH}/clusters`, object);
   assert.equal(created.status, 201, JSON.stringify(created.body));
+  await writeClusterStatus(kube, created.body, cluster);
+}
+
+/** Rewrites a Cluster's status as `cluster` says (its `Ready` condition), as Rancher's controllers do when its agent connects or leaves. */
+export async function setRancherClusterReady(
+  kube: KubeApiServer,
+  cluster: RancherClusterSpec,
+): Promise<void> {
+  const current = await kube.request('GET', `${GROUP_PATH}/clusters/${cluster.id}`);
+  assert.equal(current.status, 200, JSON.stringify(current.body));
+  await writeClusterStatus(kube, current.body, cluster);
+}
+
+/** Deletes a Cluster object, as removing a cluster from Rancher ends (no finalizer here). */
+export async function deleteRancherCluster(kube: KubeApiServer, id: string): Promise<void> {
+  const deleted = await kube.request('DELETE', `${GROUP_PATH}/clusters/${id}`);
+  assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
+}
+
+// The `Provisioned` and, when given, `Ready` conditions, through the status subresource.
+async function writeClusterStatus(
+  kube: KubeApiServer,
+  object: unknown,
+  cluster: RancherClusterSpec,
+): Promise<void> {
   const now = new Date().toISOString();
   const conditions = [
     { type: 'Provisioned', status: 'True', lastUpdateTime: now },
@@ -143,7 +168,7 @@ export async function createRancherCluster(
         ]),
   ];
   const stated = await kube.request('PUT', `${GROUP_PATH}/clusters/${cluster.id}/status`, {
-    ...created.body,
+    ...(object as object),
     status: { conditions },
   });
   assert.equal(stated.status, 200, JSON.stringify(stated.body));

@@ -18,7 +18,8 @@ import type {
 
 interface Change {
   readonly version: number;
-  readonly kind: 'namespace' | 'secret' | 'serviceaccount';
+  /** `namespace`, `secret`, `serviceaccount`, or a custom object's `<group>/<plural>`. */
+  readonly kind: string;
   readonly event: KubeWatchEvent;
   /** The object's labels before a MODIFIED change, for label-selected watches. */
   readonly labelsBefore?: Record<string, string> | undefined;
@@ -30,7 +31,7 @@ interface Change {
  * with `test` (422 when it fails), 404 for missing objects and namespaces, lists in pages of at
  * most `limit` with a `continue` token and `metadata.name=` field selectors. `beforeWrite` lets a
  * test act between the sink's read and its write (a racing writer). Watches replay the changes
- * of namespaces, Secrets and ServiceAccounts after a resourceVersion (an object that starts or
+ * of namespaces, Secrets, ServiceAccounts and custom objects after a resourceVersion (an object that starts or
  * stops matching a label-selected watch is ADDED or DELETED there, as on a real server); a test can drop them, make them fail to
  * connect, or forget the history (410 Gone), as a real API server does.
  */
@@ -51,6 +52,8 @@ export class FakeKubeApi implements KubeApi {
   failNext: { verb: string; status: number; reason: string } | undefined;
   /** Connection attempts (list or watch) that fail with no answer before one succeeds. */
   failConnections = 0;
+  /** Watch streams open now: 0 once every watch of this API was closed. */
+  openWatches = 0;
   /** How a forgotten resourceVersion is refused: an HTTP 410 answer, or an ERROR event in the stream. */
   goneAs: 'status' | 'event' = 'status';
   private version = 100;
@@ -134,14 +137,21 @@ export class FakeKubeApi implements KubeApi {
       return;
     }
     const drops = this.drops;
-    while (!signal.aborted && this.drops === drops) {
-      const next = this.changes.filter((change) => change.version > seen && matches(change, query));
-      for (const change of next) {
-        seen = change.version;
-        const event = seenAs(change, query.labelSelector);
-        if (event !== undefined) yield structuredClone(event);
+    this.openWatches += 1;
+    try {
+      while (!signal.aborted && this.drops === drops) {
+        const next = this.changes.filter(
+          (change) => change.version > seen && matches(change, query),
+        );
+        for (const change of next) {
+          seen = change.version;
+          const event = seenAs(change, query.labelSelector);
+          if (event !== undefined) yield structuredClone(event);
+        }
+        if (next.length === 0) await this.changed(signal);
       }
-      if (next.length === 0) await this.changed(signal);
+    } finally {
+      this.openWatches -= 1;
     }
   }
 
@@ -341,12 +351,29 @@ export class FakeKubeApi implements KubeApi {
     this.events.set(key, { ...current, series: structuredClone(series) });
   }
 
-  /** Stores a custom object (a Rancher Project or Setting) as an admin would create it. */
+  /** Stores a custom object (a Rancher Project, Setting or Cluster) as an admin would create or replace it. */
   putCustomObject(kind: CustomResourceKind, object: KubeCustomObject): void {
-    this.customObjects.set(
-      customObjectKey(kind, object.metadata?.name ?? ''),
-      structuredClone(object),
+    const key = customObjectKey(kind, object.metadata?.name ?? '');
+    const before = this.customObjects.get(key);
+    this.customObjects.set(key, structuredClone(object));
+    this.emit(
+      `${kind.group}/${kind.plural}`,
+      before === undefined ? 'ADDED' : 'MODIFIED',
+      { ...object, metadata: { ...object.metadata, resourceVersion: undefined } },
+      before?.metadata?.labels ?? (before === undefined ? undefined : {}),
     );
+  }
+
+  /** Deletes a custom object, as an admin would. */
+  deleteCustomObject(kind: CustomResourceKind, name: string): void {
+    const key = customObjectKey(kind, name);
+    const found = this.customObjects.get(key);
+    if (found === undefined) return;
+    this.customObjects.delete(key);
+    this.emit(`${kind.group}/${kind.plural}`, 'DELETED', {
+      ...found,
+      metadata: { ...found.metadata, resourceVersion: undefined },
+    });
   }
 
   async readCustomObject(
@@ -473,6 +500,8 @@ function selects(selector: string | undefined, labels: Record<string, string>): 
 
 // A change a watch of `query` may see: the collection's kind, its namespace and a name.
 function matches(change: Change, query: KubeWatchQuery): boolean {
+  const custom = /^\/apis\/([^/]+)\/[^/]+\/([^/]+)$/.exec(query.path);
+  if (custom !== null) return change.kind === `${custom[1]}/${custom[2]}`;
   const [, namespaceOfPath, plural] =
     /^\/api\/v1(?:\/namespaces\/([^/]+))?\/(namespaces|secrets|serviceaccounts)$/.exec(
       query.path,

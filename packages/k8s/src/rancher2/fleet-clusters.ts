@@ -44,41 +44,63 @@ const NAMES_SHOWN = 20;
 
 /**
  * Lists Rancher's clusters (`clusters.management.cattle.io`, one paged list, filtered by the
- * selector on the server) and picks the ones `selection` chooses, each once, sorted by id. A
- * Cluster being deleted is ignored; one whose `Ready` condition is not `True` is set aside with
- * its reason. API failures are thrown as they come.
+ * selector on the server) and picks the ones `selection` chooses ({@link fleetChoiceOf}), each
+ * once, sorted by id. A name must match exactly one cluster: by id first, else by display name;
+ * a name that matches none, or the display name of several, is a problem and chooses nothing.
+ * API failures are thrown as they come.
  */
 export async function lookUpFleet(
   management: KubeApi,
   selection: FleetSelection,
 ): Promise<FleetLookup> {
-  const live = (await management.listCustomObjects(CLUSTERS, selection.selector)).filter(
-    (object) =>
-      object.metadata?.deletionTimestamp === undefined && typeof object.metadata?.name === 'string',
-  );
+  const objects = await management.listCustomObjects(CLUSTERS, selection.selector);
+  const live = objects.filter(isLive);
   const problems: FleetProblem[] = [];
-  const chosen = new Map<string, KubeCustomObject>();
-  if (selection.clusters === undefined || selection.clusters === 'all') {
-    for (const object of live)
-      if (object.metadata?.name !== LOCAL_CLUSTER_ID)
-        chosen.set(object.metadata?.name as string, object);
-  } else {
-    for (const name of selection.clusters) {
-      const found = matchesOf(live, name);
-      const [only] = found;
-      if (found.length === 1 && only !== undefined) chosen.set(only.metadata?.name as string, only);
-      else problems.push({ selection: name, message: problemOf(name, found, live, selection) });
-    }
+  const resolved = new Set<string>();
+  for (const name of namesOf(selection)) {
+    const found = matchesOf(live, name);
+    const [only] = found;
+    if (found.length === 1 && only !== undefined) resolved.add(only.metadata?.name as string);
+    else problems.push({ selection: name, message: problemOf(name, found, live, selection) });
   }
   const served: FleetCluster[] = [];
   const notReady: SkippedCluster[] = [];
-  for (const object of [...chosen.values()].sort(byName)) {
-    const cluster = fleetClusterOf(object);
-    const reason = notReadyReason(object);
-    if (reason === undefined) served.push(cluster);
-    else notReady.push({ cluster, reason });
+  for (const object of [...live].sort(byName)) {
+    const choice = fleetChoiceOf(object, selection);
+    if (choice === undefined || (namesOf(selection).length > 0 && !resolved.has(choice.cluster.id)))
+      continue;
+    if (choice.notReady === undefined) served.push(choice.cluster);
+    else notReady.push({ cluster: choice.cluster, reason: choice.notReady });
   }
   return { served, notReady, problems };
+}
+
+/** A Cluster object `selection` chooses: the cluster, and why it is not served now when it is not ready. */
+export interface FleetChoice {
+  readonly cluster: FleetCluster;
+  /** Why the cluster is not served now (its `Ready` condition); undefined when it is ready. */
+  readonly notReady?: string | undefined;
+}
+
+/**
+ * The one rule deciding whether a Cluster object is served, shared by the one-shot run and the
+ * service's watch of the cluster list: undefined when the selection does not choose it (being
+ * deleted, `local` under `all`, or neither its id nor its display name named; the label selector
+ * is applied by the server), else the cluster and, when its `Ready` condition is not `True`, why
+ * it is not served now. A display name shared by several clusters is the caller's to refuse.
+ */
+export function fleetChoiceOf(
+  object: KubeCustomObject,
+  selection: FleetSelection,
+): FleetChoice | undefined {
+  if (!isLive(object)) return undefined;
+  const cluster = fleetClusterOf(object);
+  const chosen =
+    selection.clusters === undefined || selection.clusters === 'all'
+      ? cluster.id !== LOCAL_CLUSTER_ID
+      : selection.clusters.includes(cluster.id) ||
+        selection.clusters.includes(displayNameOf(object) ?? cluster.id);
+  return chosen ? { cluster, notReady: notReadyReason(object) } : undefined;
 }
 
 /** A cluster's id and display name, as results and errors show it: `c-m-1 ("Prod EU")`. */
@@ -92,6 +114,17 @@ export function describeFleetCluster({
   return displayName === undefined || displayName === id
     ? id
     : `${id} (${quoteInput(displayName)})`;
+}
+
+// A Cluster being deleted is never served; one without a name cannot be reached.
+function isLive(object: KubeCustomObject): boolean {
+  return (
+    object.metadata?.deletionTimestamp === undefined && typeof object.metadata?.name === 'string'
+  );
+}
+
+function namesOf(selection: FleetSelection): readonly string[] {
+  return selection.clusters === undefined || selection.clusters === 'all' ? [] : selection.clusters;
 }
 
 function matchesOf(live: readonly KubeCustomObject[], name: string): KubeCustomObject[] {

@@ -1,47 +1,21 @@
 import assert from 'node:assert/strict';
 import { ConfigError, type TargetResult } from '@ecr-refresh/core';
-import { FakeKubeApi } from '../__fixtures__/fake-kube-api.ts';
+import type { FakeKubeApi } from '../__fixtures__/fake-kube-api.ts';
+import {
+  clusterObject,
+  downstream,
+  rancherConnection,
+  type ClusterSpec,
+} from '../__fixtures__/fleet-clusters.ts';
 import { PASSWORD, contextFor } from '../__fixtures__/apply-context.ts';
 import type { KubeApi } from '../kube-api.ts';
 import type { ClusterConnection } from '../kube-config.ts';
-import { FLEET_WATCH_UNSUPPORTED, createKubernetesSink } from '../kubernetes-sink.ts';
+import { createKubernetesSink } from '../kubernetes-sink.ts';
 import type { KubernetesSinkOptionsInput } from '../options.ts';
 import { CLUSTERS } from './rancher-objects.ts';
 import { recordingLogger } from '../__fixtures__/recording-logger.ts';
 
 const SECRET = 'ecr-pull-credentials';
-
-interface ClusterSpec {
-  readonly id: string;
-  readonly displayName?: string;
-  readonly labels?: Record<string, string>;
-  /** The Ready condition's status; undefined: no Ready condition at all. */
-  readonly ready?: 'True' | 'False' | 'Unknown' | undefined;
-  readonly reason?: string;
-}
-
-function clusterObject({ id, displayName, labels, ready, reason }: ClusterSpec) {
-  return {
-    metadata: { name: id, labels: labels ?? {} },
-    spec: { displayName: displayName ?? id },
-    status: {
-      conditions: [
-        { type: 'Provisioned', status: 'True' },
-        ...(ready === undefined ? [] : [{ type: 'Ready', status: ready, reason: reason ?? '' }]),
-      ],
-    },
-  };
-}
-
-/** A downstream cluster's API with the given namespaces, each with a default ServiceAccount. */
-function downstream(...namespaces: string[]): FakeKubeApi {
-  const api = new FakeKubeApi();
-  for (const namespace of namespaces) {
-    api.addNamespace(namespace);
-    api.addServiceAccount(namespace, 'default');
-  }
-  return api;
-}
 
 function byTarget(results: readonly TargetResult[]): Record<string, string> {
   return Object.fromEntries(results.map((result) => [result.target, result.action]));
@@ -56,19 +30,8 @@ describe('k8s/rancher2/fleet: serving Rancher downstream clusters through its pr
   let apis: Map<string, KubeApi>;
   let reached: string[];
 
-  function rancher(namespace = 'default'): ClusterConnection {
-    return {
-      context: 'rancher',
-      namespace,
-      api: management,
-      reach: (id) => {
-        reached.push(id);
-        const api = apis.get(id);
-        assert.ok(api !== undefined, `the test reached an unknown cluster ${id}`);
-        return api;
-      },
-    };
-  }
+  const rancher = (namespace = 'default'): ClusterConnection =>
+    rancherConnection(management, apis, reached, namespace);
 
   function fleetSink(options: KubernetesSinkOptionsInput, connection = rancher()) {
     return createKubernetesSink({ events: false, ...options }, { clusters: [connection] });
@@ -337,16 +300,6 @@ describe('k8s/rancher2/fleet: serving Rancher downstream clusters through its pr
         /context "kind" does not go through Rancher's proxy.*\/k8s\/clusters\/local/.test(
           error.message,
         ),
-    );
-    assert.equal(management.requests.length, 0);
-  });
-
-  it('refuses service mode with a clear configuration error', async () => {
-    const sink = fleetSink({ rancherClusters: 'all' });
-    await assert.rejects(
-      sink.watch?.({ signal: AbortSignal.abort(), logger: recordingLogger([]) } as never) ??
-        Promise.resolve(),
-      (error: unknown) => error instanceof ConfigError && error.message === FLEET_WATCH_UNSUPPORTED,
     );
     assert.equal(management.requests.length, 0);
   });

@@ -105,7 +105,11 @@ export async function applyToFleet(
   return [...unknown, ...skipped, ...served.flat()];
 }
 
-function connectionTo(management: FleetManagement, cluster: FleetCluster): ClusterConnection {
+/** A downstream cluster as one more connection, named by its id, through Rancher's proxy with the management credential. */
+export function connectionTo(
+  management: FleetManagement,
+  cluster: FleetCluster,
+): ClusterConnection {
   return {
     context: cluster.id,
     namespace: management.namespace,

@@ -68,16 +68,12 @@ function contextsOf(args: K8sArgs): 'all' | string[] | undefined {
   return named.length > 0 ? named : undefined;
 }
 
-// Service mode would serve the clusters found at start only; until it watches the cluster list,
-// fleets are served one-shot (a CronJob), and --watch is refused rather than half-working.
+// A fleet is served through Rancher's context alone: in service mode too, where the sink watches
+// Rancher's cluster list (clusters added or becoming ready are served within seconds).
 function fleetOf(args: K8sArgs): Partial<KubernetesSinkOptionsInput> {
   const named = list(args.rancherClusters);
   const selector = last(args.rancherClusterSelector);
   if (named.length === 0 && selector === undefined) return {};
-  if (args.watch)
-    throw new ConfigError(
-      'rancher-clusters: service mode (--watch) does not serve Rancher clusters yet; run without --watch, as a CronJob',
-    );
   if (args.allContexts)
     throw new ConfigError(
       "rancher-clusters: --all-contexts does not combine with Rancher clusters; name Rancher's context with --context",
