@@ -333,16 +333,12 @@ function rancherClusters(
 ): ClusterConnection['reach'] {
   if (!URL.canParse(server) || !RANCHER_CLUSTER_PATH.test(new URL(server).pathname))
     return undefined;
-  const reached = new Map<string, KubeApi>();
-  return (clusterId) => {
-    const known = reached.get(clusterId);
-    if (known !== undefined) return known;
-    const api = apiAt(
+  // A new client per call, not a cache: it is a few closures over the shared pool, and a
+  // long-running fleet service must not keep one per cluster that has ever come and gone.
+  return (clusterId) =>
+    apiAt(
       server.replace(RANCHER_CLUSTER_PATH, `/k8s/clusters/${encodeURIComponent(clusterId)}`),
       `${reportedAs} (cluster ${clusterId})`,
       shared,
     );
-    reached.set(clusterId, api);
-    return api;
-  };
 }
