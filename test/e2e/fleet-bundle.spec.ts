@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { parse, parseAllDocuments, stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import type { KubeApiServer } from '../peers/index.ts';
-import { DEPLOY_DIR, helmBinary, kubectl, useKubeAndMoto } from './k8s-helpers.ts';
+import { DEPLOY_DIR, helmBinary, helmTemplate, kubectl, useKubeAndMoto } from './k8s-helpers.ts';
 
 const FLEET_DIR = join(DEPLOY_DIR, 'fleet');
 const CHART = join(DEPLOY_DIR, 'helm', 'ecr-refresh');
@@ -52,21 +51,13 @@ describe('e2e: the Fleet bundle (deploy/fleet) renders the chart for each kind o
       await writeFile(path, stringify(file.values));
       args.push('--values', path);
     }
-    const rendered = execFileSync(
-      helm,
-      [
-        'template',
-        fleetYaml.helm.releaseName,
-        resolve(FLEET_DIR, fleetYaml.helm.chart),
-        '--namespace',
-        fleetYaml.defaultNamespace,
-        ...args,
-      ],
-      { encoding: 'utf8' },
-    );
-    return parseAllDocuments(rendered)
-      .map((document) => document.toJS())
-      .filter((object) => object !== null);
+    return helmTemplate(helm, [
+      fleetYaml.helm.releaseName,
+      resolve(FLEET_DIR, fleetYaml.helm.chart),
+      '--namespace',
+      fleetYaml.defaultNamespace,
+      ...args,
+    ]);
   }
 
   /** The registries of the rendered config file. */

@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { parse, parseAllDocuments, stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { ExitStatus } from '../../packages/cli/src/exit-status.ts';
-import type { KubeApiServer, Moto } from '../peers/index.ts';
 import { DUMMY_AWS_ENV, runCli } from '../support/run-cli.ts';
 import {
   DEPLOY_DIR,
@@ -22,8 +20,8 @@ import {
   pullSecretsOf,
   readSecret,
   uniqueName,
-  helmBinary,
-  useKubeAndMoto,
+  helmTemplate,
+  useChartSuite,
 } from './k8s-helpers.ts';
 
 const CHART = join(DEPLOY_DIR, 'helm', 'ecr-refresh');
@@ -44,41 +42,23 @@ function monitorCrds(): string {
 
 describe('e2e: deploy manifests and Helm chart on a real API server', function () {
   this.timeout(900_000);
-  let kube: KubeApiServer;
-  let moto: Moto;
-  let helm: string;
-  let workdir: string;
-
-  before(async () => {
-    ({ kube, moto } = await useKubeAndMoto());
-    helm = helmBinary();
-    workdir = await mkdtemp(join(tmpdir(), 'ecr-refresh-deploy-'));
-  });
-  after(async () => rm(workdir, { recursive: true, force: true }));
+  const suite = useChartSuite('ecr-refresh-deploy-');
 
   const dryRun = (objects: readonly any[]) =>
     kubectl(
-      kube,
+      suite.kube,
       ['apply', '--dry-run=server', '-f', '-'],
       objects.map((object) => `---\n${stringify(object)}`).join(''),
     );
-  const renderChart = (release: string, namespace: string, args: readonly string[]): any[] => {
-    const rendered = execFileSync(
-      helm,
-      ['template', release, CHART, '--namespace', namespace, ...args],
-      { encoding: 'utf8' },
-    );
-    return parseAllDocuments(rendered)
-      .map((document) => document.toJS())
-      .filter((object) => object !== null);
-  };
+  const renderChart = (release: string, namespace: string, args: readonly string[]): any[] =>
+    helmTemplate(suite.helm, [release, CHART, '--namespace', namespace, ...args]);
   /** The chart rendered with these values (the registry of the tests unless they name theirs). */
   const template = async (
     release: string,
     namespace: string,
     values: Record<string, unknown>,
   ): Promise<any[]> => {
-    const valuesFile = join(workdir, `${release}.values.yaml`);
+    const valuesFile = join(suite.workdir, `${release}.values.yaml`);
     await writeFile(valuesFile, stringify({ registries: [HOST], ...values }));
     return renderChart(release, namespace, ['--values', valuesFile]);
   };
@@ -101,7 +81,7 @@ describe('e2e: deploy manifests and Helm chart on a real API server', function (
     ];
     for (const [name, directory, components] of installs) {
       it(`${name} passes kubectl apply --dry-run=server`, async () => {
-        const overlay = await mkdtemp(join(workdir, 'overlay-'));
+        const overlay = await mkdtemp(join(suite.workdir, 'overlay-'));
         await writeFile(
           join(overlay, 'kustomization.yaml'),
           stringify({
@@ -113,8 +93,8 @@ describe('e2e: deploy manifests and Helm chart on a real API server', function (
             ),
           }),
         );
-        const objects = kustomize(kube, overlay);
-        await intoFreshNamespace(kube, objects);
+        const objects = kustomize(suite.kube, overlay);
+        await intoFreshNamespace(suite.kube, objects);
         const kinds = objects.map((object) => object.kind).sort();
         assert.ok(
           kinds.includes(components.includes('service-mode') ? 'Deployment' : 'CronJob'),
@@ -127,7 +107,7 @@ describe('e2e: deploy manifests and Helm chart on a real API server', function (
     }
 
     it('ships a CronJob that cannot overlap, keeps bounded history and runs unprivileged', async () => {
-      const cronJob = kustomize(kube, join(DEPLOY_DIR, 'kubernetes', 'cluster-wide')).find(
+      const cronJob = kustomize(suite.kube, join(DEPLOY_DIR, 'kubernetes', 'cluster-wide')).find(
         (object) => object.kind === 'CronJob',
       );
       assert.equal(cronJob.apiVersion, 'batch/v1');
@@ -149,8 +129,8 @@ describe('e2e: deploy manifests and Helm chart on a real API server', function (
   describe('helm chart', () => {
     before(async () => {
       // The chart's ServiceMonitor and PodMonitor are checked against the Prometheus Operator's real CRDs.
-      kubectl(kube, ['apply', '--server-side', '--force-conflicts', '-f', monitorCrds()]);
-      kubectl(kube, [
+      kubectl(suite.kube, ['apply', '--server-side', '--force-conflicts', '-f', monitorCrds()]);
+      kubectl(suite.kube, [
         'wait',
         '--for=condition=Established',
         '--timeout=60s',
@@ -162,7 +142,7 @@ describe('e2e: deploy manifests and Helm chart on a real API server', function (
     for (const file of CI_VALUES) {
       it(`ci/${file} is clean under helm lint --strict`, () => {
         const output = execFileSync(
-          helm,
+          suite.helm,
           ['lint', '--strict', CHART, '--values', join(CHART, 'ci', file)],
           { encoding: 'utf8' },
         );
@@ -172,7 +152,7 @@ describe('e2e: deploy manifests and Helm chart on a real API server', function (
 
       it(`ci/${file} renders into manifests that pass kubectl apply --dry-run=server`, async () => {
         const namespace = uniqueName('helm-dry');
-        await kube.createNamespace(namespace);
+        await suite.kube.createNamespace(namespace);
         const objects = renderChart(uniqueName('rel'), namespace, [
           '--values',
           join(CHART, 'ci', file),
@@ -246,7 +226,7 @@ describe('e2e: deploy manifests and Helm chart on a real API server', function (
           args.some((arg) => arg.startsWith('registries=')) || name.includes('defaults')
             ? []
             : ['--set', `registries={${HOST}}`];
-        const run = spawnSync(helm, ['template', 't', CHART, ...base, ...args], {
+        const run = spawnSync(suite.helm, ['template', 't', CHART, ...base, ...args], {
           encoding: 'utf8',
         });
         assert.notEqual(run.status, 0, run.stdout);
@@ -257,7 +237,7 @@ describe('e2e: deploy manifests and Helm chart on a real API server', function (
 
     it('two releases of the same name in two namespaces coexist: their cluster-scoped RBAC is named per namespace', async () => {
       const namespaces = [uniqueName('helm-twin'), uniqueName('helm-twin')];
-      await createNamespaces(kube, namespaces);
+      await createNamespaces(suite.kube, namespaces);
       for (const namespace of namespaces) {
         const objects = renderChart('ecr-refresh', namespace, ['--set', `registries={${HOST}}`]);
         const clusterScoped = objects.filter((object) => object.kind.startsWith('Cluster'));
@@ -267,7 +247,7 @@ describe('e2e: deploy manifests and Helm chart on a real API server', function (
         );
         // Applied for real (in its namespace, as helm install does), the second release's objects do not replace the first one's.
         kubectl(
-          kube,
+          suite.kube,
           ['apply', '-n', namespace, '-f', '-'],
           objects
             .filter((object) => /Role|Binding|ServiceAccount/.test(object.kind))
@@ -278,7 +258,7 @@ describe('e2e: deploy manifests and Helm chart on a real API server', function (
       for (const namespace of namespaces) {
         assert.equal(
           canI(
-            kube,
+            suite.kube,
             `system:serviceaccount:${namespace}:ecr-refresh`,
             'update',
             `secrets/${SECRET}`,
@@ -334,7 +314,7 @@ describe('e2e: deploy manifests and Helm chart on a real API server', function (
         },
         { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget' }] },
       ]);
-      const kustomized = kustomize(kube, join(DEPLOY_DIR, 'kubernetes', 'cluster-wide')).find(
+      const kustomized = kustomize(suite.kube, join(DEPLOY_DIR, 'kubernetes', 'cluster-wide')).find(
         (object) => object.kind === 'CronJob',
       );
       assert.deepEqual(kustomized.spec.jobTemplate.spec.podFailurePolicy, job.podFailurePolicy);
@@ -422,7 +402,7 @@ describe('e2e: deploy manifests and Helm chart on a real API server', function (
       const release = uniqueName('rel');
       const objects = await template(release, namespace, values);
       kubectl(
-        kube,
+        suite.kube,
         ['apply', '-f', '-'],
         objects
           .filter((object) => /Role|Binding|ServiceAccount/.test(object.kind))
@@ -442,12 +422,12 @@ describe('e2e: deploy manifests and Helm chart on a real API server', function (
           variable.value,
         ]),
       );
-      const token = await kube.createServiceAccountToken(namespace, pod.serviceAccountName, {
+      const token = await suite.kube.createServiceAccountToken(namespace, pod.serviceAccountName, {
         expirationSeconds: 900,
       });
-      const kubeconfig = await kube.kubeconfigForToken(token, namespace);
+      const kubeconfig = await suite.kube.kubeconfigForToken(token, namespace);
       // The container's arguments, its --config file (the chart's ConfigMap) written here instead of mounted.
-      const configFile = join(workdir, `${release}.config.yaml`);
+      const configFile = join(suite.workdir, `${release}.config.yaml`);
       await writeFile(
         configFile,
         objects.find((object) => object.kind === 'ConfigMap').data['config.yaml'],
@@ -463,7 +443,7 @@ describe('e2e: deploy manifests and Helm chart on a real API server', function (
             '--kubeconfig',
             kubeconfig,
             '--endpoint-url',
-            moto.endpoint,
+            suite.moto.endpoint,
             '--output',
             'json',
             ...extra,
@@ -474,7 +454,7 @@ describe('e2e: deploy manifests and Helm chart on a real API server', function (
         assert.ok(JSON.parse(run.stdout).results.length > 0, run.stdout);
       }
       const user = `system:serviceaccount:${namespace}:${pod.serviceAccountName}`;
-      const events = (await kube.auditEvents(user)).filter(
+      const events = (await suite.kube.auditEvents(user)).filter(
         (event) => event.stage === 'ResponseComplete' && event.objectRef?.resource !== undefined,
       );
       assert.deepEqual(
@@ -506,22 +486,22 @@ describe('e2e: deploy manifests and Helm chart on a real API server', function (
     it('cluster scope, globs, every ServiceAccount: the rendered settings and RBAC work together, no 403, no unused grant', async () => {
       const home = uniqueName('helm-home');
       const prefix = uniqueName('helm-cw');
-      await createNamespaces(kube, [home, `${prefix}-a`, `${prefix}-b`]);
+      await createNamespaces(suite.kube, [home, `${prefix}-a`, `${prefix}-b`]);
       // A plain name (the flag over the chart's setting) reads the namespace for its opt-out label: granted, so used here.
       await runAsChart(
         { namespaces: [`${prefix}-*`], serviceAccounts: ['*'], secretName: 'ecr-{namespace}' },
         home,
         [[], ['--force'], ['-n', `${prefix}-a`]],
       );
-      const secret = await readSecret(kube, `${prefix}-a`, `ecr-${prefix}-a`);
+      const secret = await readSecret(suite.kube, `${prefix}-a`, `ecr-${prefix}-a`);
       assert.ok(dockerConfigOf(secret).auths[HOST]);
-      assert.deepEqual(await pullSecretsOf(kube, `${prefix}-b`), [`ecr-${prefix}-b`]);
+      assert.deepEqual(await pullSecretsOf(suite.kube, `${prefix}-b`), [`ecr-${prefix}-b`]);
     });
 
     it('cluster scope, globs, the default Secret name and ServiceAccount: lists by name and reads by name, no 403, no unused grant', async () => {
       const home = uniqueName('helm-home');
       const prefix = uniqueName('helm-lists');
-      await createNamespaces(kube, [home, `${prefix}-a`, `${prefix}-b`], {
+      await createNamespaces(suite.kube, [home, `${prefix}-a`, `${prefix}-b`], {
         pullSecrets: ['theirs'],
       });
       // Globs read what is in place with lists by name; a plain name (the flag over the chart's setting) reads it by name.
@@ -531,18 +511,18 @@ describe('e2e: deploy manifests and Helm chart on a real API server', function (
         ['-n', `${prefix}-a`, '--force'],
       ]);
       for (const namespace of [`${prefix}-a`, `${prefix}-b`])
-        assert.deepEqual(await pullSecretsOf(kube, namespace), ['theirs', SECRET]);
+        assert.deepEqual(await pullSecretsOf(suite.kube, namespace), ['theirs', SECRET]);
     });
 
     it('namespace scope with the blog naming: only its own namespace, no 403, no unused grant', async () => {
       const namespace = uniqueName('helm-ns');
-      await createNamespaces(kube, [namespace], { pullSecrets: ['theirs'] });
+      await createNamespaces(suite.kube, [namespace], { pullSecrets: ['theirs'] });
       await runAsChart({ scope: 'namespace', secretName: 'ecr-{namespace}' }, namespace, [
         [],
         ['--force'],
       ]);
-      assert.ok(await readSecret(kube, namespace, `ecr-${namespace}`));
-      assert.deepEqual(await pullSecretsOf(kube, namespace), ['theirs', `ecr-${namespace}`]);
+      assert.ok(await readSecret(suite.kube, namespace, `ecr-${namespace}`));
+      assert.deepEqual(await pullSecretsOf(suite.kube, namespace), ['theirs', `ecr-${namespace}`]);
     });
   });
 
@@ -564,9 +544,10 @@ describe('e2e: deploy manifests and Helm chart on a real API server', function (
     const chartRules = (await template('same', 'default', {})).find(
       (object) => object.kind === 'ClusterRole',
     ).rules;
-    const kustomizeRules = kustomize(kube, join(DEPLOY_DIR, 'kubernetes', 'cluster-wide')).find(
-      (object) => object.kind === 'ClusterRole',
-    ).rules;
+    const kustomizeRules = kustomize(
+      suite.kube,
+      join(DEPLOY_DIR, 'kubernetes', 'cluster-wide'),
+    ).find((object) => object.kind === 'ClusterRole').rules;
     assert.deepEqual(normalise(chartRules), normalise(kustomizeRules));
   });
 
@@ -574,7 +555,7 @@ describe('e2e: deploy manifests and Helm chart on a real API server', function (
     const chartRules = (await template('same-svc', 'default', { mode: 'deployment' })).find(
       (object) => object.kind === 'ClusterRole',
     ).rules;
-    const overlay = await mkdtemp(join(workdir, 'overlay-'));
+    const overlay = await mkdtemp(join(suite.workdir, 'overlay-'));
     await writeFile(
       join(overlay, 'kustomization.yaml'),
       stringify({
@@ -586,7 +567,7 @@ describe('e2e: deploy manifests and Helm chart on a real API server', function (
         ],
       }),
     );
-    const kustomizeRules = kustomize(kube, overlay).find(
+    const kustomizeRules = kustomize(suite.kube, overlay).find(
       (object) => object.kind === 'ClusterRole',
     ).rules;
     assert.deepEqual(normalise(chartRules), normalise(kustomizeRules));

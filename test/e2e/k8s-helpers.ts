@@ -3,6 +3,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { freePort, useKube, useMoto, type KubeApiServer, type Moto } from '../peers/index.ts';
@@ -129,6 +131,39 @@ export function kubectl(kube: KubeApiServer, args: readonly string[], input?: st
       `kubectl ${args.join(' ')}: ${String((error as { stderr?: unknown }).stderr ?? error)}`,
     );
   }
+}
+
+/** What the Helm chart suites use: the run's API server and moto, helm, and a scratch directory. */
+export interface ChartSuite {
+  kube: KubeApiServer;
+  moto: Moto;
+  helm: string;
+  workdir: string;
+}
+
+/**
+ * Registers a chart suite's hooks: before it, the peers, helm and a scratch directory named from
+ * `prefix` (removed after it). The object returned is filled in before the suite's tests run.
+ */
+export function useChartSuite(prefix: string): ChartSuite {
+  const suite = {} as ChartSuite;
+  before(async () => {
+    Object.assign(suite, await useKubeAndMoto(), {
+      helm: helmBinary(),
+      workdir: await mkdtemp(join(tmpdir(), prefix)),
+    });
+  });
+  after(async () => {
+    if (suite.workdir !== undefined) await rm(suite.workdir, { recursive: true, force: true });
+  });
+  return suite;
+}
+
+/** `helm template <args>` (release, chart, options), as parsed documents. */
+export function helmTemplate(helm: string, args: readonly string[]): any[] {
+  return parseAllDocuments(execFileSync(helm, ['template', ...args], { encoding: 'utf8' }))
+    .map((document) => document.toJS())
+    .filter((object) => object !== null);
 }
 
 /** `kubectl kustomize` of a directory, as parsed documents. */

@@ -2,7 +2,17 @@
 // Cluster objects (the `local` cluster, Ready), listed and served through its `/k8s/clusters/`
 // proxy with the kubeconfig Rancher issues the admin. Several downstream clusters cannot run
 // here: k8s-rancher-fleet.spec.ts has them, behind a stand-in of the proxy.
+// Then the kubeconfig of the fleet-wide chart install (README, "Fleet-wide, installed with the
+// chart"): Rancher's in-cluster listener, the target of its `rancher-internal` Service (its HTTPS
+// port + 1), checked as rancher-internal.cattle-system.svc against the CA of
+// tls-rancher-internal-ca, with a Rancher token; and why a pod cannot serve a fleet with its own
+// ServiceAccount: Rancher takes the local cluster's ServiceAccount tokens for local only.
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { httpRequest } from '../peers/http-request.ts';
 import { useMoto, useRancher2, type Moto, type Rancher2 } from '../peers/index.ts';
 import { waitUntil } from '../peers/wait-until.ts';
 import type { CliRun } from '../support/run-cli.ts';
@@ -19,6 +29,8 @@ import {
 
 // A cold start builds Rancher first, and may wait for another run's Rancher to stop.
 const BUILD_AND_START_MS = 120 * 60_000;
+/** The name the chart's kubeconfig gives Rancher's in-cluster Service. */
+const INTERNAL_SERVICE_HOST = 'rancher-internal.cattle-system.svc';
 
 describe('e2e: ecr-refresh k8s --rancher-clusters on the real Rancher v2.15.0', function () {
   this.timeout(120_000);
@@ -109,5 +121,118 @@ describe('e2e: ecr-refresh k8s --rancher-clusters on the real Rancher v2.15.0', 
     } finally {
       await service.stop();
     }
+  });
+
+  describe("the fleet-wide chart's kubeconfig: Rancher's in-cluster listener", () => {
+    let workdir: string;
+    let inCluster: string;
+    /** Rancher's in-cluster listener on loopback: where its `rancher-internal` Service sends. */
+    let internalOrigin: string;
+    /** The CA of that listener's certificate (the Secret cattle-system/tls-rancher-internal-ca). */
+    let internalCaPem: string;
+
+    before(async () => {
+      workdir = await mkdtemp(join(tmpdir(), 'ecr-refresh-rancher-in-cluster-'));
+      inCluster = uniqueName('in-cluster');
+      await rancher.kube.createNamespace(inCluster);
+      internalOrigin = `https://127.0.0.1:${Number(new URL(rancher.origin).port) + 1}`;
+      const ca = await rancher.kube.request(
+        'GET',
+        '/api/v1/namespaces/cattle-system/secrets/tls-rancher-internal-ca',
+      );
+      assert.equal(ca.status, 200, JSON.stringify(ca.body));
+      internalCaPem = Buffer.from(ca.body.data['tls.crt'], 'base64').toString('utf8');
+    });
+    after(async () => rm(workdir, { recursive: true, force: true }));
+
+    /** GET of the namespaces of a cluster through Rancher's proxy at `origin`, with this bearer token. */
+    async function listThroughProxy(
+      origin: string,
+      tls: { ca: string; servername?: string },
+      clusterId: string,
+      token: string,
+    ): Promise<{ status: number; body: string }> {
+      const response = await httpRequest(
+        `${origin}/k8s/clusters/${clusterId}/api/v1/namespaces?limit=1`,
+        { headers: { authorization: `Bearer ${token}` }, tls },
+      );
+      return { status: response.status, body: response.body.slice(0, 300) };
+    }
+
+    it('serves local through the listener, named rancher-internal.cattle-system.svc, with the internal CA and a Rancher token', async () => {
+      const kubeconfig = join(workdir, 'rancher.yaml');
+      await writeFile(
+        kubeconfig,
+        stringify({
+          apiVersion: 'v1',
+          kind: 'Config',
+          clusters: [
+            {
+              name: 'local',
+              cluster: {
+                // In a pod: https://rancher-internal.cattle-system.svc/k8s/clusters/local (port 443).
+                server: `${internalOrigin}/k8s/clusters/local`,
+                'tls-server-name': INTERNAL_SERVICE_HOST,
+                'certificate-authority-data': Buffer.from(internalCaPem).toString('base64'),
+              },
+            },
+          ],
+          users: [{ name: 'ecr-refresh', user: { token: rancher.adminToken } }],
+          contexts: [{ name: 'local', context: { cluster: 'local', user: 'ecr-refresh' } }],
+          'current-context': 'local',
+        }),
+        { mode: 0o600 },
+      );
+
+      const run = await runK8sJson(moto, kubeconfig, [
+        '--rancher-clusters',
+        'local',
+        '-n',
+        inCluster,
+        '--service-account',
+        'none',
+      ]);
+
+      assert.equal(run.status, 0, run.stdout + run.stderr);
+      assert.deepEqual(targetsByAction(run.stdout), { created: [`local/${inCluster}`] });
+      assert.equal(
+        dockerConfigOf(await readSecret(rancher.kube, inCluster)).auths[HOST]?.password,
+        MOTO_PASSWORD,
+      );
+    });
+
+    it('takes a ServiceAccount token of the local cluster for local only (as that ServiceAccount), never for another cluster id, on both listeners', async () => {
+      const account = uniqueName('sa');
+      const serviceAccountToken = await rancher.kube.createServiceAccountToken(inCluster, account, {
+        expirationSeconds: 600,
+      });
+      const absent = uniqueName('c-m-absent');
+
+      for (const [origin, tls] of [
+        [internalOrigin, { ca: internalCaPem, servername: INTERNAL_SERVICE_HOST }],
+        [rancher.origin, { ca: rancher.caPem }],
+      ] as const) {
+        // local: Rancher hands the request to its own API server, which knows the ServiceAccount
+        // (and grants it nothing here).
+        const asAdmin = await listThroughProxy(origin, tls, 'local', rancher.adminToken);
+        assert.equal(asAdmin.status, 200, asAdmin.body);
+        const asAccount = await listThroughProxy(origin, tls, 'local', serviceAccountToken);
+        assert.equal(asAccount.status, 403, asAccount.body);
+        assert.ok(
+          asAccount.body.includes(`system:serviceaccount:${inCluster}:${account}`),
+          asAccount.body,
+        );
+        // Another cluster id: the Rancher token is authenticated (and told the cluster does not
+        // exist), the ServiceAccount's is not.
+        const elsewhereAsAdmin = await listThroughProxy(origin, tls, absent, rancher.adminToken);
+        assert.equal(elsewhereAsAdmin.status, 404, elsewhereAsAdmin.body);
+        const elsewhereAsAccount = await listThroughProxy(origin, tls, absent, serviceAccountToken);
+        assert.equal(elsewhereAsAccount.status, 403, elsewhereAsAccount.body);
+        assert.ok(
+          elsewhereAsAccount.body.includes('system:unauthenticated'),
+          elsewhereAsAccount.body,
+        );
+      }
+    });
   });
 });

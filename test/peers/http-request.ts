@@ -17,7 +17,13 @@ export interface HttpRequestOptions {
   method?: string;
   headers?: OutgoingHttpHeaders;
   body?: string;
-  tls?: { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer };
+  /** TLS options of node's client; `servername` is the name the certificate is checked against. */
+  tls?: {
+    ca?: string | Buffer;
+    cert?: string | Buffer;
+    key?: string | Buffer;
+    servername?: string;
+  };
   timeoutMs?: number;
 }
 

@@ -54,6 +54,14 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | 
 {{- if and (eq .Values.scope "cluster") $lists -}}true{{- end -}}
 {{- end -}}
 
+{{/* "true" when the install serves Rancher's downstream clusters through Rancher's proxy (rancher.clusters or rancher.clusterSelector). */}}
+{{- define "ecr-refresh.servesFleet" -}}
+{{- if or .Values.rancher.clusters .Values.rancher.clusterSelector -}}true{{- end -}}
+{{- end -}}
+
+{{/* Where rancher.kubeconfigSecret is mounted; the kubeconfig is the file "kubeconfig" in it. */}}
+{{- define "ecr-refresh.rancherKubeconfigDir" -}}/var/run/secrets/ecr-refresh/rancher{{- end -}}
+
 {{/* The Secret names the tool will read and replace, as a JSON list; "" when they cannot be known (a glob with {namespace}). */}}
 {{- define "ecr-refresh.secretNames" -}}
 {{- if not (contains "{namespace}" .Values.secretName) -}}
@@ -79,10 +87,13 @@ registries:
 {{/* Where the config file is mounted. */}}
 {{- define "ecr-refresh.configDir" -}}/etc/ecr-refresh{{- end -}}
 
-{{/* The container's arguments: the subcommand, the mode, the config file, labels and annotations of the Secrets. */}}
+{{/* The container's arguments: the subcommand, the mode, the config file (and Rancher's kubeconfig), labels and annotations of the Secrets. */}}
 {{- define "ecr-refresh.args" -}}
 - k8s
 - --config={{ include "ecr-refresh.configDir" . }}/config.yaml
+{{- if include "ecr-refresh.servesFleet" . }}
+- --kubeconfig={{ include "ecr-refresh.rancherKubeconfigDir" . }}/kubeconfig
+{{- end }}
 {{- if eq .Values.mode "deployment" }}
 - --watch
 - --listen=0.0.0.0:{{ .Values.healthPort }}
@@ -146,6 +157,20 @@ registries:
   value: {{ if .Values.serviceAccounts }}{{ join "," .Values.serviceAccounts | quote }}{{ else }}"none"{{ end }}
 - name: ECR_REFRESH_CONCURRENCY
   value: {{ .Values.concurrency | quote }}
+{{- if include "ecr-refresh.servesFleet" . }}
+{{- with .Values.rancher.clusters }}
+- name: ECR_REFRESH_RANCHER_CLUSTERS
+  value: {{ join "," . | quote }}
+{{- end }}
+{{- with .Values.rancher.clusterSelector }}
+- name: ECR_REFRESH_RANCHER_CLUSTER_SELECTOR
+  value: {{ . | quote }}
+{{- end }}
+- name: ECR_REFRESH_CLUSTER_CONCURRENCY
+  value: {{ .Values.rancher.clusterConcurrency | quote }}
+- name: ECR_REFRESH_CLUSTER_TIMEOUT
+  value: {{ .Values.rancher.clusterTimeout | quote }}
+{{- end }}
 {{- with .Values.extraEnv }}
 {{ toYaml . }}
 {{- end }}
@@ -167,7 +192,13 @@ annotations:
 
 {{/* The pod spec shared by the CronJob and the Deployment. */}}
 {{- define "ecr-refresh.podSpec" -}}
+{{- $fleet := include "ecr-refresh.servesFleet" . -}}
 serviceAccountName: {{ include "ecr-refresh.serviceAccountName" . }}
+{{- if $fleet }}
+# Serving a fleet, the pod talks to Rancher with the kubeconfig's token only: its own API token
+# would grant nothing (IRSA and EKS Pod Identity mount their own AWS tokens).
+automountServiceAccountToken: false
+{{- end }}
 {{- with .Values.priorityClassName }}
 priorityClassName: {{ . }}
 {{- end }}
@@ -223,6 +254,11 @@ containers:
       - name: config
         mountPath: {{ include "ecr-refresh.configDir" . }}
         readOnly: true
+      {{- if $fleet }}
+      - name: rancher-kubeconfig
+        mountPath: {{ include "ecr-refresh.rancherKubeconfigDir" . }}
+        readOnly: true
+      {{- end }}
       {{- with .Values.extraVolumeMounts }}
       {{- toYaml . | nindent 6 }}
       {{- end }}
@@ -233,6 +269,14 @@ volumes:
   - name: config
     configMap:
       name: {{ include "ecr-refresh.fullname" . }}
+  {{- if $fleet }}
+  - name: rancher-kubeconfig
+    secret:
+      secretName: {{ .Values.rancher.kubeconfigSecret }}
+      items:
+        - key: {{ .Values.rancher.kubeconfigSecretKey }}
+          path: kubeconfig
+  {{- end }}
   {{- with .Values.extraVolumes }}
   {{- toYaml . | nindent 2 }}
   {{- end }}
