@@ -297,7 +297,7 @@ describe('k8s/rancher2/fleet: serving Rancher downstream clusters through its pr
       () => createKubernetesSink({ rancherClusters: 'all' }, { clusters: [plain] }),
       (error: unknown) =>
         error instanceof ConfigError &&
-        /context "kind" does not go through Rancher's proxy.*\/k8s\/clusters\/local/.test(
+        /context "kind" does not go through Rancher's proxy.*\/k8s\/clusters\/local, with a Rancher API key \(a pod's own ServiceAccount token reaches no other cluster/.test(
           error.message,
         ),
     );

@@ -38,7 +38,8 @@ export function fleetManagementOf(clusters: readonly ClusterConnection[]): Fleet
   if (management?.reach === undefined)
     throw new ConfigError(
       `k8s.rancherClusters: context "${management?.context ?? ''}" does not go through Rancher's proxy; ` +
-        `use a kubeconfig of Rancher's local cluster, whose server is https://<rancher>/k8s/clusters/${LOCAL_CLUSTER_ID}`,
+        `use a kubeconfig of Rancher's local cluster, whose server is https://<rancher>/k8s/clusters/${LOCAL_CLUSTER_ID}, ` +
+        `with a Rancher API key (a pod's own ServiceAccount token reaches no other cluster through Rancher)`,
     );
   return management as FleetManagement;
 }
