@@ -15,6 +15,7 @@ import { startKubeApiServer, startMoto, type KubeApiServer } from '../test/peers
 import {
   clientIdentity,
   createNamespaces,
+  k8sCliArgs,
   requestsSince,
   resetNamespaces,
   timed,
@@ -25,7 +26,6 @@ import { describeMachine, round, summarize } from './machine.ts';
 const SIZES = (process.env.BENCH_SIZES ?? '10,100,1000').split(',').map(Number);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 const CONCURRENCY = 8;
-const CLI = join(import.meta.dirname, '..', 'packages', 'cli', 'dist', 'bundle', 'ecr-refresh.js');
 const FLOOR = join(import.meta.dirname, 'k8s-floor.ts');
 const HOST = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
 const PHASES = ['create', 'update', 'unchanged'] as const;
@@ -51,26 +51,14 @@ const moto = await startMoto();
 const cliRun = (extra: string[]) => (served: Served, prefix: string, phase: Phase | 'warm-up') =>
   timed(
     process.execPath,
-    [
-      CLI,
-      'k8s',
-      '-r',
-      HOST,
-      '--endpoint-url',
-      moto.endpoint,
-      '--kubeconfig',
-      served.kubeconfig,
-      '-n',
-      `${prefix}*`,
-      '--concurrency',
-      String(CONCURRENCY),
-      '--log-level',
-      'warn',
-      '--output',
-      'json',
-      ...extra,
-      ...(phase === 'update' ? ['--force'] : phase === 'warm-up' ? ['--dry-run'] : []),
-    ],
+    k8sCliArgs({
+      registry: HOST,
+      endpointUrl: moto.endpoint,
+      kubeconfig: served.kubeconfig,
+      namespaces: `${prefix}*`,
+      phase,
+      extra: ['--concurrency', String(CONCURRENCY), ...extra],
+    }),
     {
       AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE0000',
       AWS_SECRET_ACCESS_KEY: 'fake-secret-key-for-bench',

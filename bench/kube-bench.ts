@@ -1,9 +1,56 @@
-// What the Kubernetes benchmarks (bench/k8s.ts, bench/peers.ts) share: a timed child process
-// (wall time and GNU time's peak RSS), namespaces with a `default` ServiceAccount as a
+// What the Kubernetes benchmarks (bench/k8s.ts, bench/peers.ts, bench/k8s-fleet.ts) share: the
+// built CLI's `k8s` arguments, a timed child process (wall time and GNU time's peak RSS), namespaces with a `default` ServiceAccount as a
 // controller-manager would add, their reset between create runs, one ServiceAccount identity per
 // client (so the audit log tells the clients apart) and the requests the API server logged for one.
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import type { KubeApiServer } from '../test/peers/index.ts';
+
+/** The built CLI, as a user runs it. */
+export const CLI = join(
+  import.meta.dirname,
+  '..',
+  'packages',
+  'cli',
+  'dist',
+  'bundle',
+  'ecr-refresh.js',
+);
+
+/** One benchmark run of the built CLI's `k8s`. */
+export interface K8sCliRun {
+  /** The registry host, served by `endpointUrl` (moto, or a proxy in front of it). */
+  readonly registry: string;
+  readonly endpointUrl: string;
+  readonly kubeconfig: string;
+  /** The `-n` pattern. */
+  readonly namespaces: string;
+  /** `update` adds `--force`, `warm-up` `--dry-run`. */
+  readonly phase: string;
+  readonly extra?: readonly string[];
+}
+
+/** `node <these>` runs the CLI's `k8s` as the benchmarks time it: warnings only, results as JSON on stdout. */
+export function k8sCliArgs(run: K8sCliRun): string[] {
+  return [
+    CLI,
+    'k8s',
+    '-r',
+    run.registry,
+    '--endpoint-url',
+    run.endpointUrl,
+    '--kubeconfig',
+    run.kubeconfig,
+    '-n',
+    run.namespaces,
+    '--log-level',
+    'warn',
+    '--output',
+    'json',
+    ...(run.extra ?? []),
+    ...(run.phase === 'update' ? ['--force'] : run.phase === 'warm-up' ? ['--dry-run'] : []),
+  ];
+}
 
 /** One timed run: wall time from spawn to exit, peak RSS of the process (or its largest descendant). */
 export interface TimedRun {

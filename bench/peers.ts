@@ -36,7 +36,9 @@ import {
 import { runScript } from '../test/peers/run-script.ts';
 import {
   clientIdentity,
+  CLI,
   createNamespaces,
+  k8sCliArgs,
   requestsSince,
   resetNamespaces,
   timed,
@@ -56,7 +58,6 @@ const BLOG_REPEATS = Number(process.env.BENCH_BLOG_REPEATS ?? 1);
 const SERVICE_NAMESPACES = Number(process.env.BENCH_SERVICE_NAMESPACES ?? 1000);
 const SERVICE_SECONDS = Number(process.env.BENCH_SERVICE_SECONDS ?? 60);
 const ROOT = join(import.meta.dirname, '..');
-const CLI = join(ROOT, 'packages', 'cli', 'dist', 'bundle', 'ecr-refresh.js');
 const BLOG_JOB = join(import.meta.dirname, 'blog-post-job.sh');
 const NAB_BUILD = join(import.meta.dirname, 'nab', 'build.sh');
 const ACCOUNT = '123456789012';
@@ -417,24 +418,14 @@ function cliRun(kubeconfig: string, extra: string[]): Tool['run'] {
   return (prefix, _names, phase) =>
     timed(
       process.execPath,
-      [
-        CLI,
-        'k8s',
-        '-r',
-        HOST,
-        '--endpoint-url',
-        ecr.url,
-        '--kubeconfig',
+      k8sCliArgs({
+        registry: HOST,
+        endpointUrl: ecr.url,
         kubeconfig,
-        '-n',
-        `${prefix}*`,
-        '--log-level',
-        'warn',
-        '--output',
-        'json',
-        ...extra,
-        ...(phase === 'update' ? ['--force'] : []),
-      ],
+        namespaces: `${prefix}*`,
+        phase,
+        extra,
+      }),
       AWS_ENV,
     );
 }

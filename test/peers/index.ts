@@ -55,6 +55,7 @@ export { startConnectionRecorder, type ConnectionRecorder } from './connection-r
 export type { Fault, FaultProxy, SeenRequest } from './fault-proxy.ts';
 export {
   startRancherProxy,
+  type NamespaceView,
   type RancherForwardedRequest,
   type RancherProxy,
   type RancherProxyOptions,

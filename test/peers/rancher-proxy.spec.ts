@@ -33,20 +33,9 @@ describe('Rancher proxy peer', function () {
       ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
       tls: { ca: proxy.caPem },
     });
-  /** Who the API server took the request for, by its SelfSubjectReview. */
-  const whoAmI = async (server: string, token: string, headers: Record<string, string> = {}) => {
-    const answer = await call(`${server}/apis/authentication.k8s.io/v1/selfsubjectreviews`, token, {
-      method: 'POST',
-      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
-      headers,
-    });
-    assert.equal(answer.status, 201, answer.body);
-    return JSON.parse(answer.body).status.userInfo as { username: string; groups: string[] };
-  };
-
-  /** Binds the user to cluster-admin (no controller-manager here fills the aggregated roles, such as view). */
-  const makeAdmin = async (userId: string): Promise<void> => {
-    const bound = await kube.request(
+  /** Binds a Rancher user (as the proxy impersonates it) to cluster-admin. */
+  const grantClusterAdmin = async (userId: string) => {
+    const binding = await kube.request(
       'POST',
       '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings',
       {
@@ -59,7 +48,18 @@ describe('Rancher proxy peer', function () {
         subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: userId }],
       },
     );
-    assert.ok(bound.status === 201 || bound.status === 409, JSON.stringify(bound.body));
+    // 409: bound by an earlier run on the same API server.
+    assert.ok(binding.status === 201 || binding.status === 409, `binding: ${binding.status}`);
+  };
+  /** Who the API server took the request for, by its SelfSubjectReview. */
+  const whoAmI = async (server: string, token: string, headers: Record<string, string> = {}) => {
+    const answer = await call(`${server}/apis/authentication.k8s.io/v1/selfsubjectreviews`, token, {
+      method: 'POST',
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+      headers,
+    });
+    assert.equal(answer.status, 201, answer.body);
+    return JSON.parse(answer.body).status.userInfo as { username: string; groups: string[] };
   };
 
   it('forwards under each cluster prefix as the Rancher user and its groups, whatever impersonation the client asks for', async () => {
@@ -131,7 +131,7 @@ describe('Rancher proxy peer', function () {
   it('streams a watch, and stop() ends it', async () => {
     const own = await startRancherProxy(kube, { clusterIds: ['c-test'] });
     const token = own.issueToken({ id: 'u-peer2' });
-    await makeAdmin('u-peer2');
+    await grantClusterAdmin('u-peer2');
     const ended = new Promise<string>((resolve, reject) => {
       const watch = request(
         `${own.serverFor('c-test')}/api/v1/namespaces?watch=1&timeoutSeconds=60`,
@@ -162,7 +162,7 @@ describe('Rancher proxy peer', function () {
     const own = await startRancherProxy(kube, { clusterIds: ['local'] });
     try {
       const token = own.issueToken({ id: 'u-peer3' });
-      await makeAdmin('u-peer3');
+      await grantClusterAdmin('u-peer3');
       const namespaces = `${own.url}/k8s/clusters/c-added/api/v1/namespaces`;
       // The same CA as the suite's proxy: `call` fits.
       assert.equal((await call(namespaces, token)).status, 404);
@@ -198,6 +198,61 @@ describe('Rancher proxy peer', function () {
       );
     } finally {
       await own.stop();
+    }
+  });
+
+  it('shows each cluster id only its own namespaces when ids share an API server (namespaceViews)', async () => {
+    const run = `v${Date.now().toString(36)}`;
+    const names = { 'c-a': [`${run}-a1`, `${run}-a2`], 'c-b': [`${run}-b1`] };
+    for (const name of Object.values(names).flat()) {
+      await kube.createNamespace(name);
+      const created = await kube.request('POST', `/api/v1/namespaces/${name}/configmaps`, {
+        metadata: { name: 'view-probe' },
+      });
+      assert.equal(created.status, 201);
+    }
+    const shared = await startRancherProxy(kube, {
+      clusterIds: ['c-a', 'c-b'],
+      namespaceViews: {
+        'c-a': (namespace) => names['c-a'].includes(namespace),
+        'c-b': (namespace) => names['c-b'].includes(namespace),
+      },
+    });
+    try {
+      const token = shared.issueToken({ id: 'u-peer4' });
+      await grantClusterAdmin('u-peer4');
+      const namesIn = async (clusterId: string, path: string, key: 'name' | 'namespace') => {
+        const answer = await httpRequest(`${shared.serverFor(clusterId)}${path}`, {
+          method: 'GET',
+          // Asked compressed: the filtered answer comes plain, with its length.
+          headers: { authorization: `Bearer ${token}`, 'accept-encoding': 'gzip' },
+          tls: { ca: shared.caPem },
+        });
+        assert.equal(answer.status, 200, answer.body);
+        assert.equal(answer.headers['content-length'], String(Buffer.byteLength(answer.body)));
+        const list = JSON.parse(answer.body) as {
+          items: Array<{ metadata: { name: string; namespace?: string } }>;
+        };
+        return list.items.map((item) => item.metadata[key]).filter((name) => name?.startsWith(run));
+      };
+      for (const [clusterId, own] of Object.entries(names)) {
+        assert.deepEqual(await namesIn(clusterId, '/api/v1/namespaces', 'name'), own);
+        assert.deepEqual(
+          await namesIn(
+            clusterId,
+            '/api/v1/configmaps?fieldSelector=metadata.name=view-probe',
+            'namespace',
+          ),
+          own,
+        );
+      }
+      // Inside a namespace nothing is filtered: the view is for lists across the cluster only.
+      assert.deepEqual(
+        await namesIn('c-a', `/api/v1/namespaces/${run}-b1/configmaps`, 'namespace'),
+        [`${run}-b1`],
+      );
+    } finally {
+      await shared.stop();
     }
   });
 });

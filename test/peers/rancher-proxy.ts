@@ -49,7 +49,17 @@ export interface RancherProxyOptions {
   readonly downstream?: Readonly<Record<string, KubeApiServer>>;
   /** Cluster ids whose agent is gone: served under their prefix, but the connection to them fails (502). */
   readonly unreachable?: readonly string[];
+  /**
+   * For cluster ids that share an API server with others (a benchmark's many clusters on a few
+   * servers): which of the server's namespaces belong to the cluster. A list of namespaces, or of
+   * a namespaced kind across all namespaces (`/api/v1/secrets`), then answers only the cluster's
+   * items, as the cluster alone would. Watches and requests inside a namespace are not filtered.
+   */
+  readonly namespaceViews?: Readonly<Record<string, NamespaceView>>;
 }
+
+/** Whether a namespace of the shared API server belongs to the cluster. */
+export type NamespaceView = (namespace: string) => boolean;
 
 /** Rancher's cluster proxy in front of the run's kube-apiserver, with an authorized cluster endpoint per cluster. */
 export interface RancherProxy {
@@ -157,6 +167,7 @@ export async function startRancherProxy(
   options: RancherProxyOptions = {},
 ): Promise<RancherProxy> {
   const downstream = options.downstream ?? {};
+  const views = options.namespaceViews ?? {};
   const unreachable = options.unreachable ?? [];
   const clusterIds: string[] = [
     ...(options.clusterIds ?? ['local', 'c-test']),
@@ -233,18 +244,28 @@ export async function startRancherProxy(
     open.set(clusterId, (open.get(clusterId) ?? 0) + 1);
     outgoing.on('close', () => open.set(clusterId, (open.get(clusterId) ?? 1) - 1));
     const upstream = upstreamFor(clusterId);
+    const view = views[clusterId];
+    const filtered = view !== undefined && method === 'GET' && isCollectionList(path);
+    const headers = impersonatingHeaders(incoming, user, upstream.url);
+    // Uncompressed, so the answer can be filtered.
+    if (filtered) delete headers['accept-encoding'];
     const proxied = request(
       {
         hostname: upstream.url.hostname,
         port: upstream.url.port,
         path,
         method,
-        headers: impersonatingHeaders(incoming, user, upstream.url),
+        headers,
         agent: upstream.agent,
       },
       (answer) => {
-        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(outgoing);
+        const json = answer.headers['content-type']?.startsWith('application/json') === true;
+        if (filtered && answer.statusCode === 200 && json)
+          answerInView(answer, outgoing, view).catch(() => outgoing.destroy());
+        else {
+          outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(outgoing);
+        }
       },
     );
     upstreamRequests.add(proxied);
@@ -355,6 +376,41 @@ export async function startRancherProxy(
       for (const upstream of [main, ...upstreams.values()]) upstream.agent.destroy();
     },
   };
+}
+
+// A list across the whole cluster, not a watch: `/api/v1/secrets`, `/apis/<group>/<version>/<plural>`.
+const COLLECTION = /^\/(?:api\/v1|apis\/[^/]+\/[^/]+)\/[a-z0-9]+$/;
+
+function isCollectionList(path: string): boolean {
+  const [route = '', query = ''] = path.split('?');
+  const watch = new URLSearchParams(query).get('watch');
+  return COLLECTION.test(route) && watch !== 'true' && watch !== '1';
+}
+
+/**
+ * Sends `answer` (a list) with only the items in `view`: a Namespace by its name, a namespaced
+ * object by its namespace; cluster-scoped objects of other kinds are kept.
+ */
+async function answerInView(
+  answer: IncomingMessage,
+  outgoing: ServerResponse,
+  view: NamespaceView,
+): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of answer) chunks.push(chunk as Buffer);
+  const list = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+    kind?: string;
+    items?: Array<{ metadata?: { name?: string; namespace?: string } }>;
+  };
+  const inView = (item: { metadata?: { name?: string; namespace?: string } }): boolean => {
+    if (list.kind === 'NamespaceList') return view(item.metadata?.name ?? '');
+    const namespace = item.metadata?.namespace;
+    return namespace === undefined || view(namespace);
+  };
+  const body = JSON.stringify({ ...list, items: (list.items ?? []).filter(inView) });
+  const { 'content-length': _length, 'transfer-encoding': _encoding, ...headers } = answer.headers;
+  outgoing.writeHead(200, { ...headers, 'content-length': Buffer.byteLength(body) });
+  outgoing.end(body);
 }
 
 /** An API server the proxy forwards to, as its admin (client certificate). */
